@@ -1,0 +1,374 @@
+"""The scikit-learn estimator: validation, label encoding and unpacking only."""
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._loss import log_softmax, predict_blocks, softmax
+from ._objective import SoftmaxObjective
+from ._solver import minimize_lbfgs
+
+
+class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
+    """Multinomial (softmax) logistic regression fitted with L-BFGS-B.
+
+    One weight vector and one intercept per class; the class probabilities are
+    the softmax of the net inputs ``X @ coef_.T + intercept_``. The fit
+    minimises the weighted mean multi-category cross-entropy plus an L2
+    penalty on the weights (never on the intercepts)::
+
+        (1/S) * sum_i s_i * CE_i  +  1 / (2 * C * S) * ||coef_||_F^2
+
+    where s_i are the sample weights (times the class weights) and S their sum.
+    For three or more classes this is exactly the model and the objective of
+    ``LogisticRegression(C=C)``, so a parameter grid moves between the two.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse of the regularisation strength, a positive float; smaller
+        values mean a stronger penalty. ``np.inf`` fits without a penalty.
+    fit_intercept : bool, default=True
+        Whether to fit one intercept per class.
+    class_weight : dict or "balanced", default=None
+        Weights of the classes, multiplied into the sample weights. A dict maps
+        class labels to weights (missing classes get weight 1). "balanced" uses
+        ``S / (n_classes * S_k)``, where S_k is the total sample weight of
+        class k.
+    max_iter : int, default=100
+        Maximum number of L-BFGS-B iterations.
+    tol : float, default=1e-4
+        The fit stops when the largest component of the projected gradient of
+        the (internally rescaled) objective is at most ``tol``.
+    warm_start : bool, default=False
+        Start from the solution of the previous call to ``fit`` when the classes
+        and features are the same.
+    verbose : int, default=0
+        If >= 1, print the objective and the gradient norm at every iteration.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
+    coef_ : ndarray of shape (n_classes, n_features)
+        One weight vector per class, also when there are two classes (unlike
+        ``LogisticRegression``, whose binary ``coef_`` has shape
+        (1, n_features)). float32 for float32 X, otherwise float64.
+    intercept_ : ndarray of shape (n_classes,)
+        One intercept per class; zeros if ``fit_intercept=False``.
+    n_iter_ : int
+        Number of L-BFGS-B iterations run (at least 1).
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit``, when X has string column
+        names (a pandas DataFrame).
+
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegression : The same model for three or more
+        classes, with other solvers and penalties.
+
+    Notes
+    -----
+    With two classes the symmetric parameterisation (one weight vector per
+    class) penalises ``||w_0||^2 + ||w_1||^2``. At the optimum ``w_0 = -w_1``,
+    so the model equals the binary ``LogisticRegression`` at ``2 * C`` with
+    ``coef = coef_[1] - coef_[0]`` and ``intercept = intercept_[1] -
+    intercept_[0]``.
+
+    float32 X stays float32: the matrix products run in float32, while the
+    loss, the gradient and the optimiser work in float64.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sksoftmax import SoftmaxRegressionClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SoftmaxRegressionClassifier(C=1.0).fit(X, y)
+    >>> clf.coef_.shape
+    (3, 4)
+    >>> clf.predict(X[:2])
+    array([0, 0])
+    >>> proba = clf.predict_proba(X[:2])
+    >>> proba.shape, bool(abs(proba.sum(axis=1) - 1).max() < 1e-12)
+    ((2, 3), True)
+    """
+
+    def __init__(
+        self,
+        C=1.0,
+        fit_intercept=True,
+        class_weight=None,
+        max_iter=100,
+        tol=1e-4,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to the training data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Sparse matrices are used as CSR and never densified;
+            float32 stays float32, other numbers become float64.
+        y : array-like of shape (n_samples,)
+            Class labels: any labels ``LabelBinarizer`` accepts, at least two
+            distinct classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples; None gives every sample
+            weight 1.
+
+        Returns
+        -------
+        self : SoftmaxRegressionClassifier
+            The fitted estimator.
+        """
+        self._check_params()
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32]
+        )
+        check_classification_targets(y)
+        binarizer = LabelBinarizer(sparse_output=True)
+        one_hot = binarizer.fit_transform(y)
+        classes = binarizer.classes_
+        n_classes = len(classes)
+        if n_classes < 2:
+            raise ValueError(
+                "SoftmaxRegressionClassifier needs samples of at least 2 classes "
+                f"in the data, but the data contains only 1 class: {classes[0]!r}."
+            )
+        if n_classes == 2:
+            # LabelBinarizer returns the single column Y of classes_[1]; the
+            # padded one-hot rows [1 - Y, Y] have their one at column Y.
+            y_code = one_hot.toarray().ravel().astype(np.intp)
+        else:
+            y_code = np.asarray(one_hot.argmax(axis=1)).ravel().astype(np.intp)
+        sample_weight = self._sample_weight(sample_weight, X, y_code, classes)
+
+        objective = SoftmaxObjective(
+            X,
+            y_code,
+            sample_weight,
+            n_classes,
+            C=float(self.C),
+            fit_intercept=bool(self.fit_intercept),
+        )
+        if (
+            self.warm_start
+            and hasattr(self, "coef_")
+            and np.array_equal(self.classes_, classes)
+            and self.coef_.shape == (n_classes, X.shape[1])
+        ):
+            theta0 = objective.theta(self.coef_, self.intercept_)
+        else:
+            theta0 = objective.initial_theta()
+        theta, n_iter = minimize_lbfgs(
+            objective.loss_gradient,
+            theta0,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            verbose=self.verbose,
+        )
+        weights, intercept = objective.coef(theta)
+        self.classes_ = classes
+        self.coef_ = weights.astype(X.dtype)
+        self.intercept_ = intercept.astype(X.dtype)
+        self.n_iter_ = n_iter
+        return self
+
+    def decision_function(self, X):
+        """Net inputs of the samples.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            ``X @ coef_.T + intercept_``. With two classes, the margin of
+            ``classes_[1]`` over ``classes_[0]``, of shape (n_samples,).
+        """
+        X = self._validate_X_predict(X)
+        if len(self.classes_) == 2:
+            return self._predict_blocks(
+                X, lambda Z: Z[:, 1] - Z[:, 0], np.empty(X.shape[0], X.dtype)
+            )
+        return self._predict_blocks(X, lambda Z: Z, self._empty_scores(X))
+
+    def predict_proba(self, X):
+        """Class probabilities of the samples.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The softmax of the net inputs; each row sums to one. Columns follow
+            ``classes_``.
+        """
+        X = self._validate_X_predict(X)
+        return self._predict_blocks(X, softmax, self._empty_scores(X))
+
+    def predict_log_proba(self, X):
+        """Logarithms of the class probabilities of the samples.
+
+        Computed as a log-softmax, so it stays finite where the probabilities
+        underflow to zero.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities; columns follow ``classes_``.
+        """
+        X = self._validate_X_predict(X)
+        return self._predict_blocks(X, log_softmax, self._empty_scores(X))
+
+    def predict(self, X):
+        """Most probable class of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            ``classes_[argmax]`` of the net inputs.
+        """
+        X = self._validate_X_predict(X)
+        codes = self._predict_blocks(
+            X, lambda Z: Z.argmax(axis=1), np.empty(X.shape[0], dtype=np.intp)
+        )
+        return self.classes_[codes]
+
+    def _validate_X_predict(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
+        )
+
+    def _empty_scores(self, X):
+        return np.empty((X.shape[0], len(self.classes_)), dtype=X.dtype)
+
+    def _predict_blocks(self, X, transform, out):
+        return predict_blocks(
+            X,
+            self.coef_.astype(np.float64),
+            self.intercept_.astype(np.float64),
+            transform,
+            out,
+        )
+
+    def _sample_weight(self, sample_weight, X, y_code, classes):
+        """Sample weights times class weights, checked, as a new float64 array."""
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        n_classes = len(classes)
+        class_weight = np.ones(n_classes)
+        if isinstance(self.class_weight, dict):
+            unknown = [k for k in self.class_weight if k not in set(classes.tolist())]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has keys that are not class labels: {unknown}; "
+                    f"the classes are {classes.tolist()}."
+                )
+            for k, label in enumerate(classes.tolist()):
+                class_weight[k] = self.class_weight.get(label, 1.0)
+        elif self.class_weight == "balanced":
+            class_total = np.bincount(
+                y_code, weights=sample_weight, minlength=n_classes
+            )
+            present = class_total > 0
+            class_weight[present] = class_total.sum() / (
+                n_classes * class_total[present]
+            )
+        sample_weight = sample_weight * class_weight[y_code]
+        if not np.all(np.isfinite(sample_weight)):
+            raise ValueError("sample_weight times class_weight must be finite.")
+        weighted_classes = np.unique(y_code[sample_weight > 0])
+        if len(weighted_classes) < 2:
+            raise ValueError(
+                "SoftmaxRegressionClassifier needs samples of at least 2 classes "
+                "with positive sample_weight, but the weights leave "
+                f"{len(weighted_classes)} class with positive weight."
+            )
+        return sample_weight
+
+    def _check_params(self):
+        """Raise a ValueError naming any invalid constructor parameter."""
+
+        def is_bool(value):
+            return isinstance(value, bool | np.bool_)
+
+        def is_real(value):
+            return isinstance(value, numbers.Real) and not is_bool(value)
+
+        def is_int(value):
+            return isinstance(value, numbers.Integral) and not is_bool(value)
+
+        problems = []
+        if not (is_real(self.C) and self.C > 0):
+            problems.append(f"C must be a positive float or np.inf, got {self.C!r}")
+        if not is_bool(self.fit_intercept):
+            problems.append(f"fit_intercept must be a bool, got {self.fit_intercept!r}")
+        if not (
+            self.class_weight is None
+            or isinstance(self.class_weight, dict)
+            or (isinstance(self.class_weight, str) and self.class_weight == "balanced")
+        ):
+            problems.append(
+                'class_weight must be None, "balanced" or a dict, '
+                f"got {self.class_weight!r}"
+            )
+        elif isinstance(self.class_weight, dict) and not all(
+            is_real(w) and np.isfinite(w) and w >= 0 for w in self.class_weight.values()
+        ):
+            problems.append(
+                "class_weight values must be finite non-negative numbers, "
+                f"got {self.class_weight!r}"
+            )
+        if not (is_int(self.max_iter) and self.max_iter >= 1):
+            problems.append(f"max_iter must be an int >= 1, got {self.max_iter!r}")
+        if not (is_real(self.tol) and self.tol >= 0 and np.isfinite(self.tol)):
+            problems.append(f"tol must be a finite float >= 0, got {self.tol!r}")
+        if not is_bool(self.warm_start):
+            problems.append(f"warm_start must be a bool, got {self.warm_start!r}")
+        if not (is_int(self.verbose) or is_bool(self.verbose)) or self.verbose < 0:
+            problems.append(f"verbose must be an int >= 0, got {self.verbose!r}")
+        if problems:
+            raise ValueError("Invalid parameters: " + "; ".join(problems) + ".")

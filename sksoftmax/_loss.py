@@ -1,0 +1,155 @@
+"""Multinomial cross-entropy: a fused, row-blocked loss and gradient kernel.
+
+Conventions
+-----------
+These hold for every function in this module and for the rest of the package.
+
+- ``n_classes`` is K, the number of classes; K >= 2, also for binary problems
+  (one weight vector per class, the symmetric softmax parameterisation).
+- ``weights`` has shape (n_classes, n_features): row k is the weight vector of
+  class k. ``intercept`` has shape (n_classes,). The net inputs of a block of
+  rows are ``Z = X_block @ weights.T + intercept``, of shape (n_rows, n_classes).
+- Targets are one-hot rows (scikit-learn's ``LabelBinarizer``), stored as the
+  column index of their single one, ``y_code`` of shape (n_samples,), so that no
+  n_samples x n_classes target array exists.
+- ``sample_weight`` passed to the kernel is *normalised*: it sums to one. The
+  data term is therefore the weighted **mean** cross-entropy
+  ``sum_i s_i * (logsumexp(Z_i) - Z_i[y_i])``. Penalties and the intercept
+  convention (never penalised) belong to :mod:`sksoftmax._objective`.
+- Sums (the loss, the gradient, the softmax) are accumulated in float64. Matrix
+  products with X run in X's dtype, so float32 X keeps float32 BLAS calls.
+
+Gradient
+--------
+With P = softmax(Z) row-wise and Y the one-hot targets, the derivative of the
+weighted mean cross-entropy with respect to Z is the residual
+``R = diag(s) (P - Y)``; the chain rule through ``Z = X W^T + b`` gives
+``dW = R^T X`` and ``db = R^T 1``. The kernel forms R for one block of rows at a
+time and multiplies it into that block of X while it is still in cache, so its
+memory beyond X is O(block_rows x n_classes + n_classes x n_features).
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+# Bytes of X (or of the block's net inputs, whichever is wider) per block. A few
+# MiB keeps a block in the L2/L3 caches of current CPUs while the BLAS calls stay
+# large enough to run at full speed.
+_BLOCK_BYTES = 2**21
+_MIN_BLOCK_ROWS = 64
+_MAX_BLOCK_ROWS = 16384
+
+
+def block_rows(n_features, n_classes, itemsize):
+    """Number of rows per block, chosen for the cache from the row width."""
+    row_bytes = max(n_features * itemsize, n_classes * 8, 1)
+    rows = _BLOCK_BYTES // row_bytes
+    return int(min(max(rows, _MIN_BLOCK_ROWS), _MAX_BLOCK_ROWS))
+
+
+def iter_blocks(n_samples, block_size):
+    """Yield slices that cover ``range(n_samples)`` in blocks of ``block_size``."""
+    for start in range(0, n_samples, block_size):
+        yield slice(start, min(start + block_size, n_samples))
+
+
+def net_input(X_block, weights, intercept):
+    """Net inputs ``X_block @ weights.T + intercept`` as a float64 array.
+
+    ``weights`` is cast to X's dtype first, so that float32 X keeps a float32
+    matrix product; the result is promoted to float64 for the softmax.
+    """
+    Z = X_block @ weights.T.astype(X_block.dtype, copy=False)
+    Z = np.asarray(Z, dtype=np.float64)
+    Z += intercept
+    return Z
+
+
+def log_softmax(Z, out=None):
+    """Row-wise log-softmax ``Z - logsumexp(Z)``, stable for any finite Z.
+
+    Subtracting the row maximum first keeps every exponent <= 0, so that net
+    inputs of 1e4 or -1e4 neither overflow nor produce NaN.
+    """
+    out = np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
+    out -= np.log(np.exp(out).sum(axis=1, keepdims=True))
+    return out
+
+
+def softmax(Z, out=None):
+    """Row-wise softmax, stable for any finite Z (see :func:`log_softmax`)."""
+    out = np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    out /= out.sum(axis=1, keepdims=True)
+    return out
+
+
+def loss_gradient(weights, intercept, X, y_code, sample_weight, block_size=None):
+    """Weighted mean cross-entropy and its gradient, in one pass over X.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (n_classes, n_features)
+        Weight vectors, float64.
+    intercept : ndarray of shape (n_classes,)
+        Intercepts, float64.
+    X : {ndarray, CSR matrix} of shape (n_samples, n_features)
+        Training data, float32 or float64.
+    y_code : ndarray of shape (n_samples,)
+        Column index of the one in each one-hot target row.
+    sample_weight : ndarray of shape (n_samples,)
+        Normalised sample weights (they sum to one), float64.
+    block_size : int, default=None
+        Rows per block; None chooses it from the row width (:func:`block_rows`).
+
+    Returns
+    -------
+    loss : float
+        ``sum_i s_i * (logsumexp(Z_i) - Z_i[y_i])``.
+    grad_weights : ndarray of shape (n_classes, n_features)
+    grad_intercept : ndarray of shape (n_classes,)
+    """
+    n_samples, n_features = X.shape
+    n_classes = weights.shape[0]
+    if block_size is None:
+        block_size = block_rows(n_features, n_classes, X.dtype.itemsize)
+    weights_x = weights.astype(X.dtype, copy=False)
+    loss = 0.0
+    grad_weights = np.zeros((n_classes, n_features))
+    grad_intercept = np.zeros(n_classes)
+    for rows in iter_blocks(n_samples, block_size):
+        X_block = X[rows]
+        sw = sample_weight[rows]
+        code = y_code[rows]
+        Z = net_input(X_block, weights_x, intercept)
+        Z -= Z.max(axis=1, keepdims=True)
+        z_true = Z[np.arange(Z.shape[0]), code]
+        np.exp(Z, out=Z)
+        normaliser = Z.sum(axis=1)
+        loss += sw @ (np.log(normaliser) - z_true)
+        # Z becomes the weighted residual R = diag(s) (P - Y) in place.
+        Z *= (sw / normaliser)[:, None]
+        Z[np.arange(Z.shape[0]), code] -= sw
+        grad_intercept += Z.sum(axis=0)
+        R = Z.astype(X.dtype, copy=False)
+        if sp.issparse(X_block):
+            grad_weights += (X_block.T @ R).T
+        else:
+            grad_weights += R.T @ X_block
+    return float(loss), grad_weights, grad_intercept
+
+
+def predict_blocks(X, weights, intercept, transform, out, block_size=None):
+    """Fill ``out[rows] = transform(net_input(X[rows]))`` block by block.
+
+    ``transform`` maps a float64 (n_rows, n_classes) array of net inputs to the
+    block's output (it may work in place); only one output array of full length
+    is ever allocated, by the caller.
+    """
+    n_samples, n_features = X.shape
+    if block_size is None:
+        block_size = block_rows(n_features, weights.shape[0], X.dtype.itemsize)
+    weights_x = weights.astype(X.dtype, copy=False)
+    for rows in iter_blocks(n_samples, block_size):
+        out[rows] = transform(net_input(X[rows], weights_x, intercept))
+    return out

@@ -1,0 +1,185 @@
+"""The penalised objective that the solver minimises, over preconditioned variables.
+
+Objective
+---------
+With normalised sample weights s_i (they sum to one), S the sum of the raw
+weights and the weights W of shape (n_classes, n_features)::
+
+    f(W, b) = sum_i s_i * CE_i(W, b)  +  1 / (2 * C * S) * ||W||_F^2
+
+This is ``LogisticRegression``'s objective (``C * sum_i s_i' CE_i + ||W||^2 / 2``
+divided by ``C * S``): the same minimiser for the same ``C``. The intercepts b
+are never penalised; ``C=np.inf`` drops the penalty.
+
+Preconditioning
+---------------
+L-BFGS-B is sensitive to the scale of its variables: a feature measured in the
+thousands next to one measured in thousandths gives a badly conditioned problem
+and a fit that stops at ``max_iter`` far from the optimum. The solver therefore
+works on rescaled variables that leave the objective unchanged::
+
+    V = W * scale          (scale: per-feature standard deviation)
+    c = b + W @ offset     (offset: per-feature mean; zero for sparse X or
+                            without an intercept)
+
+so that ``Z = X W^T + b = ((X - offset) / scale) V^T + c``: the optimiser sees
+the problem of standardised data, but X is never copied, centred or densified;
+the kernel runs on ``W = V / scale`` and ``b = c - W @ offset`` and the chain
+rule maps its gradient back: ``dV = (dW - db offset^T) / scale``, ``dc = db``.
+The penalty stays ``||W||^2`` in the user's units. The statistics use the sample
+weights, so that integer weights and repeated rows give the same path.
+
+Parameter vector
+----------------
+The flat vector that SciPy sees is ``[V.ravel(), c]`` (C order, c only with an
+intercept), of length ``n_classes * (n_features + fit_intercept)``.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._loss import block_rows, iter_blocks, loss_gradient
+
+
+def feature_statistics(X, sample_weight, center):
+    """Weighted per-feature offset and scale used for preconditioning.
+
+    Parameters
+    ----------
+    X : {ndarray, CSR matrix} of shape (n_samples, n_features)
+    sample_weight : ndarray of shape (n_samples,)
+        Normalised weights (they sum to one).
+    center : bool
+        Compute the weighted mean as offset (dense X with an intercept only);
+        otherwise the offset is zero and the scale is the root mean square.
+
+    Returns
+    -------
+    offset, scale : ndarrays of shape (n_features,)
+        Features of zero spread get scale 1.
+    """
+    n_samples, n_features = X.shape
+    block_size = block_rows(n_features, 1, X.dtype.itemsize)
+    offset = np.zeros(n_features)
+    if center:
+        for rows in iter_blocks(n_samples, block_size):
+            offset += sample_weight[rows] @ X[rows]
+    second_moment = np.zeros(n_features)
+    for rows in iter_blocks(n_samples, block_size):
+        X_block = X[rows]
+        if sp.issparse(X_block):
+            squares = X_block.multiply(X_block).T @ sample_weight[rows]
+        else:
+            squares = sample_weight[rows] @ np.square(
+                X_block - offset, dtype=np.float64
+            )
+        second_moment += squares
+    scale = np.sqrt(second_moment)
+    scale[~(scale > 0)] = 1.0
+    return offset, scale
+
+
+class SoftmaxObjective:
+    """Penalised mean cross-entropy as a function of the flat parameter vector.
+
+    Parameters
+    ----------
+    X : {ndarray, CSR matrix} of shape (n_samples, n_features)
+        Training data, float32 or float64; never modified or copied.
+    y_code : ndarray of shape (n_samples,)
+        Column index of the one in each one-hot target row.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative sample weights with a positive sum (not normalised).
+    n_classes : int
+    C : float
+        Inverse regularisation strength, as in ``LogisticRegression``.
+    fit_intercept : bool
+    precondition : bool, default=True
+        Optimise over rescaled variables (see the module docstring). False runs
+        the plain parameterisation, V = W and c = b.
+    """
+
+    def __init__(
+        self,
+        X,
+        y_code,
+        sample_weight,
+        n_classes,
+        *,
+        C,
+        fit_intercept,
+        precondition=True,
+    ):
+        self.X = X
+        self.y_code = y_code
+        sw_sum = float(sample_weight.sum())
+        self.sample_weight = sample_weight / sw_sum
+        self.l2_reg_strength = 0.0 if np.isinf(C) else 1.0 / (C * sw_sum)
+        self.n_classes = n_classes
+        self.n_features = X.shape[1]
+        self.fit_intercept = fit_intercept
+        if precondition:
+            center = fit_intercept and not sp.issparse(X)
+            self.offset, self.scale = feature_statistics(X, self.sample_weight, center)
+        else:
+            self.offset = np.zeros(self.n_features)
+            self.scale = np.ones(self.n_features)
+
+    @property
+    def n_params(self):
+        return self.n_classes * (self.n_features + self.fit_intercept)
+
+    def coef(self, theta):
+        """Weights and intercepts in the user's units from the flat vector."""
+        n_weights = self.n_classes * self.n_features
+        weights = theta[:n_weights].reshape(self.n_classes, self.n_features)
+        weights = weights / self.scale
+        if self.fit_intercept:
+            intercept = theta[n_weights:] - weights @ self.offset
+        else:
+            intercept = np.zeros(self.n_classes)
+        return weights, intercept
+
+    def theta(self, weights, intercept):
+        """Flat vector of the given weights and intercepts (inverse of ``coef``)."""
+        weights = np.asarray(weights, dtype=np.float64)
+        parts = [(weights * self.scale).ravel()]
+        if self.fit_intercept:
+            parts.append(
+                np.asarray(intercept, dtype=np.float64) + weights @ self.offset
+            )
+        return np.concatenate(parts)
+
+    def value(self, weights, intercept):
+        """Objective value at weights and intercepts in the user's units."""
+        return self.loss_gradient(self.theta(weights, intercept))[0]
+
+    def loss_gradient(self, theta):
+        """Objective and its gradient with respect to the flat vector."""
+        weights, intercept = self.coef(theta)
+        loss, grad_w, grad_b = loss_gradient(
+            weights, intercept, self.X, self.y_code, self.sample_weight
+        )
+        if self.l2_reg_strength:
+            loss += 0.5 * self.l2_reg_strength * np.vdot(weights, weights)
+            grad_w += self.l2_reg_strength * weights
+        grad_v = grad_w
+        if self.fit_intercept:
+            grad_v -= np.outer(grad_b, self.offset)
+        grad_v /= self.scale
+        parts = [grad_v.ravel()]
+        if self.fit_intercept:
+            parts.append(grad_b)
+        return loss, np.concatenate(parts)
+
+    def initial_theta(self):
+        """Zero weights; intercepts at the centred log class frequencies."""
+        weights = np.zeros((self.n_classes, self.n_features))
+        intercept = np.zeros(self.n_classes)
+        if self.fit_intercept:
+            freq = np.bincount(
+                self.y_code, weights=self.sample_weight, minlength=self.n_classes
+            )
+            log_freq = np.log(np.maximum(freq, np.finfo(np.float64).tiny))
+            intercept = log_freq - log_freq.mean()
+        return self.theta(weights, intercept)
