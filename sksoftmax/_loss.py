@@ -53,15 +53,17 @@ def iter_blocks(n_samples, block_size):
         yield slice(start, min(start + block_size, n_samples))
 
 
-def net_input(X_block, weights, intercept):
-    """Net inputs ``X_block @ weights.T + intercept`` as a float64 array.
+def net_input(X_block, weights, intercept, dtype=np.float64):
+    """Net inputs ``X_block @ weights.T + intercept`` as an array of ``dtype``.
 
     ``weights`` is cast to X's dtype first, so that float32 X keeps a float32
-    matrix product; the result is promoted to float64 for the softmax.
+    matrix product. The fit promotes the result to float64 for the softmax and
+    the sums; predictions stay in X's dtype, so that float32 probabilities and
+    log-probabilities are rounded consistently.
     """
     Z = X_block @ weights.T.astype(X_block.dtype, copy=False)
-    Z = np.asarray(Z, dtype=np.float64)
-    Z += intercept
+    Z = np.asarray(Z, dtype=dtype)
+    Z += intercept.astype(dtype, copy=False)
     return Z
 
 
@@ -142,8 +144,8 @@ def loss_gradient(weights, intercept, X, y_code, sample_weight, block_size=None)
 def predict_blocks(X, weights, intercept, transform, out, block_size=None):
     """Fill ``out[rows] = transform(net_input(X[rows]))`` block by block.
 
-    ``transform`` maps a float64 (n_rows, n_classes) array of net inputs to the
-    block's output (it may work in place); only one output array of full length
+    ``transform`` maps an (n_rows, n_classes) array of net inputs, of X's
+    dtype, to the block's output (it may work in place); only one output array of full length
     is ever allocated, by the caller.
     """
     n_samples, n_features = X.shape
@@ -151,5 +153,5 @@ def predict_blocks(X, weights, intercept, transform, out, block_size=None):
         block_size = block_rows(n_features, weights.shape[0], X.dtype.itemsize)
     weights_x = weights.astype(X.dtype, copy=False)
     for rows in iter_blocks(n_samples, block_size):
-        out[rows] = transform(net_input(X[rows], weights_x, intercept))
+        out[rows] = transform(net_input(X[rows], weights_x, intercept, X.dtype))
     return out
