@@ -1,0 +1,137 @@
+"""The fused loss/gradient kernel and the preconditioned objective.
+
+References are independent of the package: a direct dense formula with
+``scipy.special.log_softmax`` on the full one-hot matrix, and central finite
+differences.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+from scipy.special import log_softmax, softmax
+
+from sksoftmax._loss import loss_gradient
+from sksoftmax._loss import softmax as stable_softmax
+from sksoftmax._objective import SoftmaxObjective
+
+
+def make_problem(n_samples=57, n_features=6, n_classes=4, sparse=False, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, n_features)) * rng.uniform(0.1, 10, n_features)
+    X += rng.normal(size=n_features) * 3
+    if sparse:
+        X[rng.random(X.shape) < 0.6] = 0.0
+        X = sp.csr_matrix(X)
+    y = rng.integers(n_classes, size=n_samples)
+    y[:n_classes] = np.arange(n_classes)
+    sample_weight = rng.uniform(0.0, 3.0, size=n_samples)
+    weights = rng.normal(size=(n_classes, n_features)) * 0.3
+    intercept = rng.normal(size=n_classes)
+    return X, y, sample_weight, weights, intercept
+
+
+def reference_objective(weights, intercept, X, y, sample_weight, C):
+    """Penalised weighted mean cross-entropy, straight from its definition."""
+    X = X.toarray() if sp.issparse(X) else X
+    Y = np.eye(weights.shape[0])[y]
+    Z = X @ weights.T + intercept
+    cross_entropy = -(Y * log_softmax(Z, axis=1)).sum(axis=1)
+    S = sample_weight.sum()
+    penalty = 0.0 if np.isinf(C) else (weights**2).sum() / (2 * C * S)
+    return (sample_weight * cross_entropy).sum() / S + penalty
+
+
+def reference_gradient(weights, intercept, X, y, sample_weight):
+    """Gradient of the unpenalised weighted mean, as ``R^T X`` on the full data."""
+    X = X.toarray() if sp.issparse(X) else X
+    Y = np.eye(weights.shape[0])[y]
+    R = (softmax(X @ weights.T + intercept, axis=1) - Y) * sample_weight[:, None]
+    R /= sample_weight.sum()
+    return R.T @ X, R.sum(axis=0)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("block_size", [1, 7, 16, 57, 1000])
+def test_kernel_matches_direct_formula(sparse, block_size):
+    X, y, sw, weights, intercept = make_problem(sparse=sparse)
+    loss, grad_w, grad_b = loss_gradient(
+        weights, intercept, X, y, sw / sw.sum(), block_size=block_size
+    )
+    expected_w, expected_b = reference_gradient(weights, intercept, X, y, sw)
+    assert_allclose(
+        loss, reference_objective(weights, intercept, X, y, sw, np.inf), rtol=1e-12
+    )
+    assert_allclose(grad_w, expected_w, rtol=1e-10, atol=1e-12)
+    assert_allclose(grad_b, expected_b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("precondition", [False, True])
+def test_objective_gradient_matches_finite_differences(
+    sparse, fit_intercept, weighted, precondition
+):
+    X, y, sw, weights, intercept = make_problem(sparse=sparse, seed=1)
+    if not weighted:
+        sw = np.ones_like(sw)
+    objective = SoftmaxObjective(
+        X, y, sw, 4, C=0.7, fit_intercept=fit_intercept, precondition=precondition
+    )
+    theta = objective.theta(weights, intercept)
+    value, grad = objective.loss_gradient(theta)
+    if not fit_intercept:
+        intercept = np.zeros_like(intercept)
+    assert_allclose(
+        value, reference_objective(weights, intercept, X, y, sw, C=0.7), rtol=1e-12
+    )
+    step = 1e-6
+    numerical = np.empty_like(theta)
+    for j in range(theta.size):
+        e = np.zeros_like(theta)
+        e[j] = step
+        plus = objective.loss_gradient(theta + e)[0]
+        minus = objective.loss_gradient(theta - e)[0]
+        numerical[j] = (plus - minus) / (2 * step)
+    assert_allclose(grad, numerical, rtol=1e-6, atol=1e-8)
+
+
+def test_float32_kernel_matches_float64():
+    X, y, sw, weights, intercept = make_problem(n_samples=300)
+    sw = sw / sw.sum()
+    loss64, gw64, gb64 = loss_gradient(weights, intercept, X, y, sw)
+    loss32, gw32, gb32 = loss_gradient(
+        weights, intercept, X.astype(np.float32), y, sw
+    )
+    assert gw32.dtype == np.float64
+    assert_allclose(loss32, loss64, rtol=1e-6)
+    assert_allclose(gw32, gw64, rtol=1e-4, atol=1e-6)
+    assert_allclose(gb32, gb64, rtol=1e-4, atol=1e-6)
+
+
+def test_extreme_net_inputs_stay_finite():
+    # Net inputs of +-1e4: naive exp overflows; log-sum-exp must not.
+    X = np.array([[1.0], [-1.0], [1.0]])
+    y = np.array([0, 0, 1])
+    weights = np.array([[1e4], [-1e4], [0.0]])
+    intercept = np.zeros(3)
+    sw = np.full(3, 1 / 3)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        loss, grad_w, grad_b = loss_gradient(weights, intercept, X, y, sw)
+        proba = stable_softmax(X @ weights.T + intercept)
+    assert np.isfinite(loss) and np.all(np.isfinite(grad_w))
+    assert np.all(np.isfinite(grad_b)) and np.all(np.isfinite(proba))
+    # Z rows: [1e4, -1e4, 0] (true class 0: loss 0), [-1e4, 1e4, 0] (true class
+    # 0: loss 2e4), [1e4, -1e4, 0] (true class 1: loss 2e4).
+    assert_allclose(loss, 4e4 / 3, rtol=1e-12)
+
+
+def test_preconditioning_leaves_coefficients_unchanged():
+    X, y, sw, weights, intercept = make_problem(seed=3)
+    objective = SoftmaxObjective(X, y, sw, 4, C=1.0, fit_intercept=True)
+    assert not np.allclose(objective.scale, 1.0)
+    assert not np.allclose(objective.offset, 0.0)
+    round_trip = objective.coef(objective.theta(weights, intercept))
+    assert_allclose(round_trip[0], weights, rtol=1e-13)
+    assert_allclose(round_trip[1], intercept, rtol=1e-12, atol=1e-12)
