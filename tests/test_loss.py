@@ -101,9 +101,7 @@ def test_float32_kernel_matches_float64():
     X, y, sw, weights, intercept = make_problem(n_samples=300)
     sw = sw / sw.sum()
     loss64, gw64, gb64 = loss_gradient(weights, intercept, X, y, sw)
-    loss32, gw32, gb32 = loss_gradient(
-        weights, intercept, X.astype(np.float32), y, sw
-    )
+    loss32, gw32, gb32 = loss_gradient(weights, intercept, X.astype(np.float32), y, sw)
     assert gw32.dtype == np.float64
     assert_allclose(loss32, loss64, rtol=1e-6)
     assert_allclose(gw32, gw64, rtol=1e-4, atol=1e-6)

@@ -1,0 +1,405 @@
+"""SoftmaxRegressionClassifier against independent references and as a user sees it."""
+
+import pickle
+import re
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from reference import centered, newton_optimum, objective
+from sklearn.datasets import load_digits, load_iris, load_wine, make_classification
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sksoftmax import SoftmaxRegressionClassifier
+
+TIGHT = dict(tol=1e-10, max_iter=10000)
+LOADERS = {"iris": load_iris, "wine": load_wine, "digits": load_digits}
+
+
+def fitted_objective(clf, X, y, sample_weight=None, C=None):
+    y_code = np.searchsorted(clf.classes_, y)
+    sw = np.ones(len(y)) if sample_weight is None else sample_weight
+    return objective(
+        clf.coef_, clf.intercept_, X, y_code, sw, clf.C if C is None else C
+    )
+
+
+@pytest.mark.parametrize("dataset", ["iris", "wine", "digits"])
+@pytest.mark.parametrize("C", [0.01, 0.1, 1.0])
+def test_agrees_with_logistic_regression(dataset, C):
+    # Standardised features, where LogisticRegression itself converges tightly.
+    X, y = LOADERS[dataset](return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    ours = SoftmaxRegressionClassifier(C=C, **TIGHT).fit(X, y)
+    theirs = LogisticRegression(C=C, **TIGHT).fit(X, y)
+    assert_allclose(
+        fitted_objective(ours, X, y), fitted_objective(theirs, X, y, C=C), rtol=1e-8
+    )
+    assert_allclose(centered(ours.coef_), centered(theirs.coef_), atol=1e-5)
+    assert_allclose(centered(ours.intercept_), centered(theirs.intercept_), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "dataset, C", [("iris", 1.0), ("iris", 10.0), ("wine", 0.1), ("wine", 10.0)]
+)
+def test_reaches_the_optimum_on_raw_features(dataset, C):
+    # On raw features LogisticRegression stops short (wine at C=10: 1% above the
+    # optimum); the reference is Newton's method with the exact Hessian.
+    X, y = LOADERS[dataset](return_X_y=True)
+    ours = SoftmaxRegressionClassifier(C=C, **TIGHT).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs = LogisticRegression(C=C, **TIGHT).fit(X, y)
+    weights, intercept = newton_optimum(
+        theirs.coef_, theirs.intercept_, X, y, np.ones(len(y)), C
+    )
+    best = objective(weights, intercept, X, y, np.ones(len(y)), C)
+    assert_allclose(fitted_objective(ours, X, y), best, rtol=1e-10)
+    assert fitted_objective(ours, X, y) <= fitted_objective(theirs, X, y, C=C) + 1e-14
+    assert_allclose(centered(ours.coef_), centered(weights), atol=1e-5)
+    assert_allclose(centered(ours.intercept_), centered(intercept), atol=1e-4)
+
+
+@pytest.mark.parametrize("C", [0.05, 1.0])
+def test_binary_is_logistic_regression_at_twice_C(C):
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)[50:]
+    y = y[50:]
+    ours = SoftmaxRegressionClassifier(C=C, **TIGHT).fit(X, y)
+    theirs = LogisticRegression(C=2 * C, **TIGHT).fit(X, y)
+    # Their w is our w_1 - w_0 with w_0 = -w_1: the symmetric softmax weights.
+    weights = np.vstack([-theirs.coef_[0] / 2, theirs.coef_[0] / 2])
+    intercept = np.array([-theirs.intercept_[0] / 2, theirs.intercept_[0] / 2])
+    code = y - 1
+    assert_allclose(
+        fitted_objective(ours, X, y),
+        objective(weights, intercept, X, code, np.ones(len(y)), C),
+        rtol=1e-8,
+    )
+    assert ours.coef_.shape == (2, 4) and ours.intercept_.shape == (2,)
+    assert_allclose(ours.decision_function(X), theirs.decision_function(X), atol=1e-5)
+    assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-6)
+
+
+def test_fit_intercept_false_agrees_with_logistic_regression():
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    ours = SoftmaxRegressionClassifier(C=0.5, fit_intercept=False, **TIGHT).fit(X, y)
+    theirs = LogisticRegression(C=0.5, fit_intercept=False, **TIGHT).fit(X, y)
+    assert_array_equal(ours.intercept_, np.zeros(3))
+    assert_allclose(centered(ours.coef_), centered(theirs.coef_), atol=1e-6)
+
+
+def test_no_penalty_agrees_with_logistic_regression():
+    X, y = make_classification(
+        n_samples=400,
+        n_features=5,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=3,
+        flip_y=0.3,
+        random_state=0,
+    )
+    ours = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y)
+    theirs = LogisticRegression(C=np.inf, **TIGHT).fit(X, y)
+    assert_allclose(
+        fitted_objective(ours, X, y), fitted_objective(theirs, X, y), rtol=1e-9
+    )
+    assert_allclose(centered(ours.coef_), centered(theirs.coef_), atol=1e-5)
+
+
+def test_integer_sample_weights_equal_repeated_rows():
+    X, y = load_iris(return_X_y=True)
+    rng = np.random.default_rng(0)
+    sample_weight = rng.integers(0, 4, size=len(y)).astype(float)
+    weighted = SoftmaxRegressionClassifier(C=0.3, **TIGHT).fit(X, y, sample_weight)
+    repeat = sample_weight.astype(int)
+    repeated = SoftmaxRegressionClassifier(C=0.3, **TIGHT).fit(
+        np.repeat(X, repeat, axis=0), np.repeat(y, repeat)
+    )
+    assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-6, atol=1e-7)
+    assert_allclose(weighted.intercept_, repeated.intercept_, rtol=1e-6, atol=1e-6)
+
+
+def test_weighted_fit_agrees_with_logistic_regression():
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    sample_weight = np.random.default_rng(1).uniform(0.1, 5.0, size=len(y))
+    ours = SoftmaxRegressionClassifier(C=0.2, **TIGHT).fit(X, y, sample_weight)
+    theirs = LogisticRegression(C=0.2, **TIGHT).fit(X, y, sample_weight)
+    assert_allclose(centered(ours.coef_), centered(theirs.coef_), atol=1e-6)
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 3.0, 2: 0.5}])
+def test_class_weight_agrees_with_logistic_regression(class_weight):
+    X, y = load_wine(return_X_y=True)
+    X, y = StandardScaler().fit_transform(X)[20:], y[20:]
+    sample_weight = np.random.default_rng(2).uniform(0.5, 2.0, size=len(y))
+    kwargs = dict(C=0.3, class_weight=class_weight, **TIGHT)
+    ours = SoftmaxRegressionClassifier(**kwargs).fit(X, y, sample_weight)
+    theirs = LogisticRegression(**kwargs).fit(X, y, sample_weight)
+    assert_allclose(centered(ours.coef_), centered(theirs.coef_), atol=1e-6)
+
+
+def test_sparse_and_dense_give_the_same_model():
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:600] / 16, y[:600]
+    dense = SoftmaxRegressionClassifier(C=0.1, **TIGHT).fit(X, y)
+    for container in (sp.csr_matrix, sp.csc_matrix, sp.csr_array):
+        sparse = SoftmaxRegressionClassifier(C=0.1, **TIGHT).fit(container(X), y)
+        # Sparse X is preconditioned without centering: another path to the
+        # same optimum, which is flat in the directions of near-empty pixels.
+        assert_allclose(
+            fitted_objective(sparse, X, y), fitted_objective(dense, X, y), rtol=1e-10
+        )
+        assert_allclose(sparse.coef_, dense.coef_, atol=1e-4)
+        assert_allclose(
+            sparse.predict_proba(container(X)), dense.predict_proba(X), atol=1e-6
+        )
+
+
+def test_float32_stays_float32_within_its_precision():
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    X32 = X.astype(np.float32)
+    model64 = SoftmaxRegressionClassifier(C=1.0, tol=1e-8).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model32 = SoftmaxRegressionClassifier(C=1.0, tol=1e-8).fit(X32, y)
+    assert model32.coef_.dtype == np.float32 and model32.intercept_.dtype == np.float32
+    for method in ("predict_proba", "predict_log_proba", "decision_function"):
+        assert getattr(model32, method)(X32).dtype == np.float32
+    # The objective is what float32 determines well: its optimum to ~1e-7.
+    assert_allclose(
+        fitted_objective(model32, X, y), fitted_objective(model64, X, y), rtol=1e-6
+    )
+    assert_allclose(model32.coef_, model64.coef_, atol=1e-3)
+    assert_allclose(model32.predict_proba(X32), model64.predict_proba(X), atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "names", [np.array(["b", "a", "c"]), np.array([True, False]), np.array([-3, 7, 11])]
+)
+def test_any_labels(names):
+    X, y = load_iris(return_X_y=True)
+    keep = y < len(names)
+    X, y_labels = X[keep], names[y[keep]]
+    clf = SoftmaxRegressionClassifier().fit(X, y_labels)
+    assert_array_equal(clf.classes_, np.unique(names))
+    assert clf.coef_.shape == (len(names), 4)
+    assert clf.predict(X).dtype == y_labels.dtype
+    assert clf.score(X, y_labels) > 0.9
+
+
+def test_decision_function_shapes_and_consistency():
+    X, y = load_iris(return_X_y=True)
+    multi = SoftmaxRegressionClassifier().fit(X, y)
+    scores = multi.decision_function(X)
+    assert scores.shape == (150, 3)
+    assert_allclose(scores, X @ multi.coef_.T + multi.intercept_)
+    assert_array_equal(multi.predict(X), multi.classes_[scores.argmax(axis=1)])
+    binary = SoftmaxRegressionClassifier().fit(X[50:], y[50:])
+    margin = binary.decision_function(X[50:])
+    assert margin.shape == (100,)
+    expected = X[50:] @ (binary.coef_[1] - binary.coef_[0])
+    assert_allclose(margin, expected + binary.intercept_[1] - binary.intercept_[0])
+    assert_array_equal(binary.predict(X[50:]), np.where(margin > 0, 2, 1))
+
+
+def test_log_proba_is_finite_where_proba_underflows():
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    clf = SoftmaxRegressionClassifier(C=1.0).fit(X, [0, 0, 1, 1])
+    far = np.array([[1e5]])
+    assert clf.predict_proba(far)[0, 0] == 0.0
+    log_proba = clf.predict_log_proba(far)
+    assert np.all(np.isfinite(log_proba))
+    margin = clf.decision_function(far)[0]
+    assert_allclose(log_proba[0, 0], -margin, rtol=1e-9)
+
+
+def test_convergence_warning_when_max_iter_stops_the_fit():
+    X, y = load_digits(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        clf = SoftmaxRegressionClassifier(max_iter=3).fit(X, y)
+    assert clf.n_iter_ == 3
+
+
+def test_default_fit_converges_on_raw_wine_where_logistic_regression_warns():
+    # Wine's features range from 0.1 to 1000: preconditioning handles the scales.
+    X, y = load_wine(return_X_y=True)
+    with pytest.warns(ConvergenceWarning):
+        LogisticRegression().fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = SoftmaxRegressionClassifier().fit(X, y)
+    assert 1 <= clf.n_iter_ < 100
+
+
+def test_verbose_prints_one_line_per_iteration(capsys):
+    X, y = load_iris(return_X_y=True)
+    clf = SoftmaxRegressionClassifier(verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == clf.n_iter_
+    values = [float(re.search(r"objective (\S+),", line).group(1)) for line in lines]
+    assert all(b <= a for a, b in zip(values, values[1:], strict=False))
+    assert_allclose(values[-1], fitted_objective(clf, X, y), rtol=1e-6)
+
+
+def test_warm_start_continues_from_previous_solution():
+    X, y = load_digits(return_X_y=True)
+    clf = SoftmaxRegressionClassifier(warm_start=True, **TIGHT).fit(X, y)
+    clf.fit(X, y)
+    assert clf.n_iter_ <= 20
+    cold = SoftmaxRegressionClassifier(max_iter=5)
+    with pytest.warns(ConvergenceWarning):
+        cold.fit(X, y)
+    warm = SoftmaxRegressionClassifier(warm_start=True, max_iter=5)
+    warm.coef_, warm.intercept_, warm.classes_ = clf.coef_, clf.intercept_, clf.classes_
+    warm.fit(X, y)
+    assert fitted_objective(warm, X, y) < fitted_objective(cold, X, y)
+
+
+def test_inputs_are_not_modified():
+    X, y = load_wine(return_X_y=True)
+    sample_weight = np.linspace(0.5, 2, len(y))
+    copies = X.copy(), y.copy(), sample_weight.copy()
+    for a in (X, y, sample_weight):
+        a.setflags(write=False)
+    clf = SoftmaxRegressionClassifier(class_weight="balanced")
+    clf.fit(X, y, sample_weight=sample_weight).predict_proba(X)
+    for original, copy in zip((X, y, sample_weight), copies, strict=True):
+        assert_array_equal(original, copy)
+
+
+def test_dataframe_feature_names():
+    pd = pytest.importorskip("pandas")
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    clf = SoftmaxRegressionClassifier().fit(X, y)
+    assert_array_equal(clf.feature_names_in_, X.columns)
+    plain = SoftmaxRegressionClassifier().fit(X.to_numpy(), y.to_numpy())
+    assert_allclose(clf.predict_proba(X), plain.predict_proba(X.to_numpy()))
+    with pytest.raises(ValueError, match="feature names should match"):
+        clf.predict(pd.DataFrame(X.to_numpy(), columns=list("abcd")).iloc[:, :4])
+
+
+def test_pickle_round_trip():
+    X, y = load_digits(return_X_y=True)
+    clf = SoftmaxRegressionClassifier().fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert_array_equal(restored.predict(X), clf.predict(X))
+
+
+def test_pipeline_in_grid_search():
+    X, y = load_wine(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), SoftmaxRegressionClassifier())
+    search = GridSearchCV(
+        pipe, {"softmaxregressionclassifier__C": [0.01, 1.0, 100.0]}, cv=3, n_jobs=2
+    )
+    search.fit(X, y)
+    assert search.best_score_ > 0.9
+    assert search.predict_proba(X).shape == (len(y), 3)
+    # The same grid works for LogisticRegression: C means the same thing.
+    lr = make_pipeline(StandardScaler(), LogisticRegression())
+    lr_search = GridSearchCV(
+        lr, {"logisticregression__C": [0.01, 1.0, 100.0]}, cv=3
+    ).fit(X, y)
+    assert_allclose(
+        search.cv_results_["mean_test_score"],
+        lr_search.cv_results_["mean_test_score"],
+        atol=0.02,
+    )
+
+
+# Bad input: each case names its problem.
+X_OK, Y_OK = load_iris(return_X_y=True)
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        (np.where(np.eye(150, 4) == 1, np.nan, X_OK), Y_OK, "NaN"),
+        (np.where(np.eye(150, 4) == 1, np.inf, X_OK), Y_OK, "infinity"),
+        (np.empty((0, 4)), np.empty(0), "0 sample"),
+        (np.empty((150, 0)), Y_OK, "0 feature"),
+        (X_OK[:, 0], Y_OK, "Expected 2D array"),
+        (X_OK, Y_OK[:-1], "inconsistent numbers of samples"),
+        (X_OK, X_OK[:, 0], "Unknown label type"),
+        (X_OK, np.zeros(150), "at least 2 classes"),
+        (X_OK + 1j, Y_OK, "Complex data not supported"),
+        (np.full((150, 4), "a"), Y_OK, "could not convert|numeric"),
+    ],
+    ids=[
+        "nan",
+        "inf",
+        "no-samples",
+        "no-features",
+        "1d",
+        "length",
+        "continuous",
+        "one-class",
+        "complex",
+        "strings",
+    ],
+)
+def test_bad_training_data_is_rejected(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        SoftmaxRegressionClassifier().fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "sample_weight, match",
+    [
+        (-np.ones(150), "Negative values in data passed to `sample_weight`"),
+        (np.zeros(150), "at least one non-zero"),
+        (np.r_[np.ones(50), np.zeros(100)], "1 class with positive weight"),
+        (np.ones(149), "sample_weight.shape"),
+    ],
+)
+def test_bad_sample_weight_is_rejected(sample_weight, match):
+    with pytest.raises(ValueError, match=match):
+        SoftmaxRegressionClassifier().fit(X_OK, Y_OK, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(C=0), "C must be a positive float"),
+        (dict(C=-1.0), "C must be a positive float"),
+        (dict(C="1"), "C must be a positive float"),
+        (dict(max_iter=0), "max_iter must be an int >= 1"),
+        (dict(max_iter=2.5), "max_iter must be an int >= 1"),
+        (dict(tol=-1e-3), "tol must be a finite float >= 0"),
+        (dict(fit_intercept="yes"), "fit_intercept must be a bool"),
+        (dict(class_weight="auto"), "class_weight must be None"),
+        (dict(class_weight={0: -1.0}), "class_weight values must be finite"),
+        (dict(class_weight={5: 1.0}), "keys that are not class labels: \\[5\\]"),
+        (dict(warm_start=1), "warm_start must be a bool"),
+        (dict(verbose=-1), "verbose must be an int >= 0"),
+    ],
+)
+def test_bad_parameters_are_rejected_at_fit(params, match):
+    clf = SoftmaxRegressionClassifier(**params)
+    assert clf.get_params()[next(iter(params))] is params[next(iter(params))]
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X_OK, Y_OK)
+
+
+def test_predict_before_fit_and_wrong_feature_count():
+    with pytest.raises(NotFittedError):
+        SoftmaxRegressionClassifier().predict(X_OK)
+    clf = SoftmaxRegressionClassifier().fit(X_OK, Y_OK)
+    for method in (
+        "predict",
+        "predict_proba",
+        "predict_log_proba",
+        "decision_function",
+    ):
+        with pytest.raises(ValueError, match="X has 3 features, but .* is expecting 4"):
+            getattr(clf, method)(X_OK[:, :3])
