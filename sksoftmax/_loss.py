@@ -145,8 +145,8 @@ def predict_blocks(X, weights, intercept, transform, out, block_size=None):
     """Fill ``out[rows] = transform(net_input(X[rows]))`` block by block.
 
     ``transform`` maps an (n_rows, n_classes) array of net inputs, of X's
-    dtype, to the block's output (it may work in place); only one output array of full length
-    is ever allocated, by the caller.
+    dtype, to the block's output (it may work in place); only one output array
+    of full length is ever allocated, by the caller.
     """
     n_samples, n_features = X.shape
     if block_size is None:
