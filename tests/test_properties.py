@@ -43,7 +43,15 @@ def test_probabilities_are_a_distribution(data, C):
     assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
     assert np.all(log_proba <= 0)
     predicted = clf.predict(X)
-    assert_array_equal(predicted, clf.classes_[np.argmax(proba, axis=1)])
+    # predict is classes_[argmax] of the probabilities; where two classes tie to
+    # rounding (near-uniform rows), either is an argmax.
+    code = np.searchsorted(clf.classes_, predicted)
+    top = proba[np.arange(len(code)), code]
+    assert np.all(top >= proba.max(axis=1) - 1e-12)
+    unique_top = np.sort(proba, axis=1)[:, -2] < proba.max(axis=1) - 1e-12
+    assert_array_equal(
+        predicted[unique_top], clf.classes_[np.argmax(proba, axis=1)][unique_top]
+    )
     if len(clf.classes_) == 2:
         assert_array_equal(predicted, clf.classes_[(scores > 0).astype(int)])
     else:
