@@ -137,13 +137,20 @@ def test_weighted_fit_agrees_with_logistic_regression():
 
 
 @pytest.mark.parametrize("class_weight", ["balanced", {0: 3.0, 2: 0.5}])
-def test_class_weight_agrees_with_logistic_regression(class_weight):
+def test_class_weight_multiplies_into_sample_weight(class_weight):
     X, y = load_wine(return_X_y=True)
     X, y = StandardScaler().fit_transform(X)[20:], y[20:]
     sample_weight = np.random.default_rng(2).uniform(0.5, 2.0, size=len(y))
-    kwargs = dict(C=0.3, class_weight=class_weight, **TIGHT)
-    ours = SoftmaxRegressionClassifier(**kwargs).fit(X, y, sample_weight)
-    theirs = LogisticRegression(**kwargs).fit(X, y, sample_weight)
+    if class_weight == "balanced":
+        # S / (n_classes * S_k), with S_k the total sample weight of class k.
+        totals = np.bincount(y, weights=sample_weight)
+        per_class = sample_weight.sum() / (3 * totals)
+    else:
+        per_class = np.array([3.0, 1.0, 0.5])
+    ours = SoftmaxRegressionClassifier(C=0.3, class_weight=class_weight, **TIGHT)
+    ours.fit(X, y, sample_weight)
+    theirs = LogisticRegression(C=0.3, **TIGHT)
+    theirs.fit(X, y, sample_weight * per_class[y])
     assert_allclose(centered(ours.coef_), centered(theirs.coef_), atol=1e-6)
 
 
@@ -357,7 +364,7 @@ def test_bad_training_data_is_rejected(X, y, match):
     "sample_weight, match",
     [
         (-np.ones(150), "Negative values in data passed to `sample_weight`"),
-        (np.zeros(150), "at least one non-zero"),
+        (np.zeros(150), "at least one non-zero|at least 2 classes with positive"),
         (np.r_[np.ones(50), np.zeros(100)], "1 class with positive weight"),
         (np.ones(149), "sample_weight.shape"),
     ],
