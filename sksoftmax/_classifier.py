@@ -12,7 +12,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._loss import log_softmax, predict_blocks, softmax
+from ._loss import available_cores, log_softmax, predict_blocks, softmax
 from ._objective import SoftmaxObjective
 from ._solver import minimize_lbfgs
 
@@ -175,6 +175,7 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             n_classes,
             C=float(self.C),
             fit_intercept=bool(self.fit_intercept),
+            n_threads=available_cores(),
         )
         if (
             self.warm_start

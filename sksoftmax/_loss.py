@@ -29,6 +29,10 @@ time and multiplies it into that block of X while it is still in cache, so its
 memory beyond X is O(block_rows x n_classes + n_classes x n_features).
 """
 
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -86,7 +90,9 @@ def softmax(Z, out=None):
     return out
 
 
-def loss_gradient(weights, intercept, X, y_code, sample_weight, block_size=None):
+def loss_gradient(
+    weights, intercept, X, y_code, sample_weight, block_size=None, n_threads=1
+):
     """Weighted mean cross-entropy and its gradient, in one pass over X.
 
     Parameters
@@ -103,6 +109,10 @@ def loss_gradient(weights, intercept, X, y_code, sample_weight, block_size=None)
         Normalised sample weights (they sum to one), float64.
     block_size : int, default=None
         Rows per block; None chooses it from the row width (:func:`block_rows`).
+    n_threads : int, default=1
+        Threads that share the blocks. Use more than one only with BLAS limited
+        to one thread (as the solver does): BLAS threads started from several
+        threads at once oversubscribe the cores and run many times slower.
 
     Returns
     -------
@@ -116,14 +126,37 @@ def loss_gradient(weights, intercept, X, y_code, sample_weight, block_size=None)
     if block_size is None:
         block_size = block_rows(n_features, n_classes, X.dtype.itemsize)
     weights_x = weights.astype(X.dtype, copy=False)
+    n_blocks = -(-n_samples // block_size)
+    n_threads = min(n_threads, n_blocks)
+    # Contiguous runs of whole blocks, one per thread, summed in a fixed order
+    # so that the result does not depend on which thread finishes first.
+    edges = [block_size * (n_blocks * t // n_threads) for t in range(n_threads)]
+    runs = [slice(a, b) for a, b in zip(edges, [*edges[1:], n_samples], strict=True)]
+
+    def run(rows):
+        return _loss_gradient_rows(
+            weights_x, intercept, X[rows], y_code[rows], sample_weight[rows], block_size
+        )
+
+    if n_threads == 1:
+        return run(runs[0])
+    parts = list(_executor().map(run, runs))
+    loss = sum(part[0] for part in parts)
+    grad_weights = sum(part[1] for part in parts)
+    grad_intercept = sum(part[2] for part in parts)
+    return loss, grad_weights, grad_intercept
+
+
+def _loss_gradient_rows(weights, intercept, X, y_code, sample_weight, block_size):
+    """The block loop of :func:`loss_gradient` over all rows of X, in one thread."""
     loss = 0.0
-    grad_weights = np.zeros((n_classes, n_features))
-    grad_intercept = np.zeros(n_classes)
-    for rows in iter_blocks(n_samples, block_size):
+    grad_weights = np.zeros(weights.shape)
+    grad_intercept = np.zeros(weights.shape[0])
+    for rows in iter_blocks(X.shape[0], block_size):
         X_block = X[rows]
         sw = sample_weight[rows]
         code = y_code[rows]
-        Z = net_input(X_block, weights_x, intercept)
+        Z = net_input(X_block, weights, intercept)
         Z -= Z.max(axis=1, keepdims=True)
         z_true = Z[np.arange(Z.shape[0]), code]
         np.exp(Z, out=Z)
@@ -139,6 +172,21 @@ def loss_gradient(weights, intercept, X, y_code, sample_weight, block_size=None)
         else:
             grad_weights += R.T @ X_block
     return float(loss), grad_weights, grad_intercept
+
+
+def available_cores():
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@functools.cache
+def _executor():
+    # One pool for the process: NumPy and BLAS release the GIL, so the threads
+    # run the blocks' products and exponentials in parallel.
+    return ThreadPoolExecutor(max_workers=available_cores())
 
 
 def predict_blocks(X, weights, intercept, transform, out, block_size=None):

@@ -103,6 +103,8 @@ class SoftmaxObjective:
     precondition : bool, default=True
         Optimise over rescaled variables (see the module docstring). False runs
         the plain parameterisation, V = W and c = b.
+    n_threads : int, default=1
+        Threads of the loss kernel (see :func:`sksoftmax._loss.loss_gradient`).
     """
 
     def __init__(
@@ -115,6 +117,7 @@ class SoftmaxObjective:
         C,
         fit_intercept,
         precondition=True,
+        n_threads=1,
     ):
         self.X = X
         self.y_code = y_code
@@ -124,6 +127,7 @@ class SoftmaxObjective:
         self.n_classes = n_classes
         self.n_features = X.shape[1]
         self.fit_intercept = fit_intercept
+        self.n_threads = n_threads
         if precondition:
             center = fit_intercept and not sp.issparse(X)
             self.offset, spread = feature_statistics(X, self.sample_weight, center)
@@ -167,7 +171,12 @@ class SoftmaxObjective:
         """Objective and its gradient with respect to the flat vector."""
         weights, intercept = self.coef(theta)
         loss, grad_w, grad_b = loss_gradient(
-            weights, intercept, self.X, self.y_code, self.sample_weight
+            weights,
+            intercept,
+            self.X,
+            self.y_code,
+            self.sample_weight,
+            n_threads=self.n_threads,
         )
         if self.l2_reg_strength:
             loss += 0.5 * self.l2_reg_strength * np.vdot(weights, weights)

@@ -51,9 +51,10 @@ def minimize_lbfgs(loss_gradient, x0, *, tol, max_iter, verbose=0, bounds=None):
         )
 
     report.n_iter = 0
-    # The products of one block are small: OpenBLAS threads that spin between
-    # them cost more than they gain (a 10x slower fit of the digits data on two
-    # cores), so the fit runs its BLAS calls on one thread.
+    # BLAS runs on one thread during the fit: the products of one block are
+    # small, and OpenBLAS threads spinning between them made a fit of the digits
+    # data 10x slower on two cores; the loss kernel instead shares its blocks
+    # among a pool of threads, which BLAS threads would oversubscribe.
     with threadpool_limits(limits=1, user_api="blas"):
         result = scipy.optimize.minimize(
             fun,

@@ -10,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from scipy.special import log_softmax, softmax
+from threadpoolctl import threadpool_limits
 
 from sksoftmax._loss import loss_gradient
 from sksoftmax._loss import softmax as stable_softmax
@@ -133,3 +134,18 @@ def test_preconditioning_leaves_coefficients_unchanged():
     round_trip = objective.coef(objective.theta(weights, intercept))
     assert_allclose(round_trip[0], weights, rtol=1e-13)
     assert_allclose(round_trip[1], intercept, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("n_threads", [2, 3])
+def test_threads_share_blocks_without_changing_the_result(sparse, n_threads):
+    X, y, sw, weights, intercept = make_problem(n_samples=101, sparse=sparse, seed=4)
+    sw = sw / sw.sum()
+    with threadpool_limits(limits=1, user_api="blas"):
+        threaded = loss_gradient(
+            weights, intercept, X, y, sw, block_size=10, n_threads=n_threads
+        )
+    expected_w, expected_b = reference_gradient(weights, intercept, X, y, sw)
+    assert_allclose(threaded[0], loss_gradient(weights, intercept, X, y, sw)[0])
+    assert_allclose(threaded[1], expected_w, rtol=1e-10, atol=1e-12)
+    assert_allclose(threaded[2], expected_b, rtol=1e-10, atol=1e-12)
