@@ -28,13 +28,15 @@ DATASETS = {
 def read_csv(path, target):
     """Numeric feature columns and the target column of a CSV file with a header."""
     try:
-        with open(path, newline="") as f:
-            rows = list(csv.reader(f))
+        # utf-8-sig: spreadsheet exports often start with a byte-order mark.
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = list(enumerate(csv.reader(f), start=1))
     except OSError as exc:
         raise ValueError(f"cannot read the CSV file {path!r}: {exc.strerror}") from exc
     if len(rows) < 2:
         raise ValueError(f"{path!r} needs a header row and at least one data row")
-    header, body = rows[0], [row for row in rows[1:] if row]
+    header = rows[0][1]
+    body = [(line, row) for line, row in rows[1:] if row]  # skip blank lines
     if target not in header:
         raise ValueError(f"{path!r} has no column {target!r}; its columns are {header}")
     t = header.index(target)
@@ -42,21 +44,21 @@ def read_csv(path, target):
     if not features:
         raise ValueError(f"{path!r} has no feature columns besides {target!r}")
     X = np.empty((len(body), len(features)))
-    for i, row in enumerate(body, start=2):
+    for i, (line, row) in enumerate(body):
         if len(row) != len(header):
             raise ValueError(
-                f"{path!r} line {i} has {len(row)} fields, the header {len(header)}"
+                f"{path!r} line {line} has {len(row)} fields, the header {len(header)}"
             )
         values = [v for k, v in enumerate(row) if k != t]
         for j, value in enumerate(values):
             try:
-                X[i - 2, j] = float(value)
+                X[i, j] = float(value)
             except ValueError:
                 raise ValueError(
-                    f"{path!r} line {i}: feature column {features[j]!r} holds "
+                    f"{path!r} line {line}: feature column {features[j]!r} holds "
                     f"{value!r}, which is not a number"
                 ) from None
-    y = np.array([row[t] for row in body])
+    y = np.array([row[t] for _, row in body])
     return X, y
 
 
@@ -138,7 +140,6 @@ def main(argv=None):
     parser.add_argument(
         "--dataset",
         choices=sorted(DATASETS),
-        default="digits",
         help="dataset shipped with scikit-learn (default: digits)",
     )
     parser.add_argument("--csv", metavar="FILE", help="CSV table with a header row")
@@ -147,6 +148,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if (args.csv is None) != (args.target is None):
         parser.error("--csv and --target go together")
+    if args.csv and args.dataset:
+        parser.error("give either --dataset or --csv, not both")
     if not args.C > 0:
         parser.error("--C must be positive")
     try:
@@ -154,8 +157,8 @@ def main(argv=None):
             X, y = read_csv(args.csv, args.target)
             source = f"{args.csv} (target {args.target!r})"
         else:
-            X, y = DATASETS[args.dataset](return_X_y=True)
-            source = args.dataset
+            source = args.dataset or "digits"
+            X, y = DATASETS[source](return_X_y=True)
         results = compare(X, y, args.C)
     except ValueError as exc:
         parser.exit(2, f"python -m sksoftmax: error: {exc}\n")

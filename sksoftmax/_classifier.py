@@ -158,7 +158,7 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         if n_classes < 2:
             raise ValueError(
                 "SoftmaxRegressionClassifier needs samples of at least 2 classes "
-                f"in the data, but the data contains only 1 class: {classes[0]!r}."
+                f"in the data, but the data contains only 1 class: {classes[0]}."
             )
         if n_classes == 2:
             # LabelBinarizer returns the single column Y of classes_[1]; the
@@ -194,6 +194,11 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             verbose=self.verbose,
         )
         weights, intercept = objective.coef(theta)
+        if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(intercept))):
+            raise ValueError(
+                "The fit produced non-finite coefficients: the values of X or of "
+                "sample_weight are too extreme for float64 arithmetic; rescale them."
+            )
         self.classes_ = classes
         self.coef_ = weights.astype(X.dtype)
         self.intercept_ = intercept.astype(X.dtype)
@@ -302,13 +307,18 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         n_classes = len(classes)
         class_weight = np.ones(n_classes)
         if isinstance(self.class_weight, dict):
-            unknown = [k for k in self.class_weight if k not in set(classes.tolist())]
-            if unknown:
+            # scikit-learn's rule: keys for absent classes are fine (a CV fold
+            # may lack a rare class) unless some present class has no key.
+            labels = classes.tolist()
+            missing = [c for c in labels if c not in self.class_weight]
+            unknown = [k for k in self.class_weight if k not in set(labels)]
+            if missing and unknown:
                 raise ValueError(
-                    f"class_weight has keys that are not class labels: {unknown}; "
-                    f"the classes are {classes.tolist()}."
+                    f"class_weight has keys that are not class labels: {unknown}, "
+                    f"and no weight for the classes {missing}; the classes are "
+                    f"{labels}."
                 )
-            for k, label in enumerate(classes.tolist()):
+            for k, label in enumerate(labels):
                 class_weight[k] = self.class_weight.get(label, 1.0)
         elif self.class_weight == "balanced":
             class_total = np.bincount(
@@ -319,8 +329,13 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
                 n_classes * class_total[present]
             )
         sample_weight = sample_weight * class_weight[y_code]
-        if not np.all(np.isfinite(sample_weight)):
-            raise ValueError("sample_weight times class_weight must be finite.")
+        with np.errstate(over="ignore"):
+            finite_sum = np.isfinite(sample_weight.sum())
+        if not finite_sum:
+            raise ValueError(
+                "sample_weight times class_weight must have a finite sum; "
+                "rescale the weights (only their ratios and C * their sum matter)."
+            )
         weighted_classes = np.unique(y_code[sample_weight > 0])
         if len(weighted_classes) < 2:
             raise ValueError(

@@ -19,8 +19,8 @@ and a fit that stops at ``max_iter`` far from the optimum. The solver therefore
 works on rescaled variables that leave the objective unchanged::
 
     V = W * scale          (scale: per feature, see below)
-    c = b + W @ offset     (offset: per-feature mean; zero for sparse X or
-                            without an intercept)
+    c = b + W @ offset     (offset: per-feature mean; zero without an
+                            intercept)
 
 so that ``Z = X W^T + b = ((X - offset) / scale) V^T + c``: the optimiser sees
 the problem of standardised data, but X is never copied, centred or densified;
@@ -50,7 +50,7 @@ from ._loss import block_rows, iter_blocks, loss_gradient
 
 
 def feature_statistics(X, sample_weight, center):
-    """Weighted per-feature offset and scale used for preconditioning.
+    """Weighted per-feature offset and spread used for preconditioning.
 
     Parameters
     ----------
@@ -58,30 +58,35 @@ def feature_statistics(X, sample_weight, center):
     sample_weight : ndarray of shape (n_samples,)
         Normalised weights (they sum to one).
     center : bool
-        Compute the weighted mean as offset (dense X with an intercept only);
-        otherwise the offset is zero and the scale is the root mean square.
+        Use the weighted mean as offset (with an intercept, which absorbs it);
+        otherwise the offset is zero.
 
     Returns
     -------
     offset, spread : ndarrays of shape (n_features,)
-        The offset and the weighted root mean square of ``X - offset``.
+        The offset and the weighted root mean square of ``X - offset``, both
+        accumulated in float64.
     """
     n_samples, n_features = X.shape
     block_size = block_rows(n_features, 1, X.dtype.itemsize)
-    offset = np.zeros(n_features)
-    if center:
-        for rows in iter_blocks(n_samples, block_size):
-            offset += sample_weight[rows] @ X[rows]
+    mean = np.zeros(n_features)
+    for rows in iter_blocks(n_samples, block_size):
+        mean += sample_weight[rows] @ X[rows]
+    offset = mean if center else np.zeros(n_features)
     second_moment = np.zeros(n_features)
     for rows in iter_blocks(n_samples, block_size):
         X_block = X[rows]
         if sp.issparse(X_block):
-            squares = X_block.multiply(X_block).T @ sample_weight[rows]
+            # Squares of the stored values only: X is never centred or densified.
+            X_block = X_block.astype(np.float64)
+            second_moment += X_block.multiply(X_block).T @ sample_weight[rows]
         else:
-            squares = sample_weight[rows] @ np.square(
+            second_moment += sample_weight[rows] @ np.square(
                 X_block - offset, dtype=np.float64
             )
-        second_moment += squares
+    if sp.issparse(X) and center:
+        # E[(x - m)^2] = E[x^2] - m^2; clipped at zero against rounding.
+        second_moment = np.maximum(second_moment - mean**2, 0.0)
     return offset, np.sqrt(second_moment)
 
 
@@ -123,14 +128,15 @@ class SoftmaxObjective:
         self.y_code = y_code
         sw_sum = float(sample_weight.sum())
         self.sample_weight = sample_weight / sw_sum
-        self.l2_reg_strength = 0.0 if np.isinf(C) else 1.0 / (C * sw_sum)
+        self.l2_reg_strength = 0.0 if np.isinf(C) else (1.0 / C) / sw_sum
         self.n_classes = n_classes
         self.n_features = X.shape[1]
         self.fit_intercept = fit_intercept
         self.n_threads = n_threads
         if precondition:
-            center = fit_intercept and not sp.issparse(X)
-            self.offset, spread = feature_statistics(X, self.sample_weight, center)
+            self.offset, spread = feature_statistics(
+                X, self.sample_weight, center=fit_intercept
+            )
             curvature = (1 / n_classes) * (1 - 1 / n_classes)
             self.scale = np.sqrt(spread**2 + self.l2_reg_strength / curvature)
             self.scale[~(self.scale > 0)] = 1.0
@@ -198,6 +204,8 @@ class SoftmaxObjective:
             freq = np.bincount(
                 self.y_code, weights=self.sample_weight, minlength=self.n_classes
             )
-            log_freq = np.log(np.maximum(freq, np.finfo(np.float64).tiny))
+            # A class of zero total weight starts at a frequency of 1e-8, not
+            # at log(0): its intercept heads down from a finite point.
+            log_freq = np.log(np.maximum(freq, 1e-8))
             intercept = log_freq - log_freq.mean()
         return self.theta(weights, intercept)

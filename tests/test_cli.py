@@ -57,8 +57,10 @@ def test_csv_table(tmp_path):
     [
         (None, ["--target", "y"], "cannot read the CSV file"),
         ("a,y\n1,0\n2,1\n", ["--target", "label"], "has no column 'label'"),
-        ("a,y\n1,0\nx,1\n", ["--target", "y"], "'x', which is not a number"),
+        ("a,y\n1,0\n\n\n2,1\nx,1\n", ["--target", "y"], "line 6: feature column"),
+        ("\ufeffa,y\n1,0\n2,1\n", ["--target", "b"], "its columns are ['a', 'y']"),
         ("a,y\n1,0\n", [], "--csv and --target go together"),
+        ("a,y\n1,0\n", ["--target", "y", "--dataset", "iris"], "not both"),
     ],
 )
 def test_csv_errors_are_clear(tmp_path, content, args, message):
