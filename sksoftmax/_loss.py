@@ -51,10 +51,10 @@ def block_rows(n_features, n_classes, itemsize):
     return int(min(max(rows, _MIN_BLOCK_ROWS), _MAX_BLOCK_ROWS))
 
 
-def iter_blocks(n_samples, block_size):
-    """Yield slices that cover ``range(n_samples)`` in blocks of ``block_size``."""
-    for start in range(0, n_samples, block_size):
-        yield slice(start, min(start + block_size, n_samples))
+def iter_blocks(n_samples, block_size, start=0):
+    """Yield slices that cover ``range(start, n_samples)`` in blocks."""
+    for first in range(start, n_samples, block_size):
+        yield slice(first, min(first + block_size, n_samples))
 
 
 def net_input(X_block, weights, intercept, dtype=np.float64):
@@ -135,7 +135,7 @@ def loss_gradient(
 
     def run(rows):
         return _loss_gradient_rows(
-            weights_x, intercept, X[rows], y_code[rows], sample_weight[rows], block_size
+            weights_x, intercept, X, y_code, sample_weight, block_size, rows
         )
 
     if n_threads == 1:
@@ -147,12 +147,15 @@ def loss_gradient(
     return loss, grad_weights, grad_intercept
 
 
-def _loss_gradient_rows(weights, intercept, X, y_code, sample_weight, block_size):
-    """The block loop of :func:`loss_gradient` over all rows of X, in one thread."""
+def _loss_gradient_rows(weights, intercept, X, y_code, sample_weight, block_size, run):
+    """The block loop of :func:`loss_gradient` over the rows ``run``, in one thread.
+
+    Blocks are sliced from X one at a time: a sparse X is never copied whole.
+    """
     loss = 0.0
     grad_weights = np.zeros(weights.shape)
     grad_intercept = np.zeros(weights.shape[0])
-    for rows in iter_blocks(X.shape[0], block_size):
+    for rows in iter_blocks(run.stop, block_size, start=run.start):
         X_block = X[rows]
         sw = sample_weight[rows]
         code = y_code[rows]
