@@ -161,13 +161,14 @@ def _loss_gradient_rows(weights, intercept, X, y_code, sample_weight, block_size
         code = y_code[rows]
         Z = net_input(X_block, weights, intercept)
         Z -= Z.max(axis=1, keepdims=True)
-        z_true = Z[np.arange(Z.shape[0]), code]
+        true_class = (np.arange(Z.shape[0]), code)
+        z_true = Z[true_class]
         np.exp(Z, out=Z)
         normaliser = Z.sum(axis=1)
         loss += sw @ (np.log(normaliser) - z_true)
         # Z becomes the weighted residual R = diag(s) (P - Y) in place.
         Z *= (sw / normaliser)[:, None]
-        Z[np.arange(Z.shape[0]), code] -= sw
+        Z[true_class] -= sw
         grad_intercept += Z.sum(axis=0)
         R = Z.astype(X.dtype, copy=False)
         if sp.issparse(X_block):
