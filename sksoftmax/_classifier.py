@@ -222,9 +222,9 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         X = self._validate_X_predict(X)
         if len(self.classes_) == 2:
             return self._predict_blocks(
-                X, lambda Z: Z[:, 1] - Z[:, 0], np.empty(X.shape[0], X.dtype)
+                X, np.empty(X.shape[0], X.dtype), lambda Z: Z[:, 1] - Z[:, 0]
             )
-        return self._predict_blocks(X, lambda Z: Z, self._empty_scores(X))
+        return self._predict_blocks(X, self._empty_scores(X))
 
     def predict_proba(self, X):
         """Class probabilities of the samples.
@@ -241,7 +241,7 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             ``classes_``.
         """
         X = self._validate_X_predict(X)
-        return self._predict_blocks(X, softmax, self._empty_scores(X))
+        return self._predict_blocks(X, self._empty_scores(X), softmax)
 
     def predict_log_proba(self, X):
         """Logarithms of the class probabilities of the samples.
@@ -260,7 +260,7 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             Log-probabilities; columns follow ``classes_``.
         """
         X = self._validate_X_predict(X)
-        return self._predict_blocks(X, log_softmax, self._empty_scores(X))
+        return self._predict_blocks(X, self._empty_scores(X), log_softmax)
 
     def predict(self, X):
         """Most probable class of each sample.
@@ -277,7 +277,7 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         """
         X = self._validate_X_predict(X)
         codes = self._predict_blocks(
-            X, lambda Z: Z.argmax(axis=1), np.empty(X.shape[0], dtype=np.intp)
+            X, np.empty(X.shape[0], dtype=np.intp), lambda Z: Z.argmax(axis=1)
         )
         return self.classes_[codes]
 
@@ -290,14 +290,8 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
     def _empty_scores(self, X):
         return np.empty((X.shape[0], len(self.classes_)), dtype=X.dtype)
 
-    def _predict_blocks(self, X, transform, out):
-        return predict_blocks(
-            X,
-            self.coef_.astype(np.float64),
-            self.intercept_.astype(np.float64),
-            transform,
-            out,
-        )
+    def _predict_blocks(self, X, out, transform=None):
+        return predict_blocks(X, self.coef_, self.intercept_, out, transform)
 
     def _sample_weight(self, sample_weight, X, y_code, classes):
         """Sample weights times class weights, checked, as a new float64 array."""

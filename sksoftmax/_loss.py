@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import ThreadpoolController
 
 # Bytes of X (or of the block's net inputs, whichever is wider) per block. A few
 # MiB keeps a block in the L2/L3 caches of current CPUs while the BLAS calls stay
@@ -57,17 +58,17 @@ def iter_blocks(n_samples, block_size, start=0):
         yield slice(first, min(first + block_size, n_samples))
 
 
-def net_input(X_block, weights, intercept, dtype=np.float64):
-    """Net inputs ``X_block @ weights.T + intercept`` as an array of ``dtype``.
+def net_input(X_block, weights, intercept):
+    """Net inputs ``X_block @ weights.T + intercept`` as a float64 array.
 
     ``weights`` is cast to X's dtype first, so that float32 X keeps a float32
-    matrix product. The fit promotes the result to float64 for the softmax and
-    the sums; predictions stay in X's dtype, so that float32 probabilities and
-    log-probabilities are rounded consistently.
+    matrix product; the fit promotes the result to float64 for the softmax and
+    the sums. (Predictions stay in X's dtype, so that float32 probabilities and
+    log-probabilities are rounded consistently: see :func:`predict_blocks`.)
     """
     Z = X_block @ weights.T.astype(X_block.dtype, copy=False)
-    Z = np.asarray(Z, dtype=dtype)
-    Z += intercept.astype(dtype, copy=False)
+    Z = np.asarray(Z, dtype=np.float64)
+    Z += intercept
     return Z
 
 
@@ -193,17 +194,54 @@ def _executor():
     return ThreadPoolExecutor(max_workers=available_cores())
 
 
-def predict_blocks(X, weights, intercept, transform, out, block_size=None):
-    """Fill ``out[rows] = transform(net_input(X[rows]))`` block by block.
+def predict_blocks(X, weights, intercept, out, transform=None, block_size=None):
+    """Fill ``out`` block by block from the net inputs of the rows of X.
 
-    ``transform`` maps an (n_rows, n_classes) array of net inputs, of X's
-    dtype, to the block's output (it may work in place); only one output array
-    of full length is ever allocated, by the caller.
+    If ``out`` has one column per class, the net inputs of a block are computed
+    straight into ``out[rows]`` and ``transform`` (softmax, log-softmax, or None
+    for the net inputs themselves) works on them in place: besides ``out``,
+    nothing larger than a block is allocated. Otherwise ``out[rows] =
+    transform(Z)`` maps a block of net inputs to a 1-D result (an argmax, a
+    margin). Large inputs share their blocks among a thread pool, with BLAS on
+    one thread.
     """
     n_samples, n_features = X.shape
     if block_size is None:
         block_size = block_rows(n_features, weights.shape[0], X.dtype.itemsize)
-    weights_x = weights.astype(X.dtype, copy=False)
-    for rows in iter_blocks(n_samples, block_size):
-        out[rows] = transform(net_input(X[rows], weights_x, intercept, X.dtype))
+    weights_t = weights.T.astype(X.dtype)
+    intercept = intercept.astype(X.dtype)
+
+    def run(rows):
+        X_block = X[rows]
+        if out.ndim == 1:
+            out[rows] = transform(X_block @ weights_t + intercept)
+            return
+        Z = out[rows]
+        if sp.issparse(X_block):
+            Z[...] = X_block @ weights_t
+        else:
+            np.matmul(X_block, weights_t, out=Z)
+        Z += intercept
+        if transform is not None:
+            transform(Z, out=Z)
+
+    blocks = list(iter_blocks(n_samples, block_size))
+    n_threads = available_cores()
+    if len(blocks) < 4 * n_threads:
+        for rows in blocks:
+            run(rows)
+    else:
+        with one_blas_thread():
+            list(_executor().map(run, blocks))
     return out
+
+
+def one_blas_thread():
+    """Context manager that runs BLAS on one thread, for the thread pool."""
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+@functools.cache
+def _blas_controller():
+    # Built once: inspecting the loaded libraries costs milliseconds.
+    return ThreadpoolController()

@@ -5,7 +5,8 @@ import warnings
 import numpy as np
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_limits
+
+from ._loss import one_blas_thread
 
 
 def minimize_lbfgs(loss_gradient, x0, *, tol, max_iter, verbose=0, bounds=None):
@@ -55,7 +56,7 @@ def minimize_lbfgs(loss_gradient, x0, *, tol, max_iter, verbose=0, bounds=None):
     # small, and OpenBLAS threads spinning between them made a fit of the digits
     # data 10x slower on two cores; the loss kernel instead shares its blocks
     # among a pool of threads, which BLAS threads would oversubscribe.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         result = scipy.optimize.minimize(
             fun,
             x0,
