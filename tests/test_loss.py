@@ -5,6 +5,8 @@ References are independent of the package: a direct dense formula with
 differences.
 """
 
+import tracemalloc
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -12,7 +14,7 @@ from numpy.testing import assert_allclose
 from scipy.special import log_softmax, softmax
 from threadpoolctl import threadpool_limits
 
-from sksoftmax._loss import loss_gradient
+from sksoftmax._loss import block_rows, loss_gradient, predict_blocks
 from sksoftmax._loss import softmax as stable_softmax
 from sksoftmax._objective import SoftmaxObjective
 from sksoftmax._solver import minimize_lbfgs
@@ -176,3 +178,32 @@ def test_preconditioned_and_plain_fits_reach_the_same_optimum(sparse, fit_interc
     # feature, where the objective is flattest.
     assert_allclose(w_pre - w_pre.mean(0), w_plain - w_plain.mean(0), atol=1e-4)
     assert_allclose(b_pre - b_pre.mean(), b_plain - b_plain.mean(), atol=1e-4)
+
+
+def test_memory_is_bounded_by_blocks_not_by_samples():
+    # 100,000 samples x 300 classes: one n_samples x n_classes float64 array is
+    # 240 MB; the kernel may allocate only block-sized arrays and the gradient.
+    rng = np.random.default_rng(6)
+    n_samples, n_features, n_classes = 100_000, 20, 300
+    X = rng.normal(size=(n_samples, n_features))
+    y = rng.integers(n_classes, size=n_samples)
+    sw = np.full(n_samples, 1 / n_samples)
+    weights = rng.normal(size=(n_classes, n_features))
+    intercept = np.zeros(n_classes)
+    block = block_rows(n_features, n_classes, 8)
+    budget = 6 * block * n_classes * 8 + 4 * n_classes * n_features * 8
+    assert budget < n_samples * n_classes * 8 / 10
+    tracemalloc.start()
+    try:
+        loss_gradient(weights, intercept, X, y, sw)
+        peak_fit = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        out = np.empty((n_samples, n_classes))
+        base = tracemalloc.get_traced_memory()[0]
+        predict_blocks(X, weights, intercept, out, stable_softmax)
+        peak_predict = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert peak_fit < budget
+    assert peak_predict < budget
+    assert_allclose(out, softmax(X @ weights.T, axis=1), rtol=1e-10, atol=1e-300)
