@@ -45,11 +45,28 @@ _MIN_BLOCK_ROWS = 64
 _MAX_BLOCK_ROWS = 16384
 
 
-def block_rows(n_features, n_classes, itemsize):
-    """Number of rows per block, chosen for the cache from the row width."""
-    row_bytes = max(n_features * itemsize, n_classes * 8, 1)
-    rows = _BLOCK_BYTES // row_bytes
-    return int(min(max(rows, _MIN_BLOCK_ROWS), _MAX_BLOCK_ROWS))
+def block_rows(X, n_classes):
+    """Number of rows per block of X, chosen for the cache.
+
+    A block's bytes are those of its rows of X (for sparse X, the stored values
+    and their column indices) or of its float64 net inputs, whichever is more.
+    For sparse X, each block's gradient product ``X_block^T R`` is a dense
+    n_features x n_classes array: a block then holds at least as many stored
+    values as that array has entries (within 16 MiB of net inputs), so that
+    adding it up costs no more than the product itself.
+    """
+    n_samples, n_features = X.shape
+    if sp.issparse(X):
+        nnz_per_row = max(X.nnz / max(n_samples, 1), 1.0)
+        x_bytes = nnz_per_row * (X.dtype.itemsize + X.indices.dtype.itemsize)
+    else:
+        x_bytes = n_features * X.dtype.itemsize
+    rows = _BLOCK_BYTES // max(x_bytes, n_classes * 8, 1)
+    rows = min(max(rows, _MIN_BLOCK_ROWS), _MAX_BLOCK_ROWS)
+    if sp.issparse(X):
+        amortised = n_features * n_classes / nnz_per_row
+        rows = max(rows, min(amortised, 2**24 // (n_classes * 8)))
+    return int(rows)
 
 
 def iter_blocks(n_samples, block_size, start=0):
@@ -125,7 +142,7 @@ def loss_gradient(
     n_samples, n_features = X.shape
     n_classes = weights.shape[0]
     if block_size is None:
-        block_size = block_rows(n_features, n_classes, X.dtype.itemsize)
+        block_size = block_rows(X, n_classes)
     weights_x = weights.astype(X.dtype, copy=False)
     n_blocks = -(-n_samples // block_size)
     n_threads = min(n_threads, n_blocks)
@@ -207,7 +224,7 @@ def predict_blocks(X, weights, intercept, out, transform=None, block_size=None):
     """
     n_samples, n_features = X.shape
     if block_size is None:
-        block_size = block_rows(n_features, weights.shape[0], X.dtype.itemsize)
+        block_size = block_rows(X, weights.shape[0])
     weights_t = weights.T.astype(X.dtype)
     intercept = intercept.astype(X.dtype)
 

@@ -77,7 +77,7 @@ def feature_statistics(X, sample_weight, center):
         accumulated in float64.
     """
     n_samples, n_features = X.shape
-    block_size = block_rows(n_features, 1, X.dtype.itemsize)
+    block_size = block_rows(X, 1)
     mean = np.zeros(n_features)
     for rows in iter_blocks(n_samples, block_size):
         mean += sample_weight[rows] @ X[rows]

@@ -190,7 +190,7 @@ def test_memory_is_bounded_by_blocks_not_by_samples():
     sw = np.full(n_samples, 1 / n_samples)
     weights = rng.normal(size=(n_classes, n_features))
     intercept = np.zeros(n_classes)
-    block = block_rows(n_features, n_classes, 8)
+    block = block_rows(X, n_classes)
     budget = 6 * block * n_classes * 8 + 4 * n_classes * n_features * 8
     assert budget < n_samples * n_classes * 8 / 10
     tracemalloc.start()
