@@ -22,14 +22,19 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
 
     One weight vector and one intercept per class; the class probabilities are
     the softmax of the net inputs ``X @ coef_.T + intercept_``. The fit
-    minimises the weighted mean multi-category cross-entropy plus an L2
-    penalty on the weights (never on the intercepts)::
+    minimises the weighted mean multi-category cross-entropy plus an L2, L1 or
+    elastic-net penalty on the weights (never on the intercepts)::
 
-        (1/S) * sum_i s_i * CE_i  +  1 / (2 * C * S) * ||coef_||_F^2
+        (1/S) * sum_i s_i * CE_i
+            + 1 / (C * S) * (r * ||coef_||_1 + (1 - r) / 2 * ||coef_||_F^2)
 
-    where s_i are the sample weights (times the class weights) and S their sum.
-    For three or more classes this is exactly the model and the objective of
-    ``LogisticRegression(C=C)``, so a parameter grid moves between the two.
+    where s_i are the sample weights (times the class weights), S their sum and
+    r = ``l1_ratio``. For three or more classes this is exactly the model and
+    the objective of ``LogisticRegression(C=C, l1_ratio=r)`` (scikit-learn >=
+    1.8), so a parameter grid moves between the two. With r > 0 the fit is
+    still L-BFGS-B, exactly: each weight is split into a positive and a
+    negative part held at or above zero by bounds, which makes the L1 term
+    linear; weights whose optimum is zero end exactly at zero.
 
     Parameters
     ----------
@@ -53,6 +58,16 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         and features are the same.
     verbose : int, default=0
         If >= 1, print the objective and the gradient norm at every iteration.
+    l1_ratio : float, default=0.0
+        The elastic-net mixing parameter r, in [0, 1], as in
+        ``LogisticRegression``: 0 is the L2 penalty, 1 the L1 penalty (a sparse
+        ``coef_``), values between mix the two. Ignored when ``C=np.inf``.
+    label_smoothing : float, default=0.0
+        eps in [0, 1). The one-hot target rows become ``(1 - eps) * onehot +
+        eps / n_classes``, as in PyTorch's ``CrossEntropyLoss``: the model is
+        kept from putting all probability on the observed label, which can
+        calibrate the probabilities better when labels are noisy. 0 fits the
+        plain cross-entropy.
 
     Attributes
     ----------
@@ -112,6 +127,8 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         tol=1e-4,
         warm_start=False,
         verbose=0,
+        l1_ratio=0.0,
+        label_smoothing=0.0,
     ):
         self.C = C
         self.fit_intercept = fit_intercept
@@ -120,6 +137,8 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         self.tol = tol
         self.warm_start = warm_start
         self.verbose = verbose
+        self.l1_ratio = l1_ratio
+        self.label_smoothing = label_smoothing
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -175,6 +194,8 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             n_classes,
             C=float(self.C),
             fit_intercept=bool(self.fit_intercept),
+            l1_ratio=float(self.l1_ratio),
+            label_smoothing=float(self.label_smoothing),
             n_threads=available_cores(),
         )
         if (
@@ -192,6 +213,7 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             tol=self.tol,
             max_iter=self.max_iter,
             verbose=self.verbose,
+            bounds=objective.bounds(),
         )
         weights, intercept = objective.coef(theta)
         if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(intercept))):
@@ -376,6 +398,15 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             problems.append(f"max_iter must be an int >= 1, got {self.max_iter!r}")
         if not (is_real(self.tol) and self.tol >= 0 and np.isfinite(self.tol)):
             problems.append(f"tol must be a finite float >= 0, got {self.tol!r}")
+        if not (is_real(self.l1_ratio) and 0 <= self.l1_ratio <= 1):
+            problems.append(
+                f"l1_ratio must be a float in [0, 1], got {self.l1_ratio!r}"
+            )
+        if not (is_real(self.label_smoothing) and 0 <= self.label_smoothing < 1):
+            problems.append(
+                "label_smoothing must be a float in [0, 1), "
+                f"got {self.label_smoothing!r}"
+            )
         if not is_bool(self.warm_start):
             problems.append(f"warm_start must be a bool, got {self.warm_start!r}")
         if not (is_int(self.verbose) or is_bool(self.verbose)) or self.verbose < 0:

@@ -19,11 +19,20 @@ These hold for every function in this module and for the rest of the package.
 - Sums (the loss, the gradient, the softmax) are accumulated in float64. Matrix
   products with X run in X's dtype, so float32 X keeps float32 BLAS calls.
 
+Label smoothing
+---------------
+With ``label_smoothing`` eps > 0 (PyTorch's ``CrossEntropyLoss`` convention)
+the target rows are ``T = (1 - eps) * Y + eps / n_classes`` instead of the
+one-hot rows Y, and the cross-entropy of row i is
+``logsumexp(Z_i) - T_i @ Z_i``. T is never formed either: ``T_i @ Z_i =
+(1 - eps) * Z_i[y_i] + eps / n_classes * sum_k Z_ik``. With eps = 0 the kernel
+runs the one-hot code unchanged.
+
 Gradient
 --------
-With P = softmax(Z) row-wise and Y the one-hot targets, the derivative of the
+With P = softmax(Z) row-wise and T the target rows, the derivative of the
 weighted mean cross-entropy with respect to Z is the residual
-``R = diag(s) (P - Y)``; the chain rule through ``Z = X W^T + b`` gives
+``R = diag(s) (P - T)``; the chain rule through ``Z = X W^T + b`` gives
 ``dW = R^T X`` and ``db = R^T 1``. The kernel forms R for one block of rows at a
 time and multiplies it into that block of X while it is still in cache, so its
 memory beyond X is O(block_rows x n_classes + n_classes x n_features).
@@ -109,7 +118,14 @@ def softmax(Z, out=None):
 
 
 def loss_gradient(
-    weights, intercept, X, y_code, sample_weight, block_size=None, n_threads=1
+    weights,
+    intercept,
+    X,
+    y_code,
+    sample_weight,
+    label_smoothing=0.0,
+    block_size=None,
+    n_threads=1,
 ):
     """Weighted mean cross-entropy and its gradient, in one pass over X.
 
@@ -125,6 +141,9 @@ def loss_gradient(
         Column index of the one in each one-hot target row.
     sample_weight : ndarray of shape (n_samples,)
         Normalised sample weights (they sum to one), float64.
+    label_smoothing : float, default=0.0
+        eps in [0, 1): the target rows become ``(1 - eps) * Y + eps / n_classes``
+        (see the module docstring). 0 runs the plain one-hot loss.
     block_size : int, default=None
         Rows per block; None chooses it from the row width (:func:`block_rows`).
     n_threads : int, default=1
@@ -135,7 +154,7 @@ def loss_gradient(
     Returns
     -------
     loss : float
-        ``sum_i s_i * (logsumexp(Z_i) - Z_i[y_i])``.
+        ``sum_i s_i * (logsumexp(Z_i) - T_i @ Z_i)``, with T the target rows.
     grad_weights : ndarray of shape (n_classes, n_features)
     grad_intercept : ndarray of shape (n_classes,)
     """
@@ -153,7 +172,14 @@ def loss_gradient(
 
     def run(rows):
         return _loss_gradient_rows(
-            weights_x, intercept, X, y_code, sample_weight, block_size, rows
+            weights_x,
+            intercept,
+            X,
+            y_code,
+            sample_weight,
+            label_smoothing,
+            block_size,
+            rows,
         )
 
     if n_threads == 1:
@@ -165,14 +191,19 @@ def loss_gradient(
     return loss, grad_weights, grad_intercept
 
 
-def _loss_gradient_rows(weights, intercept, X, y_code, sample_weight, block_size, run):
+def _loss_gradient_rows(
+    weights, intercept, X, y_code, sample_weight, label_smoothing, block_size, run
+):
     """The block loop of :func:`loss_gradient` over the rows ``run``, in one thread.
 
     Blocks are sliced from X one at a time: a sparse X is never copied whole.
     """
+    n_classes = weights.shape[0]
+    on_value = 1.0 - label_smoothing
+    off_value = label_smoothing / n_classes
     loss = 0.0
     grad_weights = np.zeros(weights.shape)
-    grad_intercept = np.zeros(weights.shape[0])
+    grad_intercept = np.zeros(n_classes)
     for rows in iter_blocks(run.stop, block_size, start=run.start):
         X_block = X[rows]
         sw = sample_weight[rows]
@@ -180,13 +211,20 @@ def _loss_gradient_rows(weights, intercept, X, y_code, sample_weight, block_size
         Z = net_input(X_block, weights, intercept)
         Z -= Z.max(axis=1, keepdims=True)
         true_class = (np.arange(Z.shape[0]), code)
-        z_true = Z[true_class]
+        # T_i @ Z_i: the target rows sum to one, so the shift above cancels.
+        z_target = Z[true_class]
+        if label_smoothing:
+            z_target = on_value * z_target + off_value * Z.sum(axis=1)
         np.exp(Z, out=Z)
         normaliser = Z.sum(axis=1)
-        loss += sw @ (np.log(normaliser) - z_true)
-        # Z becomes the weighted residual R = diag(s) (P - Y) in place.
+        loss += sw @ (np.log(normaliser) - z_target)
+        # Z becomes the weighted residual R = diag(s) (P - T) in place.
         Z *= (sw / normaliser)[:, None]
-        Z[true_class] -= sw
+        if label_smoothing:
+            Z[true_class] -= on_value * sw
+            Z -= off_value * sw[:, None]
+        else:
+            Z[true_class] -= sw
         grad_intercept += Z.sum(axis=0)
         R = Z.astype(X.dtype, copy=False)
         if sp.issparse(X_block):

@@ -3,13 +3,31 @@
 Objective
 ---------
 With normalised sample weights s_i (they sum to one), S the sum of the raw
-weights and the weights W of shape (n_classes, n_features)::
+weights, the weights W of shape (n_classes, n_features) and r = ``l1_ratio``::
 
-    f(W, b) = sum_i s_i * CE_i(W, b)  +  1 / (2 * C * S) * ||W||_F^2
+    f(W, b) = sum_i s_i * CE_i(W, b)
+              + 1 / (C * S) * (r * ||W||_1 + (1 - r) / 2 * ||W||_F^2)
 
-This is ``LogisticRegression``'s objective (``C * sum_i s_i' CE_i + ||W||^2 / 2``
-divided by ``C * S``): the same minimiser for the same ``C``. The intercepts b
-are never penalised; ``C=np.inf`` drops the penalty.
+This is ``LogisticRegression(C=C, l1_ratio=r)``'s objective (its
+``C * sum_i s_i' CE_i + penalty`` divided by ``C * S``): the same minimiser for
+the same ``C`` and r. The intercepts b are never penalised; ``C=np.inf`` drops
+the penalty whatever r is. CE_i is the cross-entropy of :mod:`sksoftmax._loss`,
+with label smoothing if asked for.
+
+The L1 term as bounds
+---------------------
+``||W||_1`` has no derivative where a weight is zero, and L-BFGS-B needs one.
+It does take bounds, so with r > 0 every weight is split into a positive and a
+negative part, ``W = W+ - W-`` with ``W+, W- >= 0``. Over the doubled variables
+the penalty ``r * sum(W+ + W-)`` is linear and the objective smooth, and
+minimising it under the bounds solves the original problem *exactly*, not a
+smoothed approximation: at a minimiser at most one part of each weight is
+positive (lowering both by their minimum keeps W and lowers the penalty), so
+``sum(W+ + W-) = ||W||_1``, and the optimality conditions under the bounds are
+the subgradient conditions of the L1 problem (``|dF/dW_kj| <= r / (C S)`` where
+``W_kj = 0``). A weight whose optimum is zero ends with both parts on their
+bound: it is exactly zero and the model is truly sparse. With r = 0 the split
+is not made and the L2 variables below are used as they are.
 
 Preconditioning
 ---------------
@@ -46,13 +64,20 @@ Along b_k it is about ``h``. Hence ``scale_j = sqrt(h * var_j + l2)`` and
 The statistics use the sample weights, so that integer weights and repeated
 rows give the same path.
 
+With the L1 split the two parts are scaled like V, ``V+ = W+ * scale`` and
+``V- = W- * scale`` (a positive scale keeps their bounds at zero), and the
+linear penalty's gradient along them is ``r / (C S) / scale``. The penalty's
+curvature in ``scale`` is only that of its L2 part, ``(1 - r) / (C S)``.
+
 Parameter vector
 ----------------
 The flat vector that SciPy sees is ``[V.ravel(), u]`` (C order, u only with an
-intercept), of length ``n_classes * (n_features + fit_intercept)``.
+intercept), of length ``n_classes * (n_features + fit_intercept)``; with the L1
+split it is ``[V+.ravel(), V-.ravel(), u]``, the first two bounded below by 0.
 """
 
 import numpy as np
+import scipy.optimize
 import scipy.sparse as sp
 
 from ._loss import block_rows, iter_blocks, loss_gradient
@@ -114,6 +139,10 @@ class SoftmaxObjective:
     C : float
         Inverse regularisation strength, as in ``LogisticRegression``.
     fit_intercept : bool
+    l1_ratio : float, default=0.0
+        r in [0, 1], the share of the L1 term in the penalty.
+    label_smoothing : float, default=0.0
+        eps in [0, 1) (see :func:`sksoftmax._loss.loss_gradient`).
     precondition : bool, default=True
         Optimise over rescaled variables (see the module docstring). False runs
         the plain parameterisation, V = W and c = b.
@@ -130,6 +159,8 @@ class SoftmaxObjective:
         *,
         C,
         fit_intercept,
+        l1_ratio=0.0,
+        label_smoothing=0.0,
         precondition=True,
         n_threads=1,
     ):
@@ -137,7 +168,10 @@ class SoftmaxObjective:
         self.y_code = y_code
         sw_sum = float(sample_weight.sum())
         self.sample_weight = sample_weight / sw_sum
-        self.l2_reg_strength = 0.0 if np.isinf(C) else (1.0 / C) / sw_sum
+        penalty = 0.0 if np.isinf(C) else (1.0 / C) / sw_sum
+        self.l1_reg_strength = l1_ratio * penalty
+        self.l2_reg_strength = (1.0 - l1_ratio) * penalty
+        self.label_smoothing = label_smoothing
         self.n_classes = n_classes
         self.n_features = X.shape[1]
         self.fit_intercept = fit_intercept
@@ -156,14 +190,31 @@ class SoftmaxObjective:
             self.intercept_scale = 1.0
 
     @property
+    def split(self):
+        """Whether the weights are split into bounded parts (an L1 term)."""
+        return self.l1_reg_strength > 0
+
+    @property
     def n_params(self):
-        return self.n_classes * (self.n_features + self.fit_intercept)
+        n_weights = self.n_classes * self.n_features
+        return (1 + self.split) * n_weights + self.n_classes * self.fit_intercept
+
+    def bounds(self):
+        """Bounds of the flat vector for L-BFGS-B: None without the L1 split."""
+        if not self.split:
+            return None
+        lower = np.full(self.n_params, -np.inf)
+        lower[: 2 * self.n_classes * self.n_features] = 0.0
+        return scipy.optimize.Bounds(lower, np.inf)
 
     def coef(self, theta):
         """Weights and intercepts in the user's units from the flat vector."""
         n_weights = self.n_classes * self.n_features
-        weights = theta[:n_weights].reshape(self.n_classes, self.n_features)
-        weights = weights / self.scale
+        weights = theta[:n_weights]
+        if self.split:
+            weights = weights - theta[n_weights : 2 * n_weights]
+            n_weights *= 2
+        weights = weights.reshape(self.n_classes, self.n_features) / self.scale
         if self.fit_intercept:
             intercept = theta[n_weights:] / self.intercept_scale
             intercept -= weights @ self.offset
@@ -174,7 +225,11 @@ class SoftmaxObjective:
     def theta(self, weights, intercept):
         """Flat vector of the given weights and intercepts (inverse of ``coef``)."""
         weights = np.asarray(weights, dtype=np.float64)
-        parts = [(weights * self.scale).ravel()]
+        scaled = (weights * self.scale).ravel()
+        if self.split:
+            parts = [np.maximum(scaled, 0.0), np.maximum(-scaled, 0.0)]
+        else:
+            parts = [scaled]
         if self.fit_intercept:
             parts.append(
                 (np.asarray(intercept, dtype=np.float64) + weights @ self.offset)
@@ -195,6 +250,7 @@ class SoftmaxObjective:
             self.X,
             self.y_code,
             self.sample_weight,
+            label_smoothing=self.label_smoothing,
             n_threads=self.n_threads,
         )
         if self.l2_reg_strength:
@@ -204,7 +260,16 @@ class SoftmaxObjective:
         if self.fit_intercept:
             grad_v -= np.outer(grad_b, self.offset)
         grad_v /= self.scale
-        parts = [grad_v.ravel()]
+        if self.split:
+            # The linear penalty over both parts, l1 * sum(W+ + W-), in the
+            # scaled variables; it equals l1 * ||W||_1 wherever min(W+, W-) = 0.
+            n_weights = self.n_classes * self.n_features
+            l1_per_v = self.l1_reg_strength / self.scale
+            parts_sum = theta[:n_weights] + theta[n_weights : 2 * n_weights]
+            loss += float((parts_sum.reshape(grad_v.shape) @ l1_per_v).sum())
+            parts = [(grad_v + l1_per_v).ravel(), (l1_per_v - grad_v).ravel()]
+        else:
+            parts = [grad_v.ravel()]
         if self.fit_intercept:
             parts.append(grad_b / self.intercept_scale)
         return loss, np.concatenate(parts)
@@ -217,6 +282,8 @@ class SoftmaxObjective:
             freq = np.bincount(
                 self.y_code, weights=self.sample_weight, minlength=self.n_classes
             )
+            eps = self.label_smoothing
+            freq = (1.0 - eps) * freq + eps / self.n_classes
             # A class of zero total weight starts at a frequency of 1e-8, not
             # at log(0): its intercept heads down from a finite point.
             log_freq = np.log(np.maximum(freq, 1e-8))

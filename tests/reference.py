@@ -6,14 +6,65 @@ import scipy.sparse as sp
 from scipy.special import log_softmax, softmax
 
 
-def objective(weights, intercept, X, y_code, sample_weight, C):
-    """Weighted mean cross-entropy + ||W||^2 / (2 C S), straight from the formula."""
-    X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
-    Z = X @ np.asarray(weights, np.float64).T + np.asarray(intercept, np.float64)
-    log_p = log_softmax(Z, axis=1)[np.arange(len(y_code)), y_code]
+def _dense(X):
+    return X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+
+
+def _targets(y_code, n_classes, label_smoothing):
+    """One-hot rows, smoothed: (1 - eps) * onehot + eps / n_classes."""
+    return (1 - label_smoothing) * np.eye(n_classes)[y_code] + (
+        label_smoothing / n_classes
+    )
+
+
+def objective(
+    weights,
+    intercept,
+    X,
+    y_code,
+    sample_weight,
+    C,
+    l1_ratio=0.0,
+    label_smoothing=0.0,
+):
+    """Weighted mean cross-entropy + (r ||W||_1 + (1 - r) ||W||^2 / 2) / (C S),
+    straight from the formula, with the full (smoothed) target matrix."""
+    weights = np.asarray(weights, np.float64)
+    Z = _dense(X) @ weights.T + np.asarray(intercept, np.float64)
+    T = _targets(y_code, weights.shape[0], label_smoothing)
+    cross_entropy = -(T * log_softmax(Z, axis=1)).sum(axis=1)
     S = sample_weight.sum()
-    penalty = 0.0 if np.isinf(C) else np.sum(np.square(weights)) / (2 * C * S)
-    return -(sample_weight @ log_p) / S + penalty
+    penalty = 0.0
+    if not np.isinf(C):
+        penalty = (
+            l1_ratio * np.abs(weights).sum()
+            + (1 - l1_ratio) / 2 * np.square(weights).sum()
+        ) / (C * S)
+    return (sample_weight @ cross_entropy) / S + penalty
+
+
+def smooth_gradient(
+    weights,
+    intercept,
+    X,
+    y_code,
+    sample_weight,
+    C,
+    l1_ratio=0.0,
+    label_smoothing=0.0,
+):
+    """Gradient of the differentiable part of :func:`objective` (all but the L1
+    term) with respect to the weights and the intercepts: ``R^T X + l2 W`` and
+    ``R^T 1`` with the residuals ``R = diag(s / S) (softmax(Z) - T)``."""
+    weights = np.asarray(weights, np.float64)
+    X = _dense(X)
+    T = _targets(y_code, weights.shape[0], label_smoothing)
+    P = softmax(X @ weights.T + np.asarray(intercept, np.float64), axis=1)
+    R = (P - T) * (sample_weight / sample_weight.sum())[:, None]
+    grad_weights = R.T @ X
+    if not np.isinf(C):
+        grad_weights += (1 - l1_ratio) / (C * sample_weight.sum()) * weights
+    return grad_weights, R.sum(axis=0)
 
 
 def _gradient_hessian(theta, X1, Y, sample_weight, penalty):
@@ -40,7 +91,7 @@ def newton_optimum(weights, intercept, X, y_code, sample_weight, C, n_steps=50):
     The Hessian is singular along "add a constant to every intercept", so each
     step solves the Newton system in the least-squares sense.
     """
-    X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    X = _dense(X)
     n_classes, n_features = np.shape(weights)
     X1 = np.hstack([X, np.ones((X.shape[0], 1))])
     Y = np.eye(n_classes)[y_code]

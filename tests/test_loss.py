@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
-from scipy.special import log_softmax, softmax
+from reference import objective as reference_objective
+from reference import smooth_gradient
+from scipy.special import softmax
 from threadpoolctl import threadpool_limits
 
 from sksoftmax._loss import block_rows, loss_gradient, predict_blocks
@@ -35,24 +37,11 @@ def make_problem(n_samples=57, n_features=6, n_classes=4, sparse=False, seed=0):
     return X, y, sample_weight, weights, intercept
 
 
-def reference_objective(weights, intercept, X, y, sample_weight, C):
-    """Penalised weighted mean cross-entropy, straight from its definition."""
-    X = X.toarray() if sp.issparse(X) else X
-    Y = np.eye(weights.shape[0])[y]
-    Z = X @ weights.T + intercept
-    cross_entropy = -(Y * log_softmax(Z, axis=1)).sum(axis=1)
-    S = sample_weight.sum()
-    penalty = 0.0 if np.isinf(C) else (weights**2).sum() / (2 * C * S)
-    return (sample_weight * cross_entropy).sum() / S + penalty
-
-
-def reference_gradient(weights, intercept, X, y, sample_weight):
+def reference_gradient(weights, intercept, X, y, sample_weight, label_smoothing=0.0):
     """Gradient of the unpenalised weighted mean, as ``R^T X`` on the full data."""
-    X = X.toarray() if sp.issparse(X) else X
-    Y = np.eye(weights.shape[0])[y]
-    R = (softmax(X @ weights.T + intercept, axis=1) - Y) * sample_weight[:, None]
-    R /= sample_weight.sum()
-    return R.T @ X, R.sum(axis=0)
+    return smooth_gradient(
+        weights, intercept, X, y, sample_weight, np.inf, 0.0, label_smoothing
+    )
 
 
 @pytest.mark.parametrize("sparse", [False, True])
@@ -71,25 +60,62 @@ def test_kernel_matches_direct_formula(sparse, block_size):
 
 
 @pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("label_smoothing", [0.1, 0.5])
+def test_label_smoothing_kernel_matches_direct_formula(sparse, label_smoothing):
+    X, y, sw, weights, intercept = make_problem(sparse=sparse, seed=6)
+    loss, grad_w, grad_b = loss_gradient(
+        weights, intercept, X, y, sw / sw.sum(), label_smoothing, block_size=10
+    )
+    expected = reference_objective(
+        weights, intercept, X, y, sw, np.inf, label_smoothing=label_smoothing
+    )
+    expected_w, expected_b = reference_gradient(
+        weights, intercept, X, y, sw, label_smoothing
+    )
+    assert_allclose(loss, expected, rtol=1e-12)
+    assert_allclose(grad_w, expected_w, rtol=1e-10, atol=1e-12)
+    assert_allclose(grad_b, expected_b, rtol=1e-10, atol=1e-12)
+    # Smoothing changes the loss: the test would notice an ignored eps.
+    plain = loss_gradient(weights, intercept, X, y, sw / sw.sum(), block_size=10)
+    assert abs(plain[0] - loss) > 1e-3
+
+
+# (l1_ratio, label_smoothing): the L2 path, the split L1 path with smoothing,
+# and the pure L1 path.
+PENALTIES = [(0.0, 0.0), (0.5, 0.2), (1.0, 0.0)]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("fit_intercept", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("precondition", [False, True])
+@pytest.mark.parametrize("l1_ratio, label_smoothing", PENALTIES)
 def test_objective_gradient_matches_finite_differences(
-    sparse, fit_intercept, weighted, precondition
+    sparse, fit_intercept, weighted, precondition, l1_ratio, label_smoothing
 ):
     X, y, sw, weights, intercept = make_problem(sparse=sparse, seed=1)
     if not weighted:
         sw = np.ones_like(sw)
     objective = SoftmaxObjective(
-        X, y, sw, 4, C=0.7, fit_intercept=fit_intercept, precondition=precondition
+        X,
+        y,
+        sw,
+        4,
+        C=0.7,
+        fit_intercept=fit_intercept,
+        l1_ratio=l1_ratio,
+        label_smoothing=label_smoothing,
+        precondition=precondition,
     )
     theta = objective.theta(weights, intercept)
+    assert theta.size == objective.n_params
     value, grad = objective.loss_gradient(theta)
     if not fit_intercept:
         intercept = np.zeros_like(intercept)
-    assert_allclose(
-        value, reference_objective(weights, intercept, X, y, sw, C=0.7), rtol=1e-12
+    expected = reference_objective(
+        weights, intercept, X, y, sw, 0.7, l1_ratio, label_smoothing
     )
+    assert_allclose(value, expected, rtol=1e-12)
     step = 1e-6
     numerical = np.empty_like(theta)
     for j in range(theta.size):
@@ -129,14 +155,35 @@ def test_extreme_net_inputs_stay_finite():
     assert_allclose(loss, 4e4 / 3, rtol=1e-12)
 
 
-def test_preconditioning_leaves_coefficients_unchanged():
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.5])
+def test_preconditioning_leaves_coefficients_unchanged(l1_ratio):
     X, y, sw, weights, intercept = make_problem(seed=3)
-    objective = SoftmaxObjective(X, y, sw, 4, C=1.0, fit_intercept=True)
+    objective = SoftmaxObjective(
+        X, y, sw, 4, C=1.0, fit_intercept=True, l1_ratio=l1_ratio
+    )
     assert not np.allclose(objective.scale, 1.0)
     assert not np.allclose(objective.offset, 0.0)
     round_trip = objective.coef(objective.theta(weights, intercept))
     assert_allclose(round_trip[0], weights, rtol=1e-13)
     assert_allclose(round_trip[1], intercept, rtol=1e-12, atol=1e-12)
+
+
+def test_l1_split_parts_are_bounded_and_disjoint():
+    X, y, sw, weights, intercept = make_problem(seed=3)
+    weights[0, :3] = 0.0
+    objective = SoftmaxObjective(X, y, sw, 4, C=1.0, fit_intercept=True, l1_ratio=1.0)
+    theta = objective.theta(weights, intercept)
+    n_weights = weights.size
+    positive, negative = theta[:n_weights], theta[n_weights : 2 * n_weights]
+    assert theta.size == 2 * n_weights + 4
+    assert np.all(positive >= 0) and np.all(negative >= 0)
+    assert np.all(np.minimum(positive, negative) == 0)
+    bounds = objective.bounds()
+    assert np.all(bounds.lb[: 2 * n_weights] == 0)
+    assert np.all(np.isneginf(bounds.lb[2 * n_weights :]))
+    assert np.all(np.isposinf(bounds.ub))
+    # The L2 path has no bounds.
+    assert SoftmaxObjective(X, y, sw, 4, C=1.0, fit_intercept=True).bounds() is None
 
 
 @pytest.mark.parametrize("sparse", [False, True])
