@@ -426,6 +426,13 @@ def test_bad_sample_weight_is_rejected(sample_weight, match):
             "classes \\[1, 2\\]",
         ),
         (dict(warm_start=1), "warm_start must be a bool"),
+        (dict(l1_ratio=-0.1), "l1_ratio must be a float in \\[0, 1\\]"),
+        (dict(l1_ratio=1.5), "l1_ratio must be a float in \\[0, 1\\]"),
+        (dict(l1_ratio=np.nan), "l1_ratio must be a float in \\[0, 1\\]"),
+        (dict(l1_ratio="0.5"), "l1_ratio must be a float in \\[0, 1\\]"),
+        (dict(label_smoothing=1.0), "label_smoothing must be a float in \\[0, 1\\)"),
+        (dict(label_smoothing=-0.1), "label_smoothing must be a float in"),
+        (dict(label_smoothing=True), "label_smoothing must be a float in"),
         (dict(verbose=-1), "verbose must be an int >= 0"),
     ],
 )

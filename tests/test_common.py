@@ -17,6 +17,8 @@ ESTIMATORS = [
     SoftmaxRegressionClassifier(C=0.1, class_weight="balanced"),
     SoftmaxRegressionClassifier(C=np.inf, tol=1e-6, verbose=1),
     SoftmaxRegressionClassifier(warm_start=True, max_iter=500),
+    SoftmaxRegressionClassifier(l1_ratio=0.5),
+    SoftmaxRegressionClassifier(label_smoothing=0.1),
 ]
 
 

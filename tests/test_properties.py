@@ -26,10 +26,17 @@ def classification_data(draw):
 
 
 @settings(max_examples=60, deadline=None)
-@given(data=classification_data(), C=st.sampled_from([1e-3, 1.0, 1e3, np.inf]))
-def test_probabilities_are_a_distribution(data, C):
+@given(
+    data=classification_data(),
+    C=st.sampled_from([1e-3, 1.0, 1e3, np.inf]),
+    l1_ratio=st.sampled_from([0.0, 0.5, 1.0]),
+    label_smoothing=st.sampled_from([0.0, 0.3]),
+)
+def test_probabilities_are_a_distribution(data, C, l1_ratio, label_smoothing):
     X, y = data
-    clf = SoftmaxRegressionClassifier(C=C, max_iter=50)
+    clf = SoftmaxRegressionClassifier(
+        C=C, l1_ratio=l1_ratio, label_smoothing=label_smoothing, max_iter=50
+    )
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # max_iter may stop C=inf fits

@@ -1,0 +1,217 @@
+"""The L1 / elastic-net penalty (``l1_ratio``) and label smoothing.
+
+References: ``LogisticRegression(solver="saga")``, which solves the same
+elastic-net problem by a proximal stochastic method, and the subgradient
+optimality conditions evaluated with the direct formulas of ``reference.py``.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import sklearn
+from numpy.testing import assert_allclose, assert_array_equal
+from reference import objective, smooth_gradient
+from sklearn.datasets import load_digits, load_iris, load_wine
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.fixes import parse_version
+
+from sksoftmax import SoftmaxRegressionClassifier
+
+TIGHT = dict(tol=1e-10, max_iter=10000)
+LOADERS = {"iris": load_iris, "wine": load_wine, "digits": load_digits}
+
+
+def standardised(dataset):
+    X, y = LOADERS[dataset](return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def saga(C, l1_ratio, tol):
+    """LogisticRegression(solver="saga") with the elastic-net penalty of l1_ratio."""
+    params = dict(solver="saga", C=C, l1_ratio=l1_ratio, tol=tol, max_iter=100_000)
+    if parse_version(sklearn.__version__) < parse_version("1.8"):
+        # Before 1.8, l1_ratio is only used with penalty="elasticnet".
+        params["penalty"] = "elasticnet"
+    return LogisticRegression(**params)
+
+
+def effective_weights(y, sample_weight, class_weight):
+    """sample_weight times "balanced" class weights, from their definition."""
+    if class_weight is None:
+        return sample_weight
+    totals = np.bincount(y, weights=sample_weight)
+    return sample_weight * (totals.sum() / (len(totals) * totals))[y]
+
+
+@pytest.mark.parametrize(
+    "dataset, C, saga_tol",
+    [
+        ("iris", 0.1, 1e-10),
+        ("iris", 1.0, 1e-10),
+        ("wine", 0.1, 1e-10),
+        ("wine", 1.0, 1e-10),
+        # saga needs thousands of epochs on the digits at tol=1e-10; at
+        # C=0.01 and tol=1e-8 it is within 1e-13 of the optimum in ~3 s.
+        ("digits", 0.01, 1e-8),
+    ],
+)
+@pytest.mark.parametrize("l1_ratio", [0.5, 1.0])
+def test_elastic_net_agrees_with_saga(dataset, C, saga_tol, l1_ratio):
+    X, y = standardised(dataset)
+    ours = SoftmaxRegressionClassifier(C=C, l1_ratio=l1_ratio, **TIGHT).fit(X, y)
+    theirs = saga(C, l1_ratio, saga_tol).fit(X, y)
+    ones = np.ones(len(y))
+    f_ours = objective(ours.coef_, ours.intercept_, X, y, ones, C, l1_ratio)
+    f_theirs = objective(theirs.coef_, theirs.intercept_, X, y, ones, C, l1_ratio)
+    assert_allclose(f_ours, f_theirs, rtol=1e-6)
+    assert_array_equal(np.abs(ours.coef_) > 1e-6, np.abs(theirs.coef_) > 1e-6)
+    # The penalty makes the model sparse, with exact zeros.
+    assert 0 < np.sum(ours.coef_ == 0) < ours.coef_.size
+
+
+@pytest.mark.parametrize("dataset", ["wine", "digits"])
+@pytest.mark.parametrize("l1_ratio", [0.5, 1.0])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+def test_solution_satisfies_subgradient_optimality(
+    dataset, l1_ratio, label_smoothing, class_weight
+):
+    X, y = standardised(dataset)
+    sample_weight = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    C = 0.5
+    clf = SoftmaxRegressionClassifier(
+        C=C,
+        l1_ratio=l1_ratio,
+        label_smoothing=label_smoothing,
+        class_weight=class_weight,
+        **TIGHT,
+    ).fit(X, y, sample_weight=sample_weight)
+    weights = effective_weights(y, sample_weight, class_weight)
+    grad_w, grad_b = smooth_gradient(
+        clf.coef_, clf.intercept_, X, y, weights, C, l1_ratio, label_smoothing
+    )
+    l1 = l1_ratio / (C * weights.sum())
+    zero = clf.coef_ == 0
+    assert 0 < zero.sum() < zero.size
+    # Zero weights: the smooth gradient lies in the L1 term's subdifferential.
+    assert np.all(np.abs(grad_w[zero]) <= l1 + 1e-7)
+    # Non-zero weights: the smooth gradient cancels the L1 term's gradient.
+    assert_allclose(grad_w[~zero] + l1 * np.sign(clf.coef_[~zero]), 0, atol=1e-7)
+    assert_allclose(grad_b, 0, atol=1e-7)
+
+
+@pytest.mark.parametrize("dataset", ["wine", "digits"])
+def test_lasso_threshold_of_C(dataset):
+    # With r = 1, all weights are zero exactly when the largest gradient of the
+    # cross-entropy at W = 0 (intercepts at the log class frequencies, where
+    # P is the class frequencies) is at most r / (C S): C_max = 1 / (S max|g0|).
+    X, y = standardised(dataset)
+    n_samples, n_classes = len(y), len(np.unique(y))
+    frequency = np.bincount(y) / n_samples
+    residual = (frequency[None, :] - np.eye(n_classes)[y]) / n_samples
+    C_max = 1.0 / (n_samples * np.abs(residual.T @ X).max())
+    below = SoftmaxRegressionClassifier(C=0.9 * C_max, l1_ratio=1.0, **TIGHT)
+    above = SoftmaxRegressionClassifier(C=1.2 * C_max, l1_ratio=1.0, **TIGHT)
+    assert np.all(below.fit(X, y).coef_ == 0)
+    log_frequency = np.log(frequency)
+    assert_allclose(
+        below.intercept_ - below.intercept_.mean(),
+        log_frequency - log_frequency.mean(),
+        atol=1e-6,
+    )
+    assert np.any(above.fit(X, y).coef_ != 0)
+
+
+@pytest.mark.parametrize("l1_ratio", [0.5, 1.0])
+def test_stronger_penalty_gives_fewer_non_zeros(l1_ratio):
+    X, y = standardised("digits")
+    counts = [
+        np.count_nonzero(
+            SoftmaxRegressionClassifier(C=C, l1_ratio=l1_ratio, **TIGHT).fit(X, y).coef_
+        )
+        for C in np.logspace(-3, 1, 9)
+    ]
+    # A lasso path need not be monotone: allow a drop of 2 between neighbours
+    # (C spaced 3x apart), and require the path to grow from an empty model.
+    assert all(b >= a - 2 for a, b in zip(counts, counts[1:], strict=False))
+    assert counts[0] == 0 < counts[2] < counts[5] < counts[8]
+
+
+def test_l1_ratio_zero_and_no_smoothing_are_the_plain_model_bit_for_bit():
+    X, y = standardised("wine")
+    plain = SoftmaxRegressionClassifier(C=0.3).fit(X, y)
+    explicit = SoftmaxRegressionClassifier(
+        C=0.3, l1_ratio=0.0, label_smoothing=0.0
+    ).fit(X, y)
+    assert_array_equal(explicit.coef_, plain.coef_)
+    assert_array_equal(explicit.intercept_, plain.intercept_)
+    assert explicit.n_iter_ == plain.n_iter_
+    # l1_ratio is ignored without a penalty (C=inf), as in LogisticRegression.
+    unpenalised = [
+        SoftmaxRegressionClassifier(C=np.inf, l1_ratio=r, tol=1e-6).fit(X[:60], y[:60])
+        for r in (0.0, 1.0)
+    ]
+    assert_array_equal(unpenalised[0].coef_, unpenalised[1].coef_)
+
+
+def test_label_smoothing_fit_agrees_with_direct_smoothed_objective():
+    # An optimum of the smoothed objective, with L2 and sample weights: the
+    # direct gradient vanishes, and it is not the plain model's optimum.
+    X, y = standardised("iris")
+    sample_weight = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    clf = SoftmaxRegressionClassifier(C=2.0, label_smoothing=0.2, **TIGHT)
+    clf.fit(X, y, sample_weight=sample_weight)
+    grad_w, grad_b = smooth_gradient(
+        clf.coef_, clf.intercept_, X, y, sample_weight, 2.0, 0.0, 0.2
+    )
+    assert_allclose(grad_w, 0, atol=1e-7)
+    assert_allclose(grad_b, 0, atol=1e-7)
+    plain_grad, _ = smooth_gradient(
+        clf.coef_, clf.intercept_, X, y, sample_weight, 2.0, 0.0, 0.0
+    )
+    assert np.abs(plain_grad).max() > 1e-3
+
+
+def test_label_smoothing_bounds_the_unpenalised_model():
+    # Setosa is separable: without a penalty the plain model's weights run off
+    # to hundreds before the objective is flat. Smoothed targets have a finite
+    # optimum, which the fit reaches without a warning.
+    X, y = load_iris(return_X_y=True)
+    eps = 0.1
+    plain = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = SoftmaxRegressionClassifier(C=np.inf, label_smoothing=eps, **TIGHT)
+        clf.fit(X, y)
+    grad_w, grad_b = smooth_gradient(
+        clf.coef_, clf.intercept_, X, y, np.ones(len(y)), np.inf, 0.0, eps
+    )
+    assert_allclose(grad_w, 0, atol=1e-7)
+    assert_allclose(grad_b, 0, atol=1e-7)
+    assert np.abs(clf.coef_).max() < 0.02 * np.abs(plain.coef_).max()
+    assert (clf.predict(X) == y).mean() > 0.95
+
+
+def test_l1_fit_on_sparse_input_equals_dense():
+    X, y = standardised("wine")
+    X[np.abs(X) < 0.7] = 0.0
+    dense = SoftmaxRegressionClassifier(C=0.5, l1_ratio=0.7, **TIGHT).fit(X, y)
+    sparse = SoftmaxRegressionClassifier(C=0.5, l1_ratio=0.7, **TIGHT)
+    sparse.fit(sp.csr_matrix(X), y)
+    assert_array_equal(dense.coef_ == 0, sparse.coef_ == 0)
+    assert_allclose(sparse.coef_, dense.coef_, atol=1e-7)
+
+
+def test_warm_start_with_l1_continues_from_the_previous_solution():
+    X, y = standardised("digits")
+    clf = SoftmaxRegressionClassifier(C=0.1, l1_ratio=1.0, warm_start=True, **TIGHT)
+    clf.fit(X, y)
+    first = clf.n_iter_
+    clf.fit(X, y)
+    assert clf.n_iter_ < first / 4
+    cold = SoftmaxRegressionClassifier(C=0.1, l1_ratio=1.0, **TIGHT).fit(X, y)
+    assert_array_equal(clf.coef_ == 0, cold.coef_ == 0)
