@@ -28,10 +28,12 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         (1/S) * sum_i s_i * CE_i
             + 1 / (C * S) * (r * ||coef_||_1 + (1 - r) / 2 * ||coef_||_F^2)
 
-    where s_i are the sample weights (times the class weights), S their sum and
-    r = ``l1_ratio``. For three or more classes this is exactly the model and
-    the objective of ``LogisticRegression(C=C, l1_ratio=r)`` (scikit-learn >=
-    1.8), so a parameter grid moves between the two. With r > 0 the fit is
+    where s_i are the sample weights (times the class weights), S their sum,
+    r = ``l1_ratio`` and CE_i the cross-entropy of sample i (against the
+    smoothed target row with ``label_smoothing``). For three or more classes
+    this is exactly the model and the objective of
+    ``LogisticRegression(C=C, l1_ratio=r)`` (scikit-learn >= 1.8), so a
+    parameter grid moves between the two. With r > 0 the fit is
     still L-BFGS-B, exactly: each weight is split into a positive and a
     negative part held at or above zero by bounds, which makes the L1 term
     linear; weights whose optimum is zero end exactly at zero.
@@ -62,6 +64,8 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         The elastic-net mixing parameter r, in [0, 1], as in
         ``LogisticRegression``: 0 is the L2 penalty, 1 the L1 penalty (a sparse
         ``coef_``), values between mix the two. Ignored when ``C=np.inf``.
+        Fits with ``l1_ratio > 0`` often need several times the iterations of
+        an L2 fit: raise ``max_iter`` if a ``ConvergenceWarning`` says so.
     label_smoothing : float, default=0.0
         eps in [0, 1). The one-hot target rows become ``(1 - eps) * onehot +
         eps / n_classes``, as in PyTorch's ``CrossEntropyLoss``: the model is
@@ -95,10 +99,13 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
     Notes
     -----
     With two classes the symmetric parameterisation (one weight vector per
-    class) penalises ``||w_0||^2 + ||w_1||^2``. At the optimum ``w_0 = -w_1``,
-    so the model equals the binary ``LogisticRegression`` at ``2 * C`` with
-    ``coef = coef_[1] - coef_[0]`` and ``intercept = intercept_[1] -
-    intercept_[0]``.
+    class) penalises both ``w_0`` and ``w_1``, and only ``d = w_1 - w_0``
+    enters the probabilities. With the L2 penalty the optimum has ``w_0 =
+    -w_1``, so the model equals the binary ``LogisticRegression`` at ``2 * C``
+    with ``coef = coef_[1] - coef_[0]`` and ``intercept = intercept_[1] -
+    intercept_[0]``. In general the penalty on d is ``r |d| + (1 - r) / 4 d^2``
+    over ``C S``: the binary ``LogisticRegression`` at ``C' = 2 C / (1 + r)``
+    and ``l1_ratio' = 2 r / (1 + r)`` (the same C for the L1 penalty).
 
     float32 X stays float32: the matrix products run in float32, while the
     loss, the gradient and the optimiser work in float64.
