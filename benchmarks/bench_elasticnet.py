@@ -61,41 +61,30 @@ def quiet_fit(estimator, X, y):
         return time.perf_counter() - start
 
 
-def split_overlap(X, y, C, l1_ratio):
+def split_overlap(objective):
     """The split objective's excess over the objective of its model at ``x``.
 
     L-BFGS-B sees the penalty ``l1 * sum(W+ + W-)``; the model of an iterate is
     ``W = W+ - W-``, whose penalty is lower by ``2 * l1 * sum(min(W+, W-))``.
     The time to the gap is measured on the model, as ``fit`` would return it
-    had it stopped there. The scales are those of the fit's own objective
-    (the same data, weights and parameters give the same statistics).
+    had it stopped there. ``objective`` must have the fit's scales: the same
+    data, weights and parameters give the same statistics.
     """
-    classes = np.unique(y)
-    objective = SoftmaxObjective(
-        X,
-        np.searchsorted(classes, y),
-        np.ones(len(y)),
-        len(classes),
-        C=C,
-        fit_intercept=True,
-        l1_ratio=l1_ratio,
-    )
-    n_weights = len(classes) * X.shape[1]
-    shape = (len(classes), X.shape[1])
+    shape = (objective.n_classes, objective.n_features)
+    n_weights = shape[0] * shape[1]
 
     def excess(x):
         both = np.minimum(x[:n_weights], x[n_weights : 2 * n_weights])
-        return (
-            2
-            * objective.l1_reg_strength
-            * float((both.reshape(shape) @ (1 / objective.scale)).sum())
-        )
+        per_weight = both.reshape(shape) @ (1 / objective.scale)
+        return 2 * objective.l1_reg_strength * float(per_weight.sum())
 
     return excess
 
 
 def run_dataset(X, y, C, l1_ratio, args):
     classes = np.unique(y)
+    # Preconditioned like the fits (for split_overlap); its value() is the
+    # objective of any W and b all the same.
     objective = SoftmaxObjective(
         X,
         np.searchsorted(classes, y),
@@ -104,7 +93,6 @@ def run_dataset(X, y, C, l1_ratio, args):
         C=C,
         fit_intercept=True,
         l1_ratio=l1_ratio,
-        precondition=False,
     )
 
     def value(estimator):
@@ -145,7 +133,7 @@ def run_dataset(X, y, C, l1_ratio, args):
     ours = SoftmaxRegressionClassifier(
         C=C, l1_ratio=l1_ratio, tol=1e-10, max_iter=1_000_000
     )
-    with lbfgs_trace(trace, f_star, args.time_limit, split_overlap(X, y, C, l1_ratio)):
+    with lbfgs_trace(trace, f_star, args.time_limit, split_overlap(objective)):
         quiet_fit(ours, X, y)
     ours_reached = [t for t, f in trace if gap(f) <= TARGET_GAP]
     ours_time = ours_reached[0] if ours_reached else np.inf

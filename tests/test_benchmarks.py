@@ -1,31 +1,28 @@
-"""The benchmark script runs and reports both estimators (no timing is asserted)."""
+"""The benchmark scripts run and report both estimators (no timing is asserted)."""
 
 import subprocess
 import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_fit.py"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def test_benchmark_quick_run_writes_table_and_plot(tmp_path):
+def run_quick(script, *args):
+    """Run a benchmark script with --quick; fail with its stderr if it fails."""
     result = subprocess.run(
-        [
-            sys.executable,
-            str(SCRIPT),
-            "--quick",
-            "--only",
-            "digits",
-            "sparse",
-            "--time-limit",
-            "5",
-            "--out",
-            str(tmp_path),
-        ],
+        [sys.executable, str(BENCHMARKS / script), "--quick", *args],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_benchmark_quick_run_writes_table_and_plot(tmp_path):
+    run_quick(
+        "bench_fit.py",
+        *["--only", "digits", "sparse", "--time-limit", "5", "--out", str(tmp_path)],
+    )
     table = (tmp_path / "fit.md").read_text()
     for row in (
         "| digits (raw pixels) | sksoftmax |",
@@ -38,15 +35,7 @@ def test_benchmark_quick_run_writes_table_and_plot(tmp_path):
 
 
 def test_elastic_net_benchmark_quick_run_writes_table(tmp_path):
-    script = SCRIPT.with_name("bench_elasticnet.py")
-    result = subprocess.run(
-        [sys.executable, str(script), "--quick", "--time-limit", "2"]
-        + ["--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr
+    run_quick("bench_elasticnet.py", "--time-limit", "2", "--out", str(tmp_path))
     table = (tmp_path / "elasticnet.md").read_text()
     for row in (
         "| dense 200k x 100, 10 classes | 0.2 | 0.5 |",
