@@ -235,3 +235,44 @@ def test_warm_start_with_l1_continues_from_the_previous_solution():
     assert clf.n_iter_ < first / 4
     cold = SoftmaxRegressionClassifier(C=0.1, l1_ratio=1.0, **TIGHT).fit(X, y)
     assert_array_equal(clf.coef_ == 0, cold.coef_ == 0)
+
+
+def test_elastic_net_without_intercept_agrees_with_saga():
+    X, y = standardised("wine")
+    X = X + 0.5  # away from the origin, where the intercept would matter
+    ours = SoftmaxRegressionClassifier(
+        C=0.1, l1_ratio=0.5, fit_intercept=False, **TIGHT
+    ).fit(X, y)
+    theirs = saga(0.1, 0.5, 1e-10).set_params(fit_intercept=False).fit(X, y)
+    ones = np.ones(len(y))
+    assert_array_equal(ours.intercept_, 0.0)
+    assert_allclose(
+        objective(ours.coef_, 0.0, X, y, ones, 0.1, 0.5),
+        objective(theirs.coef_, 0.0, X, y, ones, 0.1, 0.5),
+        rtol=1e-6,
+    )
+    assert_array_equal(np.abs(ours.coef_) > 1e-6, np.abs(theirs.coef_) > 1e-6)
+
+
+def test_float32_l1_fit_keeps_exact_zeros():
+    X, y = standardised("digits")
+    clf64 = SoftmaxRegressionClassifier(C=0.05, l1_ratio=1.0, **TIGHT).fit(X, y)
+    clf32 = SoftmaxRegressionClassifier(C=0.05, l1_ratio=1.0, **TIGHT)
+    clf32.fit(X.astype(np.float32), y)
+    assert clf32.coef_.dtype == np.float32
+    # With r = 1 the optimum need not be unique (a shift common to all classes
+    # can be free): compare objectives, evaluated in float64, and sparsity.
+    ones = np.ones(len(y))
+    f64 = objective(clf64.coef_, clf64.intercept_, X, y, ones, 0.05, 1.0)
+    f32 = objective(
+        clf32.coef_.astype(np.float64),
+        clf32.intercept_.astype(np.float64),
+        X,
+        y,
+        ones,
+        0.05,
+        1.0,
+    )
+    assert_allclose(f32, f64, rtol=1e-7)
+    assert abs(np.mean(clf32.coef_ == 0) - np.mean(clf64.coef_ == 0)) < 0.01
+    assert np.mean(clf32.coef_ == 0) > 0.5
