@@ -65,7 +65,10 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         ``LogisticRegression``: 0 is the L2 penalty, 1 the L1 penalty (a sparse
         ``coef_``), values between mix the two. Ignored when ``C=np.inf``.
         Fits with ``l1_ratio > 0`` often need several times the iterations of
-        an L2 fit: raise ``max_iter`` if a ``ConvergenceWarning`` says so.
+        an L2 fit: raise ``max_iter`` if a ``ConvergenceWarning`` says so. With
+        ``l1_ratio=1`` the minimiser need not be unique: the probabilities do
+        not change when one amount is added to a feature's weight in every
+        class, and the L1 norm can be flat along that shift.
     label_smoothing : float, default=0.0
         eps in [0, 1). The one-hot target rows become ``(1 - eps) * onehot +
         eps / n_classes``, as in PyTorch's ``CrossEntropyLoss``: the model is
