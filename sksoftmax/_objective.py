@@ -124,6 +124,55 @@ def feature_statistics(X, sample_weight, center):
     return offset, np.sqrt(second_moment)
 
 
+class InMemoryData:
+    """Training data held in this process, as the objective reads it.
+
+    The objective needs three things of its data, each a weighted sum over the
+    samples: the feature statistics, the class frequencies and the data term
+    with its gradient. :mod:`sksoftmax._dask` provides the same three over row
+    blocks that live on the workers of a Dask cluster.
+
+    Parameters
+    ----------
+    X : {ndarray, CSR matrix} of shape (n_samples, n_features)
+        Training data, float32 or float64; never modified or copied.
+    y_code : ndarray of shape (n_samples,)
+        Column index of the one in each one-hot target row.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative sample weights with a positive sum (not normalised).
+    n_threads : int, default=1
+        Threads of the loss kernel (see :func:`sksoftmax._loss.loss_gradient`).
+    """
+
+    def __init__(self, X, y_code, sample_weight, n_threads=1):
+        self.X = X
+        self.y_code = y_code
+        self.n_features = X.shape[1]
+        self.weight_sum = float(sample_weight.sum())
+        self.sample_weight = sample_weight / self.weight_sum
+        self.n_threads = n_threads
+
+    def statistics(self, center):
+        """Offset and spread of the features (see :func:`feature_statistics`)."""
+        return feature_statistics(self.X, self.sample_weight, center)
+
+    def class_frequencies(self, n_classes):
+        """Share of the sample weight in each class."""
+        return np.bincount(self.y_code, weights=self.sample_weight, minlength=n_classes)
+
+    def loss_gradient(self, weights, intercept, label_smoothing):
+        """The data term and its gradient (:func:`sksoftmax._loss.loss_gradient`)."""
+        return loss_gradient(
+            weights,
+            intercept,
+            self.X,
+            self.y_code,
+            self.sample_weight,
+            label_smoothing=label_smoothing,
+            n_threads=self.n_threads,
+        )
+
+
 class SoftmaxObjective:
     """Penalised mean cross-entropy as a function of the flat parameter vector.
 
@@ -148,6 +197,11 @@ class SoftmaxObjective:
         the plain parameterisation, V = W and c = b.
     n_threads : int, default=1
         Threads of the loss kernel (see :func:`sksoftmax._loss.loss_gradient`).
+
+    See Also
+    --------
+    SoftmaxObjective.from_data : The same objective over other data, such as
+        row blocks on a Dask cluster.
     """
 
     def __init__(
@@ -157,29 +211,42 @@ class SoftmaxObjective:
         sample_weight,
         n_classes,
         *,
+        n_threads=1,
+        **params,
+    ):
+        self._configure(
+            InMemoryData(X, y_code, sample_weight, n_threads), n_classes, **params
+        )
+
+    @classmethod
+    def from_data(cls, data, n_classes, **params):
+        """The objective over ``data``, an object with the methods and attributes
+        of :class:`InMemoryData`; ``params`` as for the constructor."""
+        objective = cls.__new__(cls)
+        objective._configure(data, n_classes, **params)
+        return objective
+
+    def _configure(
+        self,
+        data,
+        n_classes,
+        *,
         C,
         fit_intercept,
         l1_ratio=0.0,
         label_smoothing=0.0,
         precondition=True,
-        n_threads=1,
     ):
-        self.X = X
-        self.y_code = y_code
-        sw_sum = float(sample_weight.sum())
-        self.sample_weight = sample_weight / sw_sum
-        penalty = 0.0 if np.isinf(C) else (1.0 / C) / sw_sum
+        self.data = data
+        penalty = 0.0 if np.isinf(C) else (1.0 / C) / data.weight_sum
         self.l1_reg_strength = l1_ratio * penalty
         self.l2_reg_strength = (1.0 - l1_ratio) * penalty
         self.label_smoothing = label_smoothing
         self.n_classes = n_classes
-        self.n_features = X.shape[1]
+        self.n_features = data.n_features
         self.fit_intercept = fit_intercept
-        self.n_threads = n_threads
         if precondition:
-            self.offset, spread = feature_statistics(
-                X, self.sample_weight, center=fit_intercept
-            )
+            self.offset, spread = data.statistics(center=fit_intercept)
             curvature = (1 / n_classes) * (1 - 1 / n_classes)
             self.scale = np.sqrt(curvature * spread**2 + self.l2_reg_strength)
             self.scale[~(self.scale > 0)] = 1.0
@@ -244,14 +311,8 @@ class SoftmaxObjective:
     def loss_gradient(self, theta):
         """Objective and its gradient with respect to the flat vector."""
         weights, intercept = self.coef(theta)
-        loss, grad_w, grad_b = loss_gradient(
-            weights,
-            intercept,
-            self.X,
-            self.y_code,
-            self.sample_weight,
-            label_smoothing=self.label_smoothing,
-            n_threads=self.n_threads,
+        loss, grad_w, grad_b = self.data.loss_gradient(
+            weights, intercept, self.label_smoothing
         )
         if self.l2_reg_strength:
             loss += 0.5 * self.l2_reg_strength * np.vdot(weights, weights)
@@ -279,9 +340,7 @@ class SoftmaxObjective:
         weights = np.zeros((self.n_classes, self.n_features))
         intercept = np.zeros(self.n_classes)
         if self.fit_intercept:
-            freq = np.bincount(
-                self.y_code, weights=self.sample_weight, minlength=self.n_classes
-            )
+            freq = self.data.class_frequencies(self.n_classes)
             eps = self.label_smoothing
             freq = (1.0 - eps) * freq + eps / self.n_classes
             # A class of zero total weight starts at a frequency of 1e-8, not
