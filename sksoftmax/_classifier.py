@@ -12,9 +12,38 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._dask import is_dask_collection, predict_dask, prepare_dask
 from ._loss import available_cores, log_softmax, predict_blocks, softmax
-from ._objective import SoftmaxObjective
+from ._objective import InMemoryData, SoftmaxObjective
 from ._solver import minimize_lbfgs
+
+
+def check_n_classes(classes):
+    """Raise a ValueError unless there are at least two classes."""
+    if len(classes) < 2:
+        raise ValueError(
+            "SoftmaxRegressionClassifier needs samples of at least 2 classes "
+            f"in the data, but the data contains only 1 class: {classes[0]}."
+        )
+
+
+def check_weighted_classes(class_total):
+    """Raise a ValueError unless the total weights of the classes (sample
+    weights times class weights) are finite and positive for two classes."""
+    with np.errstate(over="ignore"):
+        finite_sum = np.isfinite(class_total.sum())
+    if not finite_sum:
+        raise ValueError(
+            "sample_weight times class_weight must have a finite sum; "
+            "rescale the weights (only their ratios and C * their sum matter)."
+        )
+    n_weighted = int(np.sum(class_total > 0))
+    if n_weighted < 2:
+        raise ValueError(
+            "SoftmaxRegressionClassifier needs samples of at least 2 classes "
+            "with positive sample_weight, but the weights leave "
+            f"{n_weighted} class with positive weight."
+        )
 
 
 class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
@@ -176,43 +205,24 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         self._check_params()
-        X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32]
-        )
-        check_classification_targets(y)
-        binarizer = LabelBinarizer(sparse_output=True)
-        one_hot = binarizer.fit_transform(y)
-        classes = binarizer.classes_
-        n_classes = len(classes)
-        if n_classes < 2:
-            raise ValueError(
-                "SoftmaxRegressionClassifier needs samples of at least 2 classes "
-                f"in the data, but the data contains only 1 class: {classes[0]}."
-            )
-        if n_classes == 2:
-            # LabelBinarizer returns the single column Y of classes_[1]; the
-            # padded one-hot rows [1 - Y, Y] have their one at column Y.
-            y_code = one_hot.toarray().ravel().astype(np.intp)
+        if is_dask_collection(X) or is_dask_collection(y):
+            data, classes, dtype = prepare_dask(self, X, y, sample_weight)
         else:
-            y_code = np.asarray(one_hot.argmax(axis=1)).ravel().astype(np.intp)
-        sample_weight = self._sample_weight(sample_weight, X, y_code, classes)
-
-        objective = SoftmaxObjective(
-            X,
-            y_code,
-            sample_weight,
+            data, classes, dtype = self._prepare(X, y, sample_weight)
+        n_classes = len(classes)
+        objective = SoftmaxObjective.from_data(
+            data,
             n_classes,
             C=float(self.C),
             fit_intercept=bool(self.fit_intercept),
             l1_ratio=float(self.l1_ratio),
             label_smoothing=float(self.label_smoothing),
-            n_threads=available_cores(),
         )
         if (
             self.warm_start
             and hasattr(self, "coef_")
             and np.array_equal(self.classes_, classes)
-            and self.coef_.shape == (n_classes, X.shape[1])
+            and self.coef_.shape == (n_classes, data.n_features)
         ):
             theta0 = objective.theta(self.coef_, self.intercept_)
         else:
@@ -232,8 +242,8 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
                 "sample_weight are too extreme for float64 arithmetic; rescale them."
             )
         self.classes_ = classes
-        self.coef_ = weights.astype(X.dtype)
-        self.intercept_ = intercept.astype(X.dtype)
+        self.coef_ = weights.astype(dtype)
+        self.intercept_ = intercept.astype(dtype)
         self.n_iter_ = n_iter
         return self
 
@@ -251,6 +261,9 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             ``X @ coef_.T + intercept_``. With two classes, the margin of
             ``classes_[1]`` over ``classes_[0]``, of shape (n_samples,).
         """
+        if is_dask_collection(X):
+            check_is_fitted(self)
+            return predict_dask(self, X, "decision_function")
         X = self._validate_X_predict(X)
         if len(self.classes_) == 2:
             return self._predict_blocks(
@@ -272,6 +285,9 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             The softmax of the net inputs; each row sums to one. Columns follow
             ``classes_``.
         """
+        if is_dask_collection(X):
+            check_is_fitted(self)
+            return predict_dask(self, X, "predict_proba")
         X = self._validate_X_predict(X)
         return self._predict_blocks(X, self._empty_scores(X), softmax)
 
@@ -291,6 +307,9 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities; columns follow ``classes_``.
         """
+        if is_dask_collection(X):
+            check_is_fitted(self)
+            return predict_dask(self, X, "predict_log_proba")
         X = self._validate_X_predict(X)
         return self._predict_blocks(X, self._empty_scores(X), log_softmax)
 
@@ -307,11 +326,42 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             ``classes_[argmax]`` of the net inputs.
         """
+        if is_dask_collection(X):
+            check_is_fitted(self)
+            return predict_dask(self, X, "predict")
         X = self._validate_X_predict(X)
         codes = self._predict_blocks(
             X, np.empty(X.shape[0], dtype=np.intp), lambda Z: Z.argmax(axis=1)
         )
         return self.classes_[codes]
+
+    def _prepare(self, X, y, sample_weight):
+        """Validated in-memory data, the sorted classes and the dtype of X."""
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32]
+        )
+        check_classification_targets(y)
+        binarizer = LabelBinarizer(sparse_output=True)
+        one_hot = binarizer.fit_transform(y)
+        classes = binarizer.classes_
+        check_n_classes(classes)
+        if len(classes) == 2:
+            # LabelBinarizer returns the single column Y of classes_[1]; the
+            # padded one-hot rows [1 - Y, Y] have their one at column Y.
+            y_code = one_hot.toarray().ravel().astype(np.intp)
+        else:
+            y_code = np.asarray(one_hot.argmax(axis=1)).ravel().astype(np.intp)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        class_total = np.bincount(y_code, weights=sample_weight, minlength=len(classes))
+        class_weight = self._class_weight(classes, class_total)
+        sample_weight = sample_weight * class_weight[y_code]
+        check_weighted_classes(
+            np.bincount(y_code, weights=sample_weight, minlength=len(classes))
+        )
+        data = InMemoryData(X, y_code, sample_weight, n_threads=available_cores())
+        return data, classes, X.dtype
 
     def _validate_X_predict(self, X):
         check_is_fitted(self)
@@ -325,11 +375,9 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
     def _predict_blocks(self, X, out, transform=None):
         return predict_blocks(X, self.coef_, self.intercept_, out, transform)
 
-    def _sample_weight(self, sample_weight, X, y_code, classes):
-        """Sample weights times class weights, checked, as a new float64 array."""
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+    def _class_weight(self, classes, class_total):
+        """The weight of each class, from ``class_weight`` and the classes'
+        total sample weights; checked."""
         n_classes = len(classes)
         class_weight = np.ones(n_classes)
         if isinstance(self.class_weight, dict):
@@ -347,29 +395,11 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             for k, label in enumerate(labels):
                 class_weight[k] = self.class_weight.get(label, 1.0)
         elif self.class_weight == "balanced":
-            class_total = np.bincount(
-                y_code, weights=sample_weight, minlength=n_classes
-            )
             present = class_total > 0
             class_weight[present] = class_total.sum() / (
                 n_classes * class_total[present]
             )
-        sample_weight = sample_weight * class_weight[y_code]
-        with np.errstate(over="ignore"):
-            finite_sum = np.isfinite(sample_weight.sum())
-        if not finite_sum:
-            raise ValueError(
-                "sample_weight times class_weight must have a finite sum; "
-                "rescale the weights (only their ratios and C * their sum matter)."
-            )
-        weighted_classes = np.unique(y_code[sample_weight > 0])
-        if len(weighted_classes) < 2:
-            raise ValueError(
-                "SoftmaxRegressionClassifier needs samples of at least 2 classes "
-                "with positive sample_weight, but the weights leave "
-                f"{len(weighted_classes)} class with positive weight."
-            )
-        return sample_weight
+        return class_weight
 
     def _check_params(self):
         """Raise a ValueError naming any invalid constructor parameter."""

@@ -1,0 +1,284 @@
+"""Fits and predictions on Dask collections, with the data left on the workers.
+
+The L-BFGS-B driver runs here, on the client. The training data is cut into
+row blocks ``(X_block, y_code_block, sample_weight_block)`` that are persisted
+on the workers once per fit. Each evaluation of the objective sends the
+weights and intercepts to the workers (``n_classes * (n_features + 1)``
+numbers), runs the fused kernel of :mod:`sksoftmax._loss` on every block where
+it lives, and adds the partial losses and gradients up in a tree; only those
+sums come back. The feature statistics and class frequencies of the
+preconditioned objective come from distributed passes of the same kind.
+
+Dask is optional: nothing here imports it at module level, and
+:func:`is_dask_collection` looks for it only among the modules already loaded
+(a Dask collection cannot exist without them).
+"""
+
+import sys
+
+import numpy as np
+
+from ._loss import loss_gradient
+
+
+def is_dask_collection(obj):
+    """Whether ``obj`` is a Dask collection (array, DataFrame or Series)."""
+    dask = sys.modules.get("dask")
+    return dask is not None and dask.is_dask_collection(obj)
+
+
+def as_dask_array(obj):
+    """A Dask array of a Dask array, DataFrame or Series (with known chunks)."""
+    if hasattr(obj, "to_dask_array"):
+        return obj.to_dask_array(lengths=True)
+    return obj
+
+
+def get_client():
+    """The current ``dask.distributed`` client, or a ValueError that says so."""
+    try:
+        from distributed import get_client
+    except ImportError as error:  # pragma: no cover - dask without distributed
+        raise ImportError(
+            "Fitting on Dask collections needs dask.distributed: "
+            'pip install "sksoftmax[dask]".'
+        ) from error
+    try:
+        return get_client()
+    except ValueError as error:
+        raise ValueError(
+            "Fitting on a Dask collection needs a dask.distributed Client: create "
+            'one first, e.g. Client("tcp://scheduler:8786") for a cluster or '
+            "Client(LocalCluster()) on this machine."
+        ) from error
+
+
+def _add(*parts):
+    """Sum of tuples of partial results, element by element."""
+    return tuple(sum(items) for items in zip(*parts, strict=True))
+
+
+def tree_sum(client, futures, fan_in=8):
+    """Sum of the results of ``futures`` by a tree of additions on the workers.
+
+    A cluster that loses data it cannot recompute (``client.restart()`` cancels
+    every future) raises a RuntimeError that says so, never a partial sum.
+    """
+    from distributed.client import FutureCancelledError
+
+    while len(futures) > 1:
+        futures = [
+            client.submit(_add, *futures[i : i + fan_in], pure=False)
+            for i in range(0, len(futures), fan_in)
+        ]
+    try:
+        return futures[0].result()
+    except FutureCancelledError as error:
+        raise RuntimeError(
+            "The Dask cluster lost the training data during the fit (were its "
+            "workers restarted?); no model was fitted. Fit again."
+        ) from error
+
+
+def _block_weight_sum(block):
+    return (float(block[2].sum()),)
+
+
+def _block_mean(block, weight_sum):
+    X, _, sample_weight = block
+    return ((sample_weight / weight_sum) @ X,)
+
+
+def _block_second_moment(block, weight_sum, offset):
+    X, _, sample_weight = block
+    centred = np.square(X - offset, dtype=np.float64)
+    return ((sample_weight / weight_sum) @ centred,)
+
+
+def _block_class_totals(block, n_classes, weight_sum):
+    _, y_code, sample_weight = block
+    return (
+        np.bincount(y_code, weights=sample_weight / weight_sum, minlength=n_classes),
+    )
+
+
+def _block_loss_gradient(block, coefficients, weight_sum, label_smoothing):
+    X, y_code, sample_weight = block
+    weights, intercept = coefficients
+    return loss_gradient(
+        weights,
+        intercept,
+        X,
+        y_code,
+        sample_weight / weight_sum,
+        label_smoothing=label_smoothing,
+    )
+
+
+class DaskData:
+    """Row blocks of the training data persisted on the workers of ``client``.
+
+    Offers what :class:`sksoftmax._objective.InMemoryData` offers, computed by
+    distributed passes; ``SoftmaxObjective.from_data`` takes it.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    X : dask array of shape (n_samples, n_features)
+        float32 or float64, dense; its row chunks become the blocks.
+    y_code : dask array of shape (n_samples,)
+        Class codes.
+    sample_weight : dask array of shape (n_samples,)
+        Non-negative weights with a positive, finite sum.
+    """
+
+    def __init__(self, client, X, y_code, sample_weight):
+        import dask
+
+        self.client = client
+        X = X.rechunk({1: -1})
+        row_chunks = X.chunks[0]
+        y_code = y_code.rechunk((row_chunks,))
+        sample_weight = sample_weight.rechunk((row_chunks,))
+        blocks = [
+            dask.delayed(tuple)([x, y, s])
+            for x, y, s in zip(
+                X.to_delayed().ravel(),
+                y_code.to_delayed().ravel(),
+                sample_weight.to_delayed().ravel(),
+                strict=True,
+            )
+        ]
+        self.blocks = client.compute(blocks)
+        self.n_features = X.shape[1]
+        self.weight_sum = self._sum(_block_weight_sum)[0]
+
+    def _sum(self, function, *args, **kwargs):
+        parts = self.client.map(function, self.blocks, *args, pure=False, **kwargs)
+        return tree_sum(self.client, parts)
+
+    def statistics(self, center):
+        """Weighted offset and spread of the features, as in
+        :func:`sksoftmax._objective.feature_statistics`, in two passes."""
+        offset = np.zeros(self.n_features)
+        if center:
+            offset = self._sum(_block_mean, weight_sum=self.weight_sum)[0]
+        second_moment = self._sum(
+            _block_second_moment, weight_sum=self.weight_sum, offset=offset
+        )[0]
+        return offset, np.sqrt(second_moment)
+
+    def class_frequencies(self, n_classes):
+        return self._sum(
+            _block_class_totals, n_classes=n_classes, weight_sum=self.weight_sum
+        )[0]
+
+    def loss_gradient(self, weights, intercept, label_smoothing):
+        # The coefficients go to every worker once per evaluation. hash=False:
+        # a point evaluated twice would otherwise share its key with a future
+        # that is being released, and lose its data.
+        coefficients = self.client.scatter(
+            (weights, intercept), broadcast=True, hash=False
+        )
+        return self._sum(
+            _block_loss_gradient,
+            coefficients=coefficients,
+            weight_sum=self.weight_sum,
+            label_smoothing=label_smoothing,
+        )
+
+    def release(self):
+        """Drop the persisted blocks from the workers."""
+        for future in self.blocks:
+            future.release()
+
+
+def prepare_dask(estimator, X, y, sample_weight):
+    """Checked Dask training data of ``estimator.fit``, persisted on the workers.
+
+    The counterpart of the estimator's in-memory preparation: returns a
+    :class:`DaskData`, the sorted classes and the dtype of X. The classes come
+    from one distributed pass over y; the labels, weights and class weights
+    follow the same rules and errors as in memory.
+    """
+    import dask.array as da
+    from sklearn.preprocessing import LabelBinarizer
+    from sklearn.utils.multiclass import check_classification_targets
+
+    from ._classifier import check_n_classes, check_weighted_classes
+
+    client = get_client()
+    columns = getattr(X, "columns", None)
+    if columns is not None and all(isinstance(name, str) for name in columns):
+        estimator.feature_names_in_ = np.asarray(list(columns), dtype=object)
+    elif hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+    X, y = as_dask_array(X), as_dask_array(y)
+    if not (is_dask_collection(X) and is_dask_collection(y)):
+        raise TypeError(
+            "X and y must both be Dask collections, or neither: got "
+            f"{type(X).__name__} and {type(y).__name__}."
+        )
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-dimensional, got a {X.ndim}-d Dask array.")
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"y must be 1-dimensional with one label per row of X: X has shape "
+            f"{X.shape}, y has shape {y.shape}."
+        )
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    estimator.n_features_in_ = X.shape[1]
+
+    classes = np.unique(da.unique(y).compute())
+    check_classification_targets(classes)
+    classes = LabelBinarizer().fit(classes).classes_
+    check_n_classes(classes)
+    y_code = y.map_blocks(
+        lambda block: np.searchsorted(classes, block).astype(np.intp),
+        dtype=np.intp,
+    )
+    if sample_weight is None:
+        sample_weight = da.ones(y.shape, chunks=y.chunks, dtype=np.float64)
+    else:
+        sample_weight = as_dask_array(sample_weight).astype(np.float64)
+        if sample_weight.shape != y.shape:
+            raise ValueError(
+                f"sample_weight has shape {sample_weight.shape}, expected {y.shape}."
+            )
+    n_classes = len(classes)
+    class_total, low, finite = da.compute(
+        da.bincount(y_code, weights=sample_weight, minlength=n_classes),
+        sample_weight.min(),
+        da.isfinite(X).all(),
+    )
+    if low < 0:
+        raise ValueError("Negative values in data passed to `sample_weight`")
+    if not finite:
+        raise ValueError("Input X contains NaN or infinity.")
+    class_weight = estimator._class_weight(classes, class_total)
+    check_weighted_classes(class_total * class_weight)
+    sample_weight = sample_weight * da.from_array(class_weight)[y_code]
+    return DaskData(client, X, y_code, sample_weight), classes, X.dtype
+
+
+def predict_dask(estimator, X, method):
+    """``estimator.<method>(X)`` on a Dask array or DataFrame, lazily, one row
+    block at a time; a Dask array of one row per sample."""
+    X = as_dask_array(X).rechunk({1: -1})
+    n_classes = len(estimator.classes_)
+    if method == "predict":
+        dtype, per_row = estimator.classes_.dtype, ()
+    elif method == "decision_function" and n_classes == 2:
+        dtype, per_row = np.result_type(X.dtype, np.float32), ()
+    else:
+        dtype, per_row = np.result_type(X.dtype, np.float32), (n_classes,)
+    function = getattr(estimator, method)
+    if per_row:
+        return X.map_blocks(
+            function,
+            dtype=dtype,
+            chunks=(X.chunks[0], per_row),
+            meta=np.empty((0, 0), dtype),
+        )
+    return X.map_blocks(function, dtype=dtype, drop_axis=1, meta=np.empty((0,), dtype))
