@@ -15,6 +15,7 @@ Dask is optional: nothing here imports it at module level, and
 """
 
 import sys
+import warnings
 
 import numpy as np
 
@@ -226,6 +227,11 @@ def prepare_dask(estimator, X, y, sample_weight):
             f"y must be 1-dimensional with one label per row of X: X has shape "
             f"{X.shape}, y has shape {y.shape}."
         )
+    if not isinstance(X._meta, np.ndarray):
+        raise TypeError(
+            "Dask arrays of dense NumPy blocks only: the blocks of X are "
+            f"{type(X._meta).__name__}."
+        )
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
     estimator.n_features_in_ = X.shape[1]
@@ -246,6 +252,7 @@ def prepare_dask(estimator, X, y, sample_weight):
             raise ValueError(
                 f"sample_weight has shape {sample_weight.shape}, expected {y.shape}."
             )
+        sample_weight = sample_weight.rechunk(y.chunks)
     n_classes = len(classes)
     class_total, low, finite = da.compute(
         da.bincount(y_code, weights=sample_weight, minlength=n_classes),
@@ -262,9 +269,33 @@ def prepare_dask(estimator, X, y, sample_weight):
     return DaskData(client, X, y_code, sample_weight), classes, X.dtype
 
 
+def _without_name_check(function):
+    """``function`` on the NumPy blocks of a DataFrame whose columns were checked
+    once: scikit-learn would otherwise warn that a block has no column names."""
+
+    def call(block):
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="X does not have valid feature names"
+            )
+            return function(block)
+
+    return call
+
+
 def predict_dask(estimator, X, method):
     """``estimator.<method>(X)`` on a Dask array or DataFrame, lazily, one row
     block at a time; a Dask array of one row per sample."""
+    function = getattr(estimator, method)
+    columns = getattr(X, "columns", None)
+    names = getattr(estimator, "feature_names_in_", None)
+    if columns is not None and names is not None:
+        if list(columns) != list(names):
+            raise ValueError(
+                "The feature names of X differ from those seen in fit: "
+                f"{list(columns)} != {list(names)}."
+            )
+        function = _without_name_check(function)
     X = as_dask_array(X).rechunk({1: -1})
     n_classes = len(estimator.classes_)
     if method == "predict":
@@ -273,7 +304,6 @@ def predict_dask(estimator, X, method):
         dtype, per_row = np.result_type(X.dtype, np.float32), ()
     else:
         dtype, per_row = np.result_type(X.dtype, np.float32), (n_classes,)
-    function = getattr(estimator, method)
     if per_row:
         return X.map_blocks(
             function,

@@ -1,6 +1,7 @@
 """Fits and predictions on Dask collections, on a LocalCluster started here."""
 
 import contextlib
+import warnings
 
 import numpy as np
 import pytest
@@ -148,6 +149,10 @@ def test_dask_dataframe_fit_equals_pandas_fit(client, data):
     assert_array_equal(distributed_fit.feature_names_in_, local.feature_names_in_)
     assert_allclose(distributed_fit.coef_, local.coef_, atol=1e-7)
     assert_array_equal(distributed_fit.predict(frame), local.predict(frame))
+    lazy = distributed_fit.predict_proba(dd.from_pandas(frame, npartitions=3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no feature-name warning per block
+        assert_allclose(lazy.compute(), local.predict_proba(frame), atol=1e-7)
 
 
 def test_fit_survives_a_worker_restarted_between_iterations(client, data):
@@ -182,3 +187,27 @@ def test_fit_raises_a_clear_error_when_the_cluster_restarts():
                     da.from_array(X, chunks=(200, -1)), da.from_array(y, chunks=200)
                 )
     cluster.close()
+
+
+def test_bad_dask_input_is_rejected(client, data):
+    X, y = data
+    X_dask = da.from_array(X, chunks=(CHUNKS, -1))
+    with pytest.raises(TypeError, match="X and y must both be Dask collections"):
+        SoftmaxRegressionClassifier().fit(X_dask, y)
+    with pytest.raises(ValueError, match="one label per row of X"):
+        SoftmaxRegressionClassifier().fit(X_dask, da.from_array(y[:-1]))
+    with pytest.raises(ValueError, match="only 1 class"):
+        SoftmaxRegressionClassifier().fit(X_dask, da.zeros(len(y), chunks=CHUNKS))
+    bad = X.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        SoftmaxRegressionClassifier().fit(
+            da.from_array(bad, chunks=(CHUNKS, -1)), da.from_array(y, chunks=CHUNKS)
+        )
+    weights = -np.ones(len(y))
+    with pytest.raises(ValueError, match="Negative values"):
+        SoftmaxRegressionClassifier().fit(
+            X_dask,
+            da.from_array(y, chunks=CHUNKS),
+            sample_weight=da.from_array(weights),
+        )
