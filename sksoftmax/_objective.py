@@ -132,16 +132,7 @@ class InMemoryData:
     with its gradient. :mod:`sksoftmax._dask` provides the same three over row
     blocks that live on the workers of a Dask cluster.
 
-    Parameters
-    ----------
-    X : {ndarray, CSR matrix} of shape (n_samples, n_features)
-        Training data, float32 or float64; never modified or copied.
-    y_code : ndarray of shape (n_samples,)
-        Column index of the one in each one-hot target row.
-    sample_weight : ndarray of shape (n_samples,)
-        Non-negative sample weights with a positive sum (not normalised).
-    n_threads : int, default=1
-        Threads of the loss kernel (see :func:`sksoftmax._loss.loss_gradient`).
+    The parameters are those of :class:`SoftmaxObjective` of the same names.
     """
 
     def __init__(self, X, y_code, sample_weight, n_threads=1):
