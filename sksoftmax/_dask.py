@@ -14,6 +14,8 @@ Dask is optional: nothing here imports it at module level, and
 (a Dask collection cannot exist without them).
 """
 
+import asyncio
+import concurrent.futures
 import sys
 import warnings
 
@@ -65,8 +67,6 @@ def tree_sum(client, futures, fan_in=8):
     A cluster that loses data it cannot recompute (``client.restart()`` cancels
     every future) raises a RuntimeError that says so, never a partial sum.
     """
-    from distributed.client import FutureCancelledError
-
     while len(futures) > 1:
         futures = [
             client.submit(_add, *futures[i : i + fan_in], pure=False)
@@ -74,7 +74,9 @@ def tree_sum(client, futures, fan_in=8):
         ]
     try:
         return futures[0].result()
-    except FutureCancelledError as error:
+    except (asyncio.CancelledError, concurrent.futures.CancelledError) as error:
+        # distributed's FutureCancelledError derives from one of the two, which
+        # one depending on its version.
         raise RuntimeError(
             "The Dask cluster lost the training data during the fit (were its "
             "workers restarted?); no model was fitted. Fit again."
