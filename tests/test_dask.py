@@ -112,12 +112,13 @@ def test_distributed_fit_equals_in_memory_fit(client, data, dtype, weighted, par
         for clf in (local, distributed_fit)
     ]
     assert_allclose(values[1], values[0], rtol=1e-10 if dtype == np.float64 else 1e-6)
+    if dtype == np.float64:
+        assert_allclose(distributed_fit.coef_, local.coef_, atol=1e-7)
+        assert_allclose(distributed_fit.intercept_, local.intercept_, atol=1e-7)
     # float32 products round differently in differently sized blocks: the
-    # gradient carries ~1e-7 relative noise, and the two fits stopped 4e-4
-    # apart in the weights at the same objective (to 1e-6).
-    atol = 1e-7 if dtype == np.float64 else 2e-3
-    assert_allclose(distributed_fit.coef_, local.coef_, atol=atol)
-    assert_allclose(distributed_fit.intercept_, local.intercept_, atol=atol)
+    # gradients carry ~1e-7 relative noise, and fits that agree on the
+    # objective to 1e-6 stopped 4e-4 (NumPy 2.4) and 9e-3 (NumPy 1.24) apart
+    # in the weights; the objective is the comparison that float32 supports.
 
 
 def test_predictions_on_dask_arrays_equal_numpy(client, data):
