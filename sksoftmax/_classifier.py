@@ -356,10 +356,8 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         )
         class_total = np.bincount(y_code, weights=sample_weight, minlength=len(classes))
         class_weight = self._class_weight(classes, class_total)
+        check_weighted_classes(class_total * class_weight)
         sample_weight = sample_weight * class_weight[y_code]
-        check_weighted_classes(
-            np.bincount(y_code, weights=sample_weight, minlength=len(classes))
-        )
         data = InMemoryData(X, y_code, sample_weight, n_threads=available_cores())
         return data, classes, X.dtype
 
