@@ -4,11 +4,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def run_quick(script, *args):
-    """Run a benchmark script with --quick; fail with its stderr if it fails."""
+    """Run a benchmark script with --quick; its standard output, or a failure
+    with its stderr."""
     result = subprocess.run(
         [sys.executable, str(BENCHMARKS / script), "--quick", *args],
         capture_output=True,
@@ -16,6 +19,7 @@ def run_quick(script, *args):
         timeout=600,
     )
     assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def test_benchmark_quick_run_writes_table_and_plot(tmp_path):
@@ -44,3 +48,11 @@ def test_elastic_net_benchmark_quick_run_writes_table(tmp_path):
     ):
         assert row in table
     assert "saga runs (epochs: seconds, gap)" in table
+
+
+def test_dask_benchmark_quick_run_reports_both_fits():
+    pytest.importorskip("distributed", reason="the Dask benchmark needs the extra")
+    output = run_quick("bench_dask.py")
+    assert "| Dask, 4 workers |" in output
+    assert "| in memory, one process |" in output
+    assert "Time ratio Dask / in memory" in output
