@@ -61,15 +61,15 @@ def _add(*parts):
     return tuple(sum(items) for items in zip(*parts, strict=True))
 
 
-def tree_sum(client, futures, fan_in=8):
-    """Sum of the results of ``futures`` by a tree of additions on the workers.
+def tree_reduce(client, futures, combine=_add, fan_in=8):
+    """``combine`` of the results of ``futures``, by a tree on the workers.
 
     A cluster that loses data it cannot recompute (``client.restart()`` cancels
-    every future) raises a RuntimeError that says so, never a partial sum.
+    every future) raises a RuntimeError that says so, never a partial result.
     """
     while len(futures) > 1:
         futures = [
-            client.submit(_add, *futures[i : i + fan_in], pure=False)
+            client.submit(combine, *futures[i : i + fan_in], pure=False)
             for i in range(0, len(futures), fan_in)
         ]
     try:
@@ -81,6 +81,31 @@ def tree_sum(client, futures, fan_in=8):
             "The Dask cluster lost the training data during the fit (were its "
             "workers restarted?); no model was fitted. Fit again."
         ) from error
+
+
+def _block_summary(block):
+    """What the checks need of a raw block: its labels, whether X is finite, the
+    smallest weight."""
+    X, y, sample_weight = block
+    low = sample_weight.min() if len(sample_weight) else np.inf
+    return np.unique(y), bool(np.isfinite(X).all()), float(low)
+
+
+def _merge_summaries(*summaries):
+    labels, finite, low = zip(*summaries, strict=True)
+    return np.unique(np.concatenate(labels)), all(finite), min(low)
+
+
+def _block_class_totals(block, classes):
+    _, y, sample_weight = block
+    y_code = np.searchsorted(classes, y)
+    return (np.bincount(y_code, weights=sample_weight, minlength=len(classes)),)
+
+
+def _encode_block(block, classes, class_weight):
+    X, y, sample_weight = block
+    y_code = np.searchsorted(classes, y).astype(np.intp)
+    return X, y_code, sample_weight * class_weight[y_code]
 
 
 def _block_weight_sum(block):
@@ -98,7 +123,7 @@ def _block_second_moment(block, weight_sum, offset):
     return ((sample_weight / weight_sum) @ centred,)
 
 
-def _block_class_totals(block, n_classes, weight_sum):
+def _block_frequencies(block, n_classes, weight_sum):
     _, y_code, sample_weight = block
     return (
         np.bincount(y_code, weights=sample_weight / weight_sum, minlength=n_classes),
@@ -122,58 +147,81 @@ class DaskData:
     """Row blocks of the training data persisted on the workers of ``client``.
 
     Offers what :class:`sksoftmax._objective.InMemoryData` offers, computed by
-    distributed passes; ``SoftmaxObjective.from_data`` takes it.
+    distributed passes; ``SoftmaxObjective.from_data`` takes it. The blocks
+    hold the raw labels until :meth:`encode` replaces them by class codes.
 
     Parameters
     ----------
     client : distributed.Client
     X : dask array of shape (n_samples, n_features)
         float32 or float64, dense; its row chunks become the blocks.
-    y_code : dask array of shape (n_samples,)
-        Class codes.
+    y : dask array of shape (n_samples,)
+        Class labels.
     sample_weight : dask array of shape (n_samples,)
-        Non-negative weights with a positive, finite sum.
+        The weights of the samples.
     """
 
-    def __init__(self, client, X, y_code, sample_weight):
+    def __init__(self, client, X, y, sample_weight):
         import dask
 
         self.client = client
         X = X.rechunk({1: -1})
         row_chunks = X.chunks[0]
-        y_code = y_code.rechunk((row_chunks,))
+        y = y.rechunk((row_chunks,))
         sample_weight = sample_weight.rechunk((row_chunks,))
         blocks = [
             dask.delayed(tuple)([x, y, s])
             for x, y, s in zip(
                 X.to_delayed().ravel(),
-                y_code.to_delayed().ravel(),
+                y.to_delayed().ravel(),
                 sample_weight.to_delayed().ravel(),
                 strict=True,
             )
         ]
         self.blocks = client.compute(blocks)
         self.n_features = X.shape[1]
-        self.weight_sum = self._sum(_block_weight_sum)[0]
 
-    def _sum(self, function, *args, **kwargs):
+    def _reduce(self, function, *args, combine=_add, **kwargs):
         parts = self.client.map(function, self.blocks, *args, pure=False, **kwargs)
-        return tree_sum(self.client, parts)
+        return tree_reduce(self.client, parts, combine)
+
+    def summary(self):
+        """The sorted distinct labels, whether X is finite everywhere, and the
+        smallest sample weight, in one pass."""
+        return self._reduce(_block_summary, combine=_merge_summaries)
+
+    def class_totals(self, classes):
+        """The total sample weight of each of the sorted ``classes``."""
+        return self._reduce(_block_class_totals, classes=classes)[0]
+
+    def encode(self, classes, class_weight):
+        """Replace the labels by their codes in ``classes`` and multiply the
+        sample weights by ``class_weight`` of their class, on the workers."""
+        blocks = self.client.map(
+            _encode_block,
+            self.blocks,
+            classes=classes,
+            class_weight=class_weight,
+            pure=False,
+        )
+        self.release()
+        self.blocks = blocks
+        self.weight_sum = self._reduce(_block_weight_sum)[0]
 
     def statistics(self, center):
         """Weighted offset and spread of the features, as in
         :func:`sksoftmax._objective.feature_statistics`, in two passes."""
         offset = np.zeros(self.n_features)
         if center:
-            offset = self._sum(_block_mean, weight_sum=self.weight_sum)[0]
-        second_moment = self._sum(
+            offset = self._reduce(_block_mean, weight_sum=self.weight_sum)[0]
+        second_moment = self._reduce(
             _block_second_moment, weight_sum=self.weight_sum, offset=offset
         )[0]
         return offset, np.sqrt(second_moment)
 
     def class_frequencies(self, n_classes):
-        return self._sum(
-            _block_class_totals, n_classes=n_classes, weight_sum=self.weight_sum
+        return self._reduce(
+            _block_frequencies, n_classes=n_classes, weight_sum=self.weight_sum
         )[0]
 
     def loss_gradient(self, weights, intercept, label_smoothing):
@@ -183,7 +231,7 @@ class DaskData:
         coefficients = self.client.scatter(
             (weights, intercept), broadcast=True, hash=False
         )
-        return self._sum(
+        return self._reduce(
             _block_loss_gradient,
             coefficients=coefficients,
             weight_sum=self.weight_sum,
@@ -200,9 +248,11 @@ def prepare_dask(estimator, X, y, sample_weight):
     """Checked Dask training data of ``estimator.fit``, persisted on the workers.
 
     The counterpart of the estimator's in-memory preparation: returns a
-    :class:`DaskData`, the sorted classes and the dtype of X. The classes come
-    from one distributed pass over y; the labels, weights and class weights
-    follow the same rules and errors as in memory.
+    :class:`DaskData`, the sorted classes and the dtype of X. The data is
+    computed once, into blocks persisted on the workers; the checks (finite X,
+    non-negative weights, the labels) and the class totals are passes over
+    those blocks. The labels, weights and class weights follow the same rules
+    and errors as in memory.
     """
     import dask.array as da
     from sklearn.preprocessing import LabelBinarizer
@@ -231,21 +281,12 @@ def prepare_dask(estimator, X, y, sample_weight):
         )
     if not isinstance(X._meta, np.ndarray):
         raise TypeError(
-            "Dask arrays of dense NumPy blocks only: the blocks of X are "
-            f"{type(X._meta).__name__}."
+            "Dask arrays of dense NumPy blocks only (sparse blocks are not "
+            f"supported): the blocks of X are {type(X._meta).__name__}."
         )
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
     estimator.n_features_in_ = X.shape[1]
-
-    classes = np.unique(da.unique(y).compute())
-    check_classification_targets(classes)
-    classes = LabelBinarizer().fit(classes).classes_
-    check_n_classes(classes)
-    y_code = y.map_blocks(
-        lambda block: np.searchsorted(classes, block).astype(np.intp),
-        dtype=np.intp,
-    )
     if sample_weight is None:
         sample_weight = da.ones(y.shape, chunks=y.chunks, dtype=np.float64)
     else:
@@ -254,21 +295,25 @@ def prepare_dask(estimator, X, y, sample_weight):
             raise ValueError(
                 f"sample_weight has shape {sample_weight.shape}, expected {y.shape}."
             )
-        sample_weight = sample_weight.rechunk(y.chunks)
-    n_classes = len(classes)
-    class_total, low, finite = da.compute(
-        da.bincount(y_code, weights=sample_weight, minlength=n_classes),
-        sample_weight.min(),
-        da.isfinite(X).all(),
-    )
-    if low < 0:
-        raise ValueError("Negative values in data passed to `sample_weight`")
-    if not finite:
-        raise ValueError("Input X contains NaN or infinity.")
-    class_weight = estimator._class_weight(classes, class_total)
-    check_weighted_classes(class_total * class_weight)
-    sample_weight = sample_weight * da.from_array(class_weight)[y_code]
-    return DaskData(client, X, y_code, sample_weight), classes, X.dtype
+
+    data = DaskData(client, X, y, sample_weight)
+    try:
+        labels, finite, low = data.summary()
+        if not finite:
+            raise ValueError("Input X contains NaN or infinity.")
+        if low < 0:
+            raise ValueError("Negative values in data passed to `sample_weight`")
+        check_classification_targets(labels)
+        classes = LabelBinarizer().fit(labels).classes_
+        check_n_classes(classes)
+        class_total = data.class_totals(classes)
+        class_weight = estimator._class_weight(classes, class_total)
+        check_weighted_classes(class_total * class_weight)
+        data.encode(classes, class_weight)
+    except BaseException:
+        data.release()
+        raise
+    return data, classes, X.dtype
 
 
 def _without_name_check(function):

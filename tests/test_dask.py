@@ -1,6 +1,7 @@
 """Fits and predictions on Dask collections, on a LocalCluster started here."""
 
 import contextlib
+import re
 import warnings
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from reference import objective
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
 
 import sksoftmax._solver as solver
 from sksoftmax import SoftmaxRegressionClassifier
@@ -212,3 +214,60 @@ def test_bad_dask_input_is_rejected(client, data):
             da.from_array(y, chunks=CHUNKS),
             sample_weight=da.from_array(weights),
         )
+
+
+def test_lazy_data_is_computed_once_per_fit(client, data, tmp_path):
+    # The checks and statistics run on the persisted blocks: a block of X made
+    # by a (costly, or not repeatable) task is made once, not once per pass.
+    X, y = data
+    log = tmp_path / "blocks.log"
+
+    def make_block(block):
+        with open(log, "a") as file:
+            file.write(f"{len(block)}\n")
+        return block.copy()
+
+    X_lazy = da.from_array(X, chunks=(CHUNKS, -1)).map_blocks(
+        make_block, meta=np.empty((0, 0))
+    )
+    SoftmaxRegressionClassifier(C=0.5).fit(X_lazy, da.from_array(y, chunks=CHUNKS))
+    assert sorted(int(n) for n in log.read_text().split()) == sorted(CHUNKS)
+
+
+def test_warm_start_and_convergence_warning_on_dask(client, data):
+    X, y = data
+    X_dask = da.from_array(X, chunks=(CHUNKS, -1))
+    y_dask = da.from_array(y, chunks=CHUNKS)
+    local = SoftmaxRegressionClassifier(C=0.5, **TIGHT).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        clf = SoftmaxRegressionClassifier(C=0.5, tol=1e-10, max_iter=3)
+        clf.fit(X_dask, y_dask)
+    assert clf.n_iter_ == 3
+    # Warm-started from the NumPy fit's optimum, the Dask fit stays there.
+    local.set_params(warm_start=True).fit(X_dask, y_dask)
+    assert local.n_iter_ <= 2
+    cold = SoftmaxRegressionClassifier(C=0.5, **TIGHT).fit(X_dask, y_dask)
+    assert cold.n_iter_ > 10
+    assert_allclose(local.coef_, cold.coef_, atol=1e-7)
+
+
+def test_verbose_on_dask_prints_the_objective(client, data, capsys):
+    X, y = data
+    clf = SoftmaxRegressionClassifier(C=0.5, verbose=1).fit(
+        da.from_array(X, chunks=(CHUNKS, -1)), da.from_array(y, chunks=CHUNKS)
+    )
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == clf.n_iter_
+    last = float(re.search(r"objective (\S+),", lines[-1]).group(1))
+    expected = objective(clf.coef_, clf.intercept_, X, y, np.ones(len(y)), 0.5)
+    assert_allclose(last, expected, rtol=1e-6)
+
+
+def test_sparse_dask_blocks_are_rejected(client, data):
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    X, y = data
+    X_sparse = da.from_array(X, chunks=(CHUNKS, -1)).map_blocks(
+        scipy_sparse.csr_matrix, meta=scipy_sparse.csr_matrix((0, 0))
+    )
+    with pytest.raises(TypeError, match="sparse blocks are not supported"):
+        SoftmaxRegressionClassifier().fit(X_sparse, da.from_array(y, chunks=CHUNKS))
