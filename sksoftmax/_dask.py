@@ -16,6 +16,7 @@ Dask is optional: nothing here imports it at module level, and
 
 import asyncio
 import concurrent.futures
+import contextlib
 import sys
 import warnings
 
@@ -61,26 +62,42 @@ def _add(*parts):
     return tuple(sum(items) for items in zip(*parts, strict=True))
 
 
-def tree_reduce(client, futures, combine=_add, fan_in=8):
-    """``combine`` of the results of ``futures``, by a tree on the workers.
-
-    A cluster that loses data it cannot recompute (``client.restart()`` cancels
-    every future) raises a RuntimeError that says so, never a partial result.
-    """
-    while len(futures) > 1:
-        futures = [
-            client.submit(combine, *futures[i : i + fan_in], pure=False)
-            for i in range(0, len(futures), fan_in)
-        ]
+@contextlib.contextmanager
+def lost_data_is_an_error():
+    """Turn the cancellation of the fit's futures into a RuntimeError that says
+    what happened: a cluster that loses data it cannot recompute
+    (``client.restart()`` cancels every future) must not give a model."""
     try:
-        return futures[0].result()
+        yield
     except (asyncio.CancelledError, concurrent.futures.CancelledError) as error:
-        # distributed's FutureCancelledError derives from one of the two, which
+        # distributed's cancellation errors derive from one of the two, which
         # one depending on its version.
         raise RuntimeError(
             "The Dask cluster lost the training data during the fit (were its "
             "workers restarted?); no model was fitted. Fit again."
         ) from error
+
+
+def tree_reduce(client, futures, combine=_add, fan_in=8, stuck=None):
+    """``combine`` of the results of ``futures``, by a tree on the workers.
+
+    ``stuck()``, if given, is asked every second while the result is pending;
+    if it says True, the reduction is abandoned and None returned.
+    """
+    from distributed import wait
+
+    while len(futures) > 1:
+        futures = [
+            client.submit(combine, *futures[i : i + fan_in], pure=False)
+            for i in range(0, len(futures), fan_in)
+        ]
+    while stuck is not None and futures[0].status == "pending":
+        with contextlib.suppress(TimeoutError):
+            wait(futures[0], timeout=1.0)
+        if futures[0].status == "pending" and stuck():
+            futures[0].cancel()
+            return None
+    return futures[0].result()
 
 
 def _block_summary(block):
@@ -181,9 +198,38 @@ class DaskData:
         self.blocks = client.compute(blocks)
         self.n_features = X.shape[1]
 
-    def _reduce(self, function, *args, combine=_add, **kwargs):
-        parts = self.client.map(function, self.blocks, *args, pure=False, **kwargs)
-        return tree_reduce(self.client, parts, combine)
+    def _reduce(self, function, combine=_add, **kwargs):
+        """``combine`` of ``function(block, **kwargs)`` over the blocks.
+
+        Each task runs on a worker that holds its block. Without that
+        restriction, Dask's work stealing hands tasks to idle workers together
+        with their blocks: one evaluation of a benchmark fit moved 1 GB. A task
+        restricted to a worker that then leaves the cluster would wait for it
+        forever, so the tasks are placed anew when a holder leaves.
+        """
+        while True:
+            with lost_data_is_an_error():
+                holders = self.client.who_has(self.blocks)
+            parts = [
+                self.client.submit(
+                    function,
+                    block,
+                    workers=list(holders.get(block.key, ())) or None,
+                    allow_other_workers=False,
+                    pure=False,
+                    **kwargs,
+                )
+                for block in self.blocks
+            ]
+            used = {address for places in holders.values() for address in places}
+
+            def holder_left(used=used):
+                return not used <= set(self.client.nthreads())
+
+            with lost_data_is_an_error():
+                result = tree_reduce(self.client, parts, combine, stuck=holder_left)
+            if result is not None:
+                return result
 
     def summary(self):
         """The sorted distinct labels, whether X is finite everywhere, and the
@@ -197,13 +243,20 @@ class DaskData:
     def encode(self, classes, class_weight):
         """Replace the labels by their codes in ``classes`` and multiply the
         sample weights by ``class_weight`` of their class, on the workers."""
-        blocks = self.client.map(
-            _encode_block,
-            self.blocks,
-            classes=classes,
-            class_weight=class_weight,
-            pure=False,
-        )
+        with lost_data_is_an_error():
+            holders = self.client.who_has(self.blocks)
+        blocks = [
+            self.client.submit(
+                _encode_block,
+                block,
+                classes=classes,
+                class_weight=class_weight,
+                workers=list(holders.get(block.key, ())) or None,
+                allow_other_workers=True,
+                pure=False,
+            )
+            for block in self.blocks
+        ]
         self.release()
         self.blocks = blocks
         self.weight_sum = self._reduce(_block_weight_sum)[0]

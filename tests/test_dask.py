@@ -271,3 +271,36 @@ def test_sparse_dask_blocks_are_rejected(client, data):
     )
     with pytest.raises(TypeError, match="sparse blocks are not supported"):
         SoftmaxRegressionClassifier().fit(X_sparse, da.from_array(y, chunks=CHUNKS))
+
+
+def test_a_pass_survives_a_worker_lost_while_it_runs(client, data):
+    # The tasks of a pass are pinned to the workers that hold their blocks; a
+    # worker restarted while they run must not leave them waiting for it.
+    import threading
+    import time
+
+    from sksoftmax._dask import DaskData
+
+    X, y = data
+    blocks = DaskData(
+        client,
+        da.from_array(X, chunks=(CHUNKS, -1)),
+        da.from_array(y, chunks=CHUNKS),
+        da.ones(len(y), chunks=CHUNKS),
+    )
+
+    def slow_count(block):
+        time.sleep(2.0)
+        return (len(block[1]),)
+
+    distributed.wait(blocks.blocks)
+    holder = client.who_has(blocks.blocks[:1])[blocks.blocks[0].key][0]
+    restart = threading.Timer(0.5, client.restart_workers, args=([holder],))
+    outcome = []
+    restart.start()
+    runner = threading.Thread(target=lambda: outcome.append(blocks._reduce(slow_count)))
+    runner.start()
+    runner.join(timeout=120)
+    restart.join()
+    assert outcome == [(len(y),)]
+    assert holder not in client.nthreads()
