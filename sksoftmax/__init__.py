@@ -1,7 +1,8 @@
 """Multinomial (softmax) regression for scikit-learn."""
 
+from ._array_api import to_numpy
 from ._classifier import SoftmaxRegressionClassifier
 
 __version__ = "0.1.0"
 
-__all__ = ["SoftmaxRegressionClassifier", "__version__"]
+__all__ = ["SoftmaxRegressionClassifier", "to_numpy", "__version__"]

@@ -8,10 +8,21 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_consistent_length,
     check_is_fitted,
+    column_or_1d,
     validate_data,
 )
 
+from ._array_api import (
+    as_numpy,
+    check_same_namespace,
+    dispatch_available,
+    dispatch_namespace,
+    float_dtypes,
+    predict_array_api,
+    prepare_array_api,
+)
 from ._dask import is_dask_collection, predict_dask, prepare_dask
 from ._loss import available_cores, log_softmax, predict_blocks, softmax
 from ._objective import InMemoryData, SoftmaxObjective
@@ -25,6 +36,28 @@ def check_n_classes(classes):
             "SoftmaxRegressionClassifier needs samples of at least 2 classes "
             f"in the data, but the data contains only 1 class: {classes[0]}."
         )
+
+
+def encode_labels(y, n_samples):
+    """The sorted classes of the labels y and each label's code (its column in
+    the one-hot rows of ``LabelBinarizer``), checked."""
+    y = column_or_1d(y, warn=True)
+    check_consistent_length(np.empty(n_samples), y)
+    check_classification_targets(y)
+    binarizer = LabelBinarizer(sparse_output=True)
+    one_hot = binarizer.fit_transform(y)
+    classes = binarizer.classes_
+    check_n_classes(classes)
+    if len(classes) == 2:
+        # LabelBinarizer returns the single column Y of classes_[1]; the
+        # padded one-hot rows [1 - Y, Y] have their one at column Y.
+        return classes, one_hot.toarray().ravel().astype(np.intp)
+    # One stored 1 per row: its column is the code. (The sparse argmax of
+    # SciPy loops over the rows in Python, 10 s per million rows.)
+    one_hot = one_hot.tocsr()
+    one_hot.sort_indices()
+    assert np.all(np.diff(one_hot.indptr) == 1)
+    return classes, one_hot.indices.astype(np.intp)
 
 
 def check_weighted_classes(class_total):
@@ -182,6 +215,8 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        # Only where scikit-learn's dispatch can be enabled (SciPy >= 1.14).
+        tags.array_api_support = dispatch_available()
         return tags
 
     def fit(self, X, y, sample_weight=None):
@@ -205,8 +240,13 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         self._check_params()
+        namespace = dispatch_namespace(X)
         if is_dask_collection(X) or is_dask_collection(y):
             data, classes, dtype = prepare_dask(self, X, y, sample_weight)
+        elif namespace is not None:
+            data, classes, dtype = prepare_array_api(
+                self, X, y, sample_weight, *namespace
+            )
         else:
             data, classes, dtype = self._prepare(X, y, sample_weight)
         n_classes = len(classes)
@@ -221,10 +261,10 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         if (
             self.warm_start
             and hasattr(self, "coef_")
-            and np.array_equal(self.classes_, classes)
-            and self.coef_.shape == (n_classes, data.n_features)
+            and np.array_equal(as_numpy(self.classes_), classes)
+            and tuple(self.coef_.shape) == (n_classes, data.n_features)
         ):
-            theta0 = objective.theta(self.coef_, self.intercept_)
+            theta0 = objective.theta(as_numpy(self.coef_), as_numpy(self.intercept_))
         else:
             theta0 = objective.initial_theta()
         theta, n_iter = minimize_lbfgs(
@@ -244,6 +284,13 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         self.coef_ = weights.astype(dtype)
         self.intercept_ = intercept.astype(dtype)
+        if namespace is not None:
+            # Fitted attributes live where the data does (numeric classes too).
+            xp, device = namespace
+            self.coef_ = xp.asarray(self.coef_, device=device)
+            self.intercept_ = xp.asarray(self.intercept_, device=device)
+            if classes.dtype.kind in "biuf":
+                self.classes_ = xp.asarray(classes, device=device)
         self.n_iter_ = n_iter
         return self
 
@@ -264,7 +311,9 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         if is_dask_collection(X):
             check_is_fitted(self)
             return predict_dask(self, X, "decision_function")
-        X = self._validate_X_predict(X)
+        X = self._validate_X_predict(X, "decision_function")
+        if dispatch_namespace(X) is not None:
+            return predict_array_api(self, X, "decision_function")
         if len(self.classes_) == 2:
             return self._predict_blocks(
                 X, np.empty(X.shape[0], X.dtype), lambda Z: Z[:, 1] - Z[:, 0]
@@ -288,7 +337,9 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         if is_dask_collection(X):
             check_is_fitted(self)
             return predict_dask(self, X, "predict_proba")
-        X = self._validate_X_predict(X)
+        X = self._validate_X_predict(X, "predict_proba")
+        if dispatch_namespace(X) is not None:
+            return predict_array_api(self, X, "predict_proba")
         return self._predict_blocks(X, self._empty_scores(X), softmax)
 
     def predict_log_proba(self, X):
@@ -310,7 +361,9 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         if is_dask_collection(X):
             check_is_fitted(self)
             return predict_dask(self, X, "predict_log_proba")
-        X = self._validate_X_predict(X)
+        X = self._validate_X_predict(X, "predict_log_proba")
+        if dispatch_namespace(X) is not None:
+            return predict_array_api(self, X, "predict_log_proba")
         return self._predict_blocks(X, self._empty_scores(X), log_softmax)
 
     def predict(self, X):
@@ -329,7 +382,9 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         if is_dask_collection(X):
             check_is_fitted(self)
             return predict_dask(self, X, "predict")
-        X = self._validate_X_predict(X)
+        X = self._validate_X_predict(X, "predict")
+        if dispatch_namespace(X) is not None:
+            return predict_array_api(self, X, "predict")
         codes = self._predict_blocks(
             X, np.empty(X.shape[0], dtype=np.intp), lambda Z: Z.argmax(axis=1)
         )
@@ -340,22 +395,7 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32]
         )
-        check_classification_targets(y)
-        binarizer = LabelBinarizer(sparse_output=True)
-        one_hot = binarizer.fit_transform(y)
-        classes = binarizer.classes_
-        check_n_classes(classes)
-        if len(classes) == 2:
-            # LabelBinarizer returns the single column Y of classes_[1]; the
-            # padded one-hot rows [1 - Y, Y] have their one at column Y.
-            y_code = one_hot.toarray().ravel().astype(np.intp)
-        else:
-            # One stored 1 per row: its column is the code. (The sparse argmax
-            # of SciPy loops over the rows in Python, 10 s per million rows.)
-            one_hot = one_hot.tocsr()
-            one_hot.sort_indices()
-            assert np.all(np.diff(one_hot.indptr) == 1)
-            y_code = one_hot.indices.astype(np.intp)
+        classes, y_code = encode_labels(y, X.shape[0])
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
@@ -366,10 +406,11 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         data = InMemoryData(X, y_code, sample_weight, n_threads=available_cores())
         return data, classes, X.dtype
 
-    def _validate_X_predict(self, X):
+    def _validate_X_predict(self, X, method):
         check_is_fitted(self)
+        check_same_namespace(self, X, method)
         return validate_data(
-            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
+            self, X, accept_sparse="csr", dtype=float_dtypes(X), reset=False
         )
 
     def _empty_scores(self, X):

@@ -1,0 +1,296 @@
+"""Fits and predictions on array API namespaces: array_api_strict and PyTorch.
+
+scikit-learn's own array API checks run in test_common.py; these compare the
+fits with the NumPy fit and an independent optimum, and check what a user of
+another namespace meets (where the attributes and predictions live, mixed
+namespaces, conversion back to NumPy).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from reference import newton_optimum, objective
+from sklearn import config_context
+from sklearn.datasets import load_wine, make_classification
+
+import sksoftmax._array_api as array_api
+from sksoftmax import SoftmaxRegressionClassifier, to_numpy
+
+if not array_api.dispatch_available():
+    pytest.skip(
+        "scikit-learn's array API dispatch needs SciPy >= 1.14",
+        allow_module_level=True,
+    )
+
+TIGHT = dict(tol=1e-10, max_iter=10000)
+
+
+def namespace(name):
+    """``(xp, device)`` of a namespace under test, skipped where it is missing."""
+    if name == "torch":
+        torch = pytest.importorskip("torch")
+        return torch, torch.device("cpu")
+    strict = pytest.importorskip("array_api_strict")
+    # A device other than the default one: nothing may fall back to it.
+    return strict, strict.Device("device1")
+
+
+NAMESPACES = ["array_api_strict", "torch"]
+
+
+def as_xp(array, name, dtype=None):
+    xp, device = namespace(name)
+    array = np.asarray(array) if dtype is None else np.asarray(array, dtype=dtype)
+    return xp.asarray(array, device=device)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(
+        n_samples=500, n_features=8, n_informative=6, n_classes=4, random_state=0
+    )
+    sample_weight = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    return X, y, sample_weight
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"class_weight": "balanced"},
+        {"fit_intercept": False},
+        {"l1_ratio": 0.5},
+        {"label_smoothing": 0.1},
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fit_agrees_with_numpy_fit(data, name, params, dtype, monkeypatch):
+    # Blocks of 128 rows: four blocks, the last one short.
+    monkeypatch.setattr(array_api, "BLOCK_ROWS", 128)
+    X, y, sample_weight = data
+    X = X.astype(dtype)
+    reference = SoftmaxRegressionClassifier(C=0.5, **TIGHT, **params)
+    reference.fit(X.astype(np.float64), y, sample_weight=sample_weight)
+    clf = SoftmaxRegressionClassifier(C=0.5, **TIGHT, **params)
+    with config_context(array_api_dispatch=True):
+        clf.fit(
+            as_xp(X, name), as_xp(y, name), sample_weight=as_xp(sample_weight, name)
+        )
+    fitted = to_numpy(clf)
+    assert fitted.coef_.dtype == dtype
+    weights = sample_weight
+    if params.get("class_weight") == "balanced":
+        totals = np.bincount(y, weights=sample_weight)
+        weights = sample_weight * (totals.sum() / (len(totals) * totals))[y]
+    values = [
+        objective(
+            model.coef_,
+            model.intercept_,
+            X.astype(np.float64),
+            y,
+            weights,
+            0.5,
+            params.get("l1_ratio", 0.0),
+            params.get("label_smoothing", 0.0),
+        )
+        for model in (reference, fitted)
+    ]
+    # float32 data rounds the products to 6e-8 relative.
+    assert_allclose(values[1], values[0], rtol=1e-8 if dtype == np.float64 else 1e-6)
+    if dtype == np.float64:
+        assert_allclose(fitted.coef_, reference.coef_, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+def test_float32_fit_at_weak_regularisation_reaches_float64_optimum(name):
+    # Unscaled wine (features from 0.1 to 1680) at C=100: a hard problem, in
+    # float32, where only 24 bits carry each product.
+    X, y = load_wine(return_X_y=True)
+    start = SoftmaxRegressionClassifier(C=100, **TIGHT).fit(X, y)
+    optimum = newton_optimum(start.coef_, start.intercept_, X, y, np.ones(len(y)), 100)
+    best = objective(*optimum, X, y, np.ones(len(y)), 100)
+    # tol=1e-6: the default 1e-4 bounds the gradient in standardised units,
+    # which on these raw features leaves the objective 7e-3 above its optimum.
+    clf = SoftmaxRegressionClassifier(C=100, tol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a ConvergenceWarning fails the test
+        with config_context(array_api_dispatch=True):
+            clf.fit(as_xp(X, name, np.float32), as_xp(y, name))
+    fitted = to_numpy(clf)
+    value = objective(fitted.coef_, fitted.intercept_, X, y, np.ones(len(y)), 100)
+    assert value == pytest.approx(best, rel=1e-5)
+
+
+def test_float32_sums_without_float64_reach_the_optimum(data, monkeypatch):
+    # A device without float64 (Apple's MPS) sums in float32 with Kahan
+    # compensation; PyTorch's CPU plays that device here.
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(array_api, "has_float64", lambda xp, device: False)
+    monkeypatch.setattr(array_api, "BLOCK_ROWS", 16)
+    X, y, sample_weight = data
+    reference = SoftmaxRegressionClassifier(C=0.5, **TIGHT).fit(X, y, sample_weight)
+    clf = SoftmaxRegressionClassifier(C=0.5, **TIGHT)
+    with config_context(array_api_dispatch=True):
+        clf.fit(
+            torch.asarray(X, dtype=torch.float32),
+            torch.asarray(y),
+            sample_weight=torch.asarray(sample_weight, dtype=torch.float32),
+        )
+    fitted = to_numpy(clf)
+    values = [
+        objective(model.coef_, model.intercept_, X, y, sample_weight, 0.5)
+        for model in (reference, fitted)
+    ]
+    assert_allclose(values[1], values[0], rtol=1e-6)
+
+
+def test_kahan_sum_of_float32_blocks():
+    # 20,000 blocks of 0.1 (not a float32 number): a plain float32 running sum
+    # drifts by 1e-4 relative; the compensated one stays within float32's
+    # rounding of the result.
+    torch = pytest.importorskip("torch")
+    from array_api_compat import array_namespace
+
+    value = torch.full((3,), 0.1, dtype=torch.float32)
+    compensated = array_api._Sum(array_namespace(value), torch.float32)
+    plain = torch.zeros(3, dtype=torch.float32)
+    for _ in range(20_000):
+        compensated.add(value)
+        plain += value
+    exact = 20_000 * np.float64(np.float32(0.1))
+    assert abs(plain.numpy()[0] - exact) / exact > 1e-5
+    assert_allclose(compensated.numpy(), exact, rtol=1e-7)
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+def test_attributes_and_predictions_live_where_the_data_does(data, name):
+    X, y, _ = data
+    xp, device = namespace(name)
+    X_xp = as_xp(X, name)
+    with config_context(array_api_dispatch=True):
+        clf = SoftmaxRegressionClassifier(C=0.5).fit(X_xp, as_xp(y, name))
+        for attribute in (clf.coef_, clf.intercept_, clf.classes_):
+            assert array_api.namespace_name(attribute) == array_api.namespace_name(X_xp)
+            assert attribute.device == device
+        results = {
+            method: getattr(clf, method)(X_xp)
+            for method in (
+                "predict",
+                "predict_proba",
+                "predict_log_proba",
+                "decision_function",
+            )
+        }
+    host = to_numpy(clf)
+    for method, result in results.items():
+        assert result.device == device
+        expected = getattr(host, method)(X)
+        assert_allclose(array_api.as_numpy(result), expected, rtol=1e-12, atol=1e-12)
+    # The estimator itself is unchanged by the conversion.
+    assert clf.coef_.device == device
+
+
+def test_string_labels_with_torch_features(data):
+    torch = pytest.importorskip("torch")
+    X, y, _ = data
+    labels = np.array(["ant", "bee", "cat", "dog"])[y]
+    reference = SoftmaxRegressionClassifier(C=0.5, **TIGHT).fit(X, labels)
+    with config_context(array_api_dispatch=True):
+        clf = SoftmaxRegressionClassifier(C=0.5, **TIGHT).fit(torch.asarray(X), labels)
+        predicted = clf.predict(torch.asarray(X))
+    # PyTorch has no strings: the classes stay a NumPy array, and so do the
+    # predicted labels.
+    assert_array_equal(clf.classes_, ["ant", "bee", "cat", "dog"])
+    assert_array_equal(predicted, reference.predict(X))
+    assert_allclose(clf.coef_.numpy(), reference.coef_, atol=1e-6)
+
+
+def test_labels_and_weights_follow_the_features(data):
+    # y and sample_weight in another namespace, on another device, than X.
+    torch = pytest.importorskip("torch")
+    X, y, sample_weight = data
+    reference = SoftmaxRegressionClassifier(C=0.5, **TIGHT).fit(X, y, sample_weight)
+    with config_context(array_api_dispatch=True):
+        clf = SoftmaxRegressionClassifier(C=0.5, **TIGHT).fit(
+            torch.asarray(X),
+            as_xp(y, "array_api_strict"),
+            sample_weight=as_xp(sample_weight, "array_api_strict"),
+        )
+    assert isinstance(clf.coef_, torch.Tensor)
+    assert_allclose(clf.coef_.numpy(), reference.coef_, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+def test_mixed_namespaces_at_predict_time_are_refused(data, name):
+    X, y, _ = data
+    with config_context(array_api_dispatch=True):
+        clf = SoftmaxRegressionClassifier().fit(as_xp(X, name), as_xp(y, name))
+        for method in ("predict", "predict_proba", "decision_function"):
+            with pytest.raises(ValueError, match="must use the same namespace"):
+                getattr(clf, method)(X)
+    with pytest.raises(ValueError, match="sksoftmax.to_numpy"):
+        clf.predict(X)  # dispatch off: the tensors of the fit cannot be used
+    assert_array_equal(
+        to_numpy(clf).predict(X),
+        array_api.as_numpy(clf.classes_)[
+            to_numpy(clf).decision_function(X).argmax(axis=1)
+        ],
+    )
+
+
+def test_devices_must_match():
+    strict = pytest.importorskip("array_api_strict")
+    X, y = make_classification(n_samples=60, n_classes=3, n_informative=4)
+    with config_context(array_api_dispatch=True):
+        clf = SoftmaxRegressionClassifier().fit(
+            strict.asarray(X, device=strict.Device("device1")), strict.asarray(y)
+        )
+        with pytest.raises(ValueError, match="Devices used during fit"):
+            clf.predict(strict.asarray(X))
+
+
+def test_without_dispatch_tensors_take_the_numpy_path(data):
+    torch = pytest.importorskip("torch")
+    X, y, _ = data
+    reference = SoftmaxRegressionClassifier(C=0.5).fit(X, y)
+    clf = SoftmaxRegressionClassifier(C=0.5).fit(torch.asarray(X), torch.asarray(y))
+    assert isinstance(clf.coef_, np.ndarray)
+    assert_array_equal(clf.coef_, reference.coef_)
+    assert_array_equal(clf.predict_proba(torch.asarray(X)), reference.predict_proba(X))
+
+
+def test_bad_input_on_a_device_is_refused(data):
+    torch = pytest.importorskip("torch")
+    X, y, _ = data
+    bad = X.copy()
+    bad[3, 1] = np.nan
+    with config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="NaN"):
+            SoftmaxRegressionClassifier().fit(torch.asarray(bad), torch.asarray(y))
+        with pytest.raises(ValueError, match="Negative values"):
+            SoftmaxRegressionClassifier().fit(
+                torch.asarray(X), torch.asarray(y), sample_weight=-torch.ones(len(y))
+            )
+        with pytest.raises(ValueError, match="sample_weight.shape"):
+            SoftmaxRegressionClassifier().fit(
+                torch.asarray(X), torch.asarray(y), sample_weight=torch.ones(3)
+            )
+        with pytest.raises(ValueError, match="only 1 class"):
+            SoftmaxRegressionClassifier().fit(
+                torch.asarray(X), torch.zeros(len(y), dtype=torch.int64)
+            )
+
+
+def test_warm_start_on_a_device(data):
+    torch = pytest.importorskip("torch")
+    X, y, _ = data
+    with config_context(array_api_dispatch=True):
+        clf = SoftmaxRegressionClassifier(C=0.5, warm_start=True, **TIGHT)
+        clf.fit(torch.asarray(X), torch.asarray(y))
+        first = clf.n_iter_
+        clf.fit(torch.asarray(X), torch.asarray(y))
+    assert first > 10
+    assert clf.n_iter_ <= 2
