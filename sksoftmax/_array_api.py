@@ -29,10 +29,12 @@ import copy
 import numpy as np
 from sklearn import get_config
 
-#: Rows per block of the device kernel. Large blocks keep a GPU busy with few
-#: kernel launches; a block's float32 products are summed by the matrix
-#: multiplication over at most this many rows before the float64 sum.
-BLOCK_ROWS = 1 << 16
+#: Rows per block of the device kernel, at most. Large blocks keep a GPU busy
+#: with few kernel launches (a block takes about 30); a block's float32
+#: products are summed by the matrix multiplication over at most this many rows
+#: before the float64 sum. Blocks are also kept to 2**24 net inputs, so that
+#: the float64 temporaries of a block stay near 128 MB each.
+BLOCK_ROWS = 1 << 18
 
 
 def dispatch_available():
@@ -192,10 +194,12 @@ def to_numpy(estimator):
     return converted
 
 
-def _rows(n_samples):
+def _rows(n_samples, n_columns=1):
+    """Row slices of the blocks, for temporaries of ``n_columns`` per row."""
+    size = max(1, min(BLOCK_ROWS, (1 << 24) // n_columns))
     return (
-        slice(start, min(start + BLOCK_ROWS, n_samples))
-        for start in range(0, n_samples, BLOCK_ROWS)
+        slice(start, min(start + size, n_samples))
+        for start in range(0, n_samples, size)
     )
 
 
@@ -259,12 +263,12 @@ class ArrayAPIData:
         :func:`sksoftmax._objective.feature_statistics`."""
         xp, X = self.xp, self.X
         mean = _Sum(xp, self.sum_dtype)
-        for rows in _rows(X.shape[0]):
+        for rows in _rows(X.shape[0], self.n_features):
             mean.add(self._weight_X[rows] @ X[rows, :])
         offset = mean.numpy() if center else np.zeros(self.n_features)
         offset_X = xp.asarray(offset, dtype=X.dtype, device=self.device)
         second_moment = _Sum(xp, self.sum_dtype)
-        for rows in _rows(X.shape[0]):
+        for rows in _rows(X.shape[0], self.n_features):
             centred = X[rows, :] - offset_X
             second_moment.add(self._weight_X[rows] @ (centred * centred))
         return offset, np.sqrt(second_moment.numpy())
@@ -284,7 +288,7 @@ class ArrayAPIData:
         loss = _Sum(xp, self.sum_dtype)
         grad_weights = _Sum(xp, self.sum_dtype)
         grad_intercept = _Sum(xp, self.sum_dtype)
-        for rows in _rows(X.shape[0]):
+        for rows in _rows(X.shape[0], n_classes):
             X_block = X[rows, :]
             Z = xp.astype(X_block @ W.T + b, self.sum_dtype)
             Z = Z - xp.max(Z, axis=1, keepdims=True)
@@ -314,7 +318,7 @@ def class_totals(xp, y_code, sample_weight, n_classes):
     device = array_api_compat.device(y_code)
     codes = xp.arange(n_classes, device=device)
     total = _Sum(xp, sample_weight.dtype)
-    for rows in _rows(y_code.shape[0]):
+    for rows in _rows(y_code.shape[0], n_classes):
         one_hot = xp.astype(y_code[rows][:, None] == codes, sample_weight.dtype)
         total.add(sample_weight[rows] @ one_hot)
     return total.numpy()

@@ -29,15 +29,17 @@ TIGHT = dict(tol=1e-10, max_iter=10000)
 
 def namespace(name):
     """``(xp, device)`` of a namespace under test, skipped where it is missing."""
-    if name == "torch":
+    if name.startswith("torch"):
         torch = pytest.importorskip("torch")
-        return torch, torch.device("cpu")
+        if name == "torch_cuda" and not torch.cuda.is_available():
+            pytest.skip("no CUDA device here")
+        return torch, torch.device("cuda" if name == "torch_cuda" else "cpu")
     strict = pytest.importorskip("array_api_strict")
     # A device other than the default one: nothing may fall back to it.
     return strict, strict.Device("device1")
 
 
-NAMESPACES = ["array_api_strict", "torch"]
+NAMESPACES = ["array_api_strict", "torch", "torch_cuda"]
 
 
 def as_xp(array, name, dtype=None):
@@ -168,13 +170,12 @@ def test_kahan_sum_of_float32_blocks():
 @pytest.mark.parametrize("name", NAMESPACES)
 def test_attributes_and_predictions_live_where_the_data_does(data, name):
     X, y, _ = data
-    xp, device = namespace(name)
     X_xp = as_xp(X, name)
     with config_context(array_api_dispatch=True):
         clf = SoftmaxRegressionClassifier(C=0.5).fit(X_xp, as_xp(y, name))
         for attribute in (clf.coef_, clf.intercept_, clf.classes_):
             assert array_api.namespace_name(attribute) == array_api.namespace_name(X_xp)
-            assert attribute.device == device
+            assert attribute.device == X_xp.device
         results = {
             method: getattr(clf, method)(X_xp)
             for method in (
@@ -186,11 +187,11 @@ def test_attributes_and_predictions_live_where_the_data_does(data, name):
         }
     host = to_numpy(clf)
     for method, result in results.items():
-        assert result.device == device
+        assert result.device == X_xp.device
         expected = getattr(host, method)(X)
         assert_allclose(array_api.as_numpy(result), expected, rtol=1e-12, atol=1e-12)
     # The estimator itself is unchanged by the conversion.
-    assert clf.coef_.device == device
+    assert clf.coef_.device == X_xp.device
 
 
 def test_string_labels_with_torch_features(data):
