@@ -34,7 +34,7 @@ from sklearn import get_config
 #: products are summed by the matrix multiplication over at most this many rows
 #: before the float64 sum. Blocks are also kept to 2**24 net inputs, so that
 #: the float64 temporaries of a block stay near 128 MB each.
-BLOCK_ROWS = 1 << 18
+BLOCK_ROWS = 1 << 20
 
 
 def dispatch_available():
@@ -262,10 +262,10 @@ class ArrayAPIData:
         """Weighted offset and spread of the features, as in
         :func:`sksoftmax._objective.feature_statistics`."""
         xp, X = self.xp, self.X
-        mean = _Sum(xp, self.sum_dtype)
-        for rows in _rows(X.shape[0], self.n_features):
-            mean.add(self._weight_X[rows] @ X[rows, :])
-        offset = mean.numpy() if center else np.zeros(self.n_features)
+        offset = np.zeros(self.n_features)
+        if center:
+            # One product, no temporaries: a rough mean serves the scaling.
+            offset = as_numpy(self._weight_X @ X).astype(np.float64)
         offset_X = xp.asarray(offset, dtype=X.dtype, device=self.device)
         second_moment = _Sum(xp, self.sum_dtype)
         for rows in _rows(X.shape[0], self.n_features):

@@ -56,3 +56,18 @@ def test_dask_benchmark_quick_run_reports_both_fits():
     assert "| Dask, 4 workers |" in output
     assert "| in memory, one process |" in output
     assert "Time ratio Dask / in memory" in output
+
+
+def test_gpu_benchmark_quick_run_on_the_cpu(tmp_path):
+    pytest.importorskip("torch", reason="the GPU benchmark needs PyTorch")
+    run_quick(
+        "bench_gpu.py", "--device", "cpu", "--repeats", "1", "--out", str(tmp_path)
+    )
+    table = (tmp_path / "gpu.md").read_text()
+    for dtype in ("float32", "float64"):
+        for C in ("1", "100"):
+            for estimator in ("LogisticRegression", "sksoftmax"):
+                assert f"| 20,000 x 16, 4 classes | {dtype} | {C} | {estimator} |" in (
+                    table
+                )
+    assert "Fit-time ratios sksoftmax / LogisticRegression" in table
