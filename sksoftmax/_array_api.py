@@ -257,6 +257,7 @@ class ArrayAPIData:
         # Normalised weights: in the sum dtype for the loss, in X's for products.
         self.sample_weight = sample_weight / self.weight_sum
         self._weight_X = xp.astype(self.sample_weight, X.dtype)
+        self._targets = {}
 
     def statistics(self, center):
         """Weighted offset and spread of the features, as in
@@ -273,6 +274,30 @@ class ArrayAPIData:
             second_moment.add(self._weight_X[rows] @ (centred * centred))
         return offset, np.sqrt(second_moment.numpy())
 
+    def _weighted_targets(self, n_classes, label_smoothing):
+        """``(rows, s * T)`` of each block: the target rows T times the sample
+        weights s. Kept for the next evaluations where they take no more
+        memory than X (they save three passes over each block's net inputs)."""
+        key = (n_classes, label_smoothing)
+        if key in self._targets:
+            yield from self._targets[key]
+            return
+        xp = self.xp
+        n_samples = self.X.shape[0]
+        keep = n_samples * n_classes * 8 <= n_samples * self.n_features * 4
+        codes = xp.arange(n_classes, device=self.device)
+        blocks = []
+        for rows in _rows(n_samples, n_classes):
+            T = xp.astype(self.y_code[rows][:, None] == codes, self.sum_dtype)
+            if label_smoothing:
+                T = (1.0 - label_smoothing) * T + label_smoothing / n_classes
+            targets = T * self.sample_weight[rows][:, None]
+            if keep:
+                blocks.append((rows, targets))
+            yield rows, targets
+        if keep:
+            self._targets = {key: blocks}
+
     def class_frequencies(self, n_classes):
         """Share of the sample weight in each class."""
         return class_totals(self.xp, self.y_code, self.sample_weight, n_classes)
@@ -284,24 +309,20 @@ class ArrayAPIData:
         n_classes = weights.shape[0]
         W = xp.astype(xp.asarray(weights, device=device), X.dtype)
         b = xp.astype(xp.asarray(intercept, device=device), X.dtype)
-        codes = xp.arange(n_classes, device=device)
         loss = _Sum(xp, self.sum_dtype)
         grad_weights = _Sum(xp, self.sum_dtype)
         grad_intercept = _Sum(xp, self.sum_dtype)
-        for rows in _rows(X.shape[0], n_classes):
+        for rows, targets in self._weighted_targets(n_classes, label_smoothing):
             X_block = X[rows, :]
             Z = xp.astype(X_block @ W.T + b, self.sum_dtype)
             Z = Z - xp.max(Z, axis=1, keepdims=True)
             E = xp.exp(Z)
-            norm = xp.sum(E, axis=1, keepdims=True)
-            T = xp.astype(self.y_code[rows][:, None] == codes, self.sum_dtype)
-            if label_smoothing:
-                T = (1.0 - label_smoothing) * T + label_smoothing / n_classes
-            # logsumexp(Z) - T.Z, with Z shifted by its row maximum (T sums to 1)
-            sample_loss = xp.log(norm[:, 0]) - xp.sum(T * Z, axis=1)
+            norm = xp.sum(E, axis=1)
             weight = self.sample_weight[rows]
-            loss.add(xp.sum(weight * sample_loss))
-            residual = (E / norm - T) * weight[:, None]
+            # s * (logsumexp(Z) - T.Z), with Z shifted by its row maximum (the
+            # targets T sum to one); ``targets`` is s * T.
+            loss.add(xp.sum(weight * xp.log(norm)) - xp.sum(targets * Z))
+            residual = E * (weight / norm)[:, None] - targets
             grad_intercept.add(xp.sum(residual, axis=0))
             grad_weights.add(xp.astype(residual, X.dtype).T @ X_block)
         return (
