@@ -308,17 +308,7 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             ``X @ coef_.T + intercept_``. With two classes, the margin of
             ``classes_[1]`` over ``classes_[0]``, of shape (n_samples,).
         """
-        if is_dask_collection(X):
-            check_is_fitted(self)
-            return predict_dask(self, X, "decision_function")
-        X = self._validate_X_predict(X, "decision_function")
-        if dispatch_namespace(X) is not None:
-            return predict_array_api(self, X, "decision_function")
-        if len(self.classes_) == 2:
-            return self._predict_blocks(
-                X, np.empty(X.shape[0], X.dtype), lambda Z: Z[:, 1] - Z[:, 0]
-            )
-        return self._predict_blocks(X, self._empty_scores(X))
+        return self._predict(X, "decision_function")
 
     def predict_proba(self, X):
         """Class probabilities of the samples.
@@ -334,13 +324,7 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             The softmax of the net inputs; each row sums to one. Columns follow
             ``classes_``.
         """
-        if is_dask_collection(X):
-            check_is_fitted(self)
-            return predict_dask(self, X, "predict_proba")
-        X = self._validate_X_predict(X, "predict_proba")
-        if dispatch_namespace(X) is not None:
-            return predict_array_api(self, X, "predict_proba")
-        return self._predict_blocks(X, self._empty_scores(X), softmax)
+        return self._predict(X, "predict_proba")
 
     def predict_log_proba(self, X):
         """Logarithms of the class probabilities of the samples.
@@ -358,13 +342,7 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities; columns follow ``classes_``.
         """
-        if is_dask_collection(X):
-            check_is_fitted(self)
-            return predict_dask(self, X, "predict_log_proba")
-        X = self._validate_X_predict(X, "predict_log_proba")
-        if dispatch_namespace(X) is not None:
-            return predict_array_api(self, X, "predict_log_proba")
-        return self._predict_blocks(X, self._empty_scores(X), log_softmax)
+        return self._predict(X, "predict_log_proba")
 
     def predict(self, X):
         """Most probable class of each sample.
@@ -379,16 +357,29 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             ``classes_[argmax]`` of the net inputs.
         """
+        return self._predict(X, "predict")
+
+    def _predict(self, X, method):
+        """``method`` on X: lazily on Dask input, in X's namespace under array
+        API dispatch, else in row blocks by NumPy."""
         if is_dask_collection(X):
             check_is_fitted(self)
-            return predict_dask(self, X, "predict")
-        X = self._validate_X_predict(X, "predict")
+            return predict_dask(self, X, method)
+        X = self._validate_X_predict(X, method)
         if dispatch_namespace(X) is not None:
-            return predict_array_api(self, X, "predict")
-        codes = self._predict_blocks(
-            X, np.empty(X.shape[0], dtype=np.intp), lambda Z: Z.argmax(axis=1)
-        )
-        return self.classes_[codes]
+            return predict_array_api(self, X, method)
+        if method == "predict":
+            codes = self._predict_blocks(
+                X, np.empty(X.shape[0], dtype=np.intp), lambda Z: Z.argmax(axis=1)
+            )
+            return self.classes_[codes]
+        if method == "decision_function" and len(self.classes_) == 2:
+            return self._predict_blocks(
+                X, np.empty(X.shape[0], X.dtype), lambda Z: Z[:, 1] - Z[:, 0]
+            )
+        transform = {"predict_proba": softmax, "predict_log_proba": log_softmax}
+        scores = np.empty((X.shape[0], len(self.classes_)), dtype=X.dtype)
+        return self._predict_blocks(X, scores, transform.get(method))
 
     def _prepare(self, X, y, sample_weight):
         """Validated in-memory data, the sorted classes and the dtype of X."""
@@ -412,9 +403,6 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         return validate_data(
             self, X, accept_sparse="csr", dtype=float_dtypes(X), reset=False
         )
-
-    def _empty_scores(self, X):
-        return np.empty((X.shape[0], len(self.classes_)), dtype=X.dtype)
 
     def _predict_blocks(self, X, out, transform=None):
         return predict_blocks(X, self.coef_, self.intercept_, out, transform)

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from reference import newton_optimum, objective
+from reference import newton_optimum, objective, smooth_gradient
 from sklearn import config_context
 from sklearn.datasets import load_wine, make_classification
 
@@ -124,6 +124,39 @@ def test_float32_fit_at_weak_regularisation_reaches_float64_optimum(name):
     fitted = to_numpy(clf)
     value = objective(fitted.coef_, fitted.intercept_, X, y, np.ones(len(y)), 100)
     assert value == pytest.approx(best, rel=1e-5)
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+@pytest.mark.parametrize("n_features", [3, 20])  # targets recomputed / kept
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+def test_device_kernel_matches_the_direct_formula(
+    name, n_features, label_smoothing, monkeypatch
+):
+    monkeypatch.setattr(array_api, "BLOCK_ROWS", 50)
+    rng = np.random.default_rng(1)
+    n_samples, n_classes = 230, 5
+    X = rng.normal(size=(n_samples, n_features))
+    y = rng.integers(0, n_classes, n_samples)
+    sample_weight = rng.uniform(0.1, 3.0, n_samples)
+    xp, device = namespace(name)
+    from array_api_compat import array_namespace
+
+    X_xp = as_xp(X, name)
+    data = array_api.ArrayAPIData(
+        X_xp, as_xp(y, name), as_xp(sample_weight, name), array_namespace(X_xp), device
+    )
+    for _ in range(2):  # the second call reads the kept targets, if kept
+        weights = rng.normal(size=(n_classes, n_features))
+        intercept = rng.normal(size=n_classes)
+        loss, grad_weights, grad_intercept = data.loss_gradient(
+            weights, intercept, label_smoothing
+        )
+        args = (weights, intercept, X, y, sample_weight, np.inf, 0.0, label_smoothing)
+        assert loss == pytest.approx(objective(*args), rel=1e-12)
+        expected_weights, expected_intercept = smooth_gradient(*args)
+        assert_allclose(grad_weights, expected_weights, rtol=1e-10, atol=1e-14)
+        assert_allclose(grad_intercept, expected_intercept, rtol=1e-10, atol=1e-14)
+    assert bool(data._targets) == (2 * n_classes <= n_features)
 
 
 def test_float32_sums_without_float64_reach_the_optimum(data, monkeypatch):
