@@ -198,6 +198,25 @@ class DaskData:
         self.blocks = client.compute(blocks)
         self.n_features = X.shape[1]
 
+    def _map_in_place(self, function, strict, **kwargs):
+        """Futures of ``function(block, **kwargs)``, each task on a worker that
+        holds its block (only there if ``strict``), and the workers used."""
+        with lost_data_is_an_error():
+            holders = self.client.who_has(self.blocks)
+        futures = [
+            self.client.submit(
+                function,
+                block,
+                workers=list(holders.get(block.key, ())) or None,
+                allow_other_workers=not strict,
+                pure=False,
+                **kwargs,
+            )
+            for block in self.blocks
+        ]
+        used = {address for places in holders.values() for address in places}
+        return futures, used
+
     def _reduce(self, function, combine=_add, **kwargs):
         """``combine`` of ``function(block, **kwargs)`` over the blocks.
 
@@ -208,20 +227,7 @@ class DaskData:
         forever, so the tasks are placed anew when a holder leaves.
         """
         while True:
-            with lost_data_is_an_error():
-                holders = self.client.who_has(self.blocks)
-            parts = [
-                self.client.submit(
-                    function,
-                    block,
-                    workers=list(holders.get(block.key, ())) or None,
-                    allow_other_workers=False,
-                    pure=False,
-                    **kwargs,
-                )
-                for block in self.blocks
-            ]
-            used = {address for places in holders.values() for address in places}
+            parts, used = self._map_in_place(function, strict=True, **kwargs)
 
             def holder_left(used=used):
                 return not used <= set(self.client.nthreads())
@@ -243,20 +249,9 @@ class DaskData:
     def encode(self, classes, class_weight):
         """Replace the labels by their codes in ``classes`` and multiply the
         sample weights by ``class_weight`` of their class, on the workers."""
-        with lost_data_is_an_error():
-            holders = self.client.who_has(self.blocks)
-        blocks = [
-            self.client.submit(
-                _encode_block,
-                block,
-                classes=classes,
-                class_weight=class_weight,
-                workers=list(holders.get(block.key, ())) or None,
-                allow_other_workers=True,
-                pure=False,
-            )
-            for block in self.blocks
-        ]
+        blocks, _ = self._map_in_place(
+            _encode_block, strict=False, classes=classes, class_weight=class_weight
+        )
         self.release()
         self.blocks = blocks
         self.weight_sum = self._reduce(_block_weight_sum)[0]

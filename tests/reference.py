@@ -108,6 +108,30 @@ def newton_optimum(weights, intercept, X, y_code, sample_weight, C, n_steps=50):
     return theta[:, :n_features], theta[:, n_features]
 
 
+def balanced(y_code, sample_weight):
+    """Sample weights times the "balanced" class weights, from their definition:
+    total weight / (n_classes * the class's weight)."""
+    totals = np.bincount(y_code, weights=sample_weight)
+    return sample_weight * (totals.sum() / (len(totals) * totals))[y_code]
+
+
+def model_objective(model, X, y_code, sample_weight, C, params):
+    """:func:`objective` at a fitted model's coefficients, with the estimator
+    parameters ``params`` (class_weight, l1_ratio, label_smoothing)."""
+    if params.get("class_weight") == "balanced":
+        sample_weight = balanced(y_code, sample_weight)
+    return objective(
+        model.coef_,
+        model.intercept_,
+        X,
+        y_code,
+        sample_weight,
+        C,
+        params.get("l1_ratio", 0.0),
+        params.get("label_smoothing", 0.0),
+    )
+
+
 def centered(a):
     """Remove the mean over classes (the softmax is invariant to it)."""
     a = np.asarray(a, dtype=np.float64)

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from reference import newton_optimum, objective, smooth_gradient
+from reference import model_objective, newton_optimum, objective, smooth_gradient
 from sklearn import config_context
 from sklearn.datasets import load_wine, make_classification
 
@@ -83,21 +83,8 @@ def test_fit_agrees_with_numpy_fit(data, name, params, dtype, monkeypatch):
         )
     fitted = to_numpy(clf)
     assert fitted.coef_.dtype == dtype
-    weights = sample_weight
-    if params.get("class_weight") == "balanced":
-        totals = np.bincount(y, weights=sample_weight)
-        weights = sample_weight * (totals.sum() / (len(totals) * totals))[y]
     values = [
-        objective(
-            model.coef_,
-            model.intercept_,
-            X.astype(np.float64),
-            y,
-            weights,
-            0.5,
-            params.get("l1_ratio", 0.0),
-            params.get("label_smoothing", 0.0),
-        )
+        model_objective(model, X.astype(np.float64), y, sample_weight, 0.5, params)
         for model in (reference, fitted)
     ]
     # float32 data rounds the products to 6e-8 relative.

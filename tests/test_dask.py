@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from reference import objective
+from reference import model_objective, objective
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
@@ -97,20 +97,8 @@ def test_distributed_fit_equals_in_memory_fit(client, data, dtype, weighted, par
     assert distributed_fit.coef_.dtype == dtype
     assert isinstance(distributed_fit.coef_, np.ndarray)
     weights = np.ones(len(y)) if sample_weight is None else sample_weight
-    if params.get("class_weight") == "balanced":
-        totals = np.bincount(y, weights=weights)
-        weights = weights * (totals.sum() / (len(totals) * totals))[y]
     values = [
-        objective(
-            clf.coef_,
-            clf.intercept_,
-            X,
-            y,
-            weights,
-            0.5,
-            params.get("l1_ratio", 0.0),
-            params.get("label_smoothing", 0.0),
-        )
+        model_objective(clf, X, y, weights, 0.5, params)
         for clf in (local, distributed_fit)
     ]
     assert_allclose(values[1], values[0], rtol=1e-10 if dtype == np.float64 else 1e-6)
