@@ -25,9 +25,11 @@ that scikit-learn and SciPy build on. All namespace handling is in this module.
 """
 
 import copy
+import warnings
 
 import numpy as np
 from sklearn import get_config
+from sklearn.exceptions import DataConversionWarning
 
 #: Rows per block of the device kernel, at most. Large blocks keep a GPU busy
 #: with few kernel launches (a block takes about 30); a block's float32
@@ -56,8 +58,10 @@ def dispatch_namespace(X):
     if not array_api_compat.is_array_api_obj(X):
         return None  # lists, sparse matrices, DataFrames: NumPy code
     xp = array_api_compat.array_namespace(X)
-    if array_api_compat.is_numpy_namespace(xp):
-        return None
+    if array_api_compat.is_numpy_namespace(xp) or array_api_compat.is_dask_namespace(
+        xp
+    ):
+        return None  # NumPy code, or Dask's own (sksoftmax._dask)
     return xp, array_api_compat.device(X)
 
 
@@ -216,8 +220,8 @@ class _Sum:
         value = xp.astype(value, self.dtype)
         if self.total is None:
             self.total = value
-            self.compensation = xp.zeros_like(value)
-        elif self.dtype == xp.float64:
+            self.compensation = None if self.dtype == xp.float64 else value * 0
+        elif self.compensation is None:
             self.total = self.total + value
         else:
             corrected = value - self.compensation
@@ -308,8 +312,9 @@ class ArrayAPIData:
         :func:`sksoftmax._loss.loss_gradient` computes them, on the device."""
         xp, X, device = self.xp, self.X, self.device
         n_classes = weights.shape[0]
-        W = xp.astype(xp.asarray(weights, device=device), X.dtype)
-        b = xp.astype(xp.asarray(intercept, device=device), X.dtype)
+        # Cast on the host: a device may have no float64 at all.
+        W = xp.asarray(weights, dtype=X.dtype, device=device)
+        b = xp.asarray(intercept, dtype=X.dtype, device=device)
         loss = _Sum(xp, self.sum_dtype)
         grad_weights = _Sum(xp, self.sum_dtype)
         grad_intercept = _Sum(xp, self.sum_dtype)
@@ -364,8 +369,16 @@ def prepare_array_api(estimator, X, y, sample_weight, xp, device):
 
     X = validate_data(estimator, X, dtype=[xp.float64, xp.float32])
     n_samples = X.shape[0]
-    if _is_array(y) and namespace_name(y) != "numpy":
+    if _is_array(y) and namespace_name(y) != "numpy" and y.dtype != xp.bool:
         y = move_to(y, xp, device)
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please "
+                "change the shape of y to (n_samples, ), for example using ravel().",
+                DataConversionWarning,
+                stacklevel=4,
+            )
+            y = xp.reshape(y, (-1,))
         if y.ndim != 1:
             raise ValueError(f"y must be 1-dimensional, got shape {tuple(y.shape)}.")
         check_consistent_length(np.empty(n_samples), np.empty(y.shape[0]))
@@ -374,13 +387,17 @@ def prepare_array_api(estimator, X, y, sample_weight, xp, device):
         classes = LabelBinarizer().fit(labels).classes_
         check_n_classes(classes)
         y_code = xp.searchsorted(xp.asarray(classes, device=device), y)
-    else:
-        classes, y_code = encode_labels(y, n_samples)
+    else:  # NumPy labels (strings too), and booleans, on the host
+        classes, y_code = encode_labels(as_numpy(y), n_samples)
         y_code = xp.asarray(y_code, device=device)
     if sample_weight is None:
         sample_weight = xp.ones(n_samples, dtype=X.dtype, device=device)
     else:
+        if np.ndim(sample_weight) == 0 and not _is_array(sample_weight):
+            sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
         sample_weight = move_to(sample_weight, xp, device)
+        if sample_weight.ndim == 0:
+            sample_weight = xp.full(n_samples, sample_weight, device=device)
         if tuple(sample_weight.shape) != (n_samples,):
             raise ValueError(
                 f"sample_weight.shape == {tuple(sample_weight.shape)}, expected "
@@ -401,6 +418,20 @@ def prepare_array_api(estimator, X, y, sample_weight, xp, device):
     data = ArrayAPIData(X, y_code, sample_weight, xp, device)
     dtype = np.float32 if X.dtype == xp.float32 else np.float64
     return data, classes, dtype
+
+
+def on_device(xp, device, classes, coef, intercept):
+    """The fitted attributes as arrays of ``xp`` on ``device``: the classes
+    only when they are numbers the device holds (strings stay NumPy)."""
+    if classes.dtype.kind in "biuf" and (
+        classes.dtype != np.float64 or has_float64(xp, device)
+    ):
+        classes = xp.asarray(classes, device=device)
+    return (
+        classes,
+        xp.asarray(coef, device=device),
+        xp.asarray(intercept, device=device),
+    )
 
 
 def predict_array_api(estimator, X, method):

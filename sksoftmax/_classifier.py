@@ -20,6 +20,7 @@ from ._array_api import (
     dispatch_available,
     dispatch_namespace,
     float_dtypes,
+    on_device,
     predict_array_api,
     prepare_array_api,
 )
@@ -240,42 +241,20 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         self._check_params()
-        namespace = dispatch_namespace(X)
+        namespace = None
         if is_dask_collection(X) or is_dask_collection(y):
             data, classes, dtype = prepare_dask(self, X, y, sample_weight)
-        elif namespace is not None:
+        elif (namespace := dispatch_namespace(X)) is not None:
             data, classes, dtype = prepare_array_api(
                 self, X, y, sample_weight, *namespace
             )
         else:
             data, classes, dtype = self._prepare(X, y, sample_weight)
-        n_classes = len(classes)
-        objective = SoftmaxObjective.from_data(
-            data,
-            n_classes,
-            C=float(self.C),
-            fit_intercept=bool(self.fit_intercept),
-            l1_ratio=float(self.l1_ratio),
-            label_smoothing=float(self.label_smoothing),
-        )
-        if (
-            self.warm_start
-            and hasattr(self, "coef_")
-            and np.array_equal(as_numpy(self.classes_), classes)
-            and tuple(self.coef_.shape) == (n_classes, data.n_features)
-        ):
-            theta0 = objective.theta(as_numpy(self.coef_), as_numpy(self.intercept_))
-        else:
-            theta0 = objective.initial_theta()
-        theta, n_iter = minimize_lbfgs(
-            objective.loss_gradient,
-            theta0,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            verbose=self.verbose,
-            bounds=objective.bounds(),
-        )
-        weights, intercept = objective.coef(theta)
+        try:
+            weights, intercept, n_iter = self._solve(data, classes)
+        finally:
+            if hasattr(data, "release"):  # a cluster's memory, not left to gc
+                data.release()
         if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(intercept))):
             raise ValueError(
                 "The fit produced non-finite coefficients: the values of X or of "
@@ -285,12 +264,9 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         self.coef_ = weights.astype(dtype)
         self.intercept_ = intercept.astype(dtype)
         if namespace is not None:
-            # Fitted attributes live where the data does (numeric classes too).
-            xp, device = namespace
-            self.coef_ = xp.asarray(self.coef_, device=device)
-            self.intercept_ = xp.asarray(self.intercept_, device=device)
-            if classes.dtype.kind in "biuf":
-                self.classes_ = xp.asarray(classes, device=device)
+            self.classes_, self.coef_, self.intercept_ = on_device(
+                *namespace, self.classes_, self.coef_, self.intercept_
+            )
         self.n_iter_ = n_iter
         return self
 
@@ -380,6 +356,36 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         transform = {"predict_proba": softmax, "predict_log_proba": log_softmax}
         scores = np.empty((X.shape[0], len(self.classes_)), dtype=X.dtype)
         return self._predict_blocks(X, scores, transform.get(method))
+
+    def _solve(self, data, classes):
+        """The weights, intercepts and iterations of the fit on ``data``."""
+        n_classes = len(classes)
+        objective = SoftmaxObjective.from_data(
+            data,
+            n_classes,
+            C=float(self.C),
+            fit_intercept=bool(self.fit_intercept),
+            l1_ratio=float(self.l1_ratio),
+            label_smoothing=float(self.label_smoothing),
+        )
+        if (
+            self.warm_start
+            and hasattr(self, "coef_")
+            and np.array_equal(as_numpy(self.classes_), classes)
+            and tuple(self.coef_.shape) == (n_classes, data.n_features)
+        ):
+            theta0 = objective.theta(as_numpy(self.coef_), as_numpy(self.intercept_))
+        else:
+            theta0 = objective.initial_theta()
+        theta, n_iter = minimize_lbfgs(
+            objective.loss_gradient,
+            theta0,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            verbose=self.verbose,
+            bounds=objective.bounds(),
+        )
+        return (*objective.coef(theta), n_iter)
 
     def _prepare(self, X, y, sample_weight):
         """Validated in-memory data, the sorted classes and the dtype of X."""

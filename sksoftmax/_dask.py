@@ -91,10 +91,11 @@ def tree_reduce(client, futures, combine=_add, fan_in=8, stuck=None):
             client.submit(combine, *futures[i : i + fan_in], pure=False)
             for i in range(0, len(futures), fan_in)
         ]
-    while stuck is not None and futures[0].status == "pending":
-        with contextlib.suppress(TimeoutError):
+    while stuck is not None and not futures[0].done():
+        # asyncio's TimeoutError is the built-in one only from Python 3.11.
+        with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
             wait(futures[0], timeout=1.0)
-        if futures[0].status == "pending" and stuck():
+        if not futures[0].done() and stuck():
             futures[0].cancel()
             return None
     return futures[0].result()
@@ -110,7 +111,8 @@ def _block_summary(block):
 
 def _merge_summaries(*summaries):
     labels, finite, low = zip(*summaries, strict=True)
-    return np.unique(np.concatenate(labels)), all(finite), min(low)
+    # np.min, not min: a NaN weight must win wherever it is.
+    return np.unique(np.concatenate(labels)), all(finite), float(np.min(low))
 
 
 def _block_class_totals(block, classes):
@@ -208,7 +210,8 @@ class DaskData:
                 function,
                 block,
                 workers=list(holders.get(block.key, ())) or None,
-                allow_other_workers=not strict,
+                # (distributed refuses allow_other_workers without workers)
+                allow_other_workers=not strict and bool(holders.get(block.key)),
                 pure=False,
                 **kwargs,
             )
@@ -349,6 +352,8 @@ def prepare_dask(estimator, X, y, sample_weight):
         labels, finite, low = data.summary()
         if not finite:
             raise ValueError("Input X contains NaN or infinity.")
+        if np.isnan(low):
+            raise ValueError("Input sample_weight contains NaN.")
         if low < 0:
             raise ValueError("Negative values in data passed to `sample_weight`")
         check_classification_targets(labels)

@@ -315,3 +315,29 @@ def test_warm_start_on_a_device(data):
         clf.fit(torch.asarray(X), torch.asarray(y))
     assert first > 10
     assert clf.n_iter_ <= 2
+
+
+def test_labels_and_weights_in_other_forms(data):
+    # What the NumPy path accepts: a number as sample_weight, boolean labels, a
+    # column of labels (with scikit-learn's DataConversionWarning).
+    torch = pytest.importorskip("torch")
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y, _ = data
+    X_torch = torch.asarray(X)
+    with config_context(array_api_dispatch=True):
+        weighted = SoftmaxRegressionClassifier(C=0.5, **TIGHT).fit(
+            X_torch, torch.asarray(y), sample_weight=2.0
+        )
+        unweighted = SoftmaxRegressionClassifier(C=1.0, **TIGHT).fit(
+            X_torch, torch.asarray(y)
+        )
+        binary = SoftmaxRegressionClassifier().fit(X_torch, torch.asarray(y > 1))
+        with pytest.warns(DataConversionWarning, match="column-vector y"):
+            column = SoftmaxRegressionClassifier().fit(
+                X_torch, torch.asarray(y)[:, None]
+            )
+    # Weight 2 everywhere at C=0.5 is the unweighted fit at C=1 (C * S counts).
+    assert_allclose(weighted.coef_.numpy(), unweighted.coef_.numpy(), atol=1e-6)
+    assert_array_equal(binary.classes_, [False, True])
+    assert_array_equal(column.classes_.numpy(), [0, 1, 2, 3])

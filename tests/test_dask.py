@@ -195,6 +195,14 @@ def test_bad_dask_input_is_rejected(client, data):
         SoftmaxRegressionClassifier().fit(
             da.from_array(bad, chunks=(CHUNKS, -1)), da.from_array(y, chunks=CHUNKS)
         )
+    weights = np.ones(len(y))
+    weights[-1] = np.nan  # in the last block: the merge must not drop it
+    with pytest.raises(ValueError, match="sample_weight contains NaN"):
+        SoftmaxRegressionClassifier().fit(
+            X_dask,
+            da.from_array(y, chunks=CHUNKS),
+            sample_weight=da.from_array(weights, chunks=CHUNKS),
+        )
     weights = -np.ones(len(y))
     with pytest.raises(ValueError, match="Negative values"):
         SoftmaxRegressionClassifier().fit(
@@ -292,3 +300,27 @@ def test_a_pass_survives_a_worker_lost_while_it_runs(client, data):
     restart.join()
     assert outcome == [(len(y),)]
     assert holder not in client.nthreads()
+
+
+def test_dask_fit_with_array_api_dispatch_on(client, data):
+    # Dask arrays follow the Array API too, but take the Dask path: the model
+    # holds NumPy arrays and predicts on Dask and NumPy input.
+    pytest.importorskip("array_api_compat")
+    from sklearn import config_context
+
+    from sksoftmax._array_api import dispatch_available
+
+    if not dispatch_available():
+        pytest.skip("scikit-learn's array API dispatch needs SciPy >= 1.14")
+    X, y = data
+    X_dask = da.from_array(X, chunks=(CHUNKS, -1))
+    with config_context(array_api_dispatch=True):
+        clf = SoftmaxRegressionClassifier(C=0.5).fit(
+            X_dask, da.from_array(y, chunks=CHUNKS)
+        )
+        assert isinstance(clf.coef_, np.ndarray)
+        assert isinstance(clf.classes_, np.ndarray)
+        lazy = clf.predict(X_dask)
+    local = SoftmaxRegressionClassifier(C=0.5).fit(X, y)
+    assert_array_equal(lazy.compute(), clf.predict(X))
+    assert_allclose(clf.coef_, local.coef_, atol=1e-4)
