@@ -153,7 +153,7 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         Number of L-BFGS-B iterations run (at least 1).
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit``, when X has string column
         names (a pandas DataFrame).
 
@@ -175,6 +175,10 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
 
     float32 X stays float32: the matrix products run in float32, while the
     loss, the gradient and the optimiser work in float64.
+
+    Fitted with array API dispatch on arrays of another library (a PyTorch
+    tensor, say), ``coef_``, ``intercept_`` and numeric ``classes_`` are arrays
+    of that library on X's device; :func:`sksoftmax.to_numpy` converts them.
 
     Examples
     --------
@@ -227,7 +231,11 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data. Sparse matrices are used as CSR and never densified;
-            float32 stays float32, other numbers become float64.
+            float32 stays float32, other numbers become float64. Also a Dask
+            array or DataFrame (fitted on the cluster of the current
+            ``dask.distributed`` client), or, with array API dispatch on, an
+            array of another library such as a PyTorch tensor (fitted on its
+            device).
         y : array-like of shape (n_samples,)
             Class labels: any labels ``LabelBinarizer`` accepts, at least two
             distinct classes.
