@@ -55,6 +55,9 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_show_sourcelink = False
+html_css_files = ["custom.css"]
+# Pages without sub-pages need no section navigation: the tables get the room.
+html_sidebars = {"benchmarks": [], "changelog": [], "getting_started": []}
 
 # Matplotlib in the gallery: no window.
 warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")

@@ -36,7 +36,7 @@ colours = np.array([[0.12, 0.47, 0.71], [1.0, 0.5, 0.05], [0.17, 0.63, 0.17]])
 strength = ((proba.max(axis=1) - 1 / 3) / (2 / 3))[:, None]
 image = 1 - strength * (1 - colours[proba.argmax(axis=1)])
 
-fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.8), constrained_layout=True)
+fig, left = plt.subplots(figsize=(6.5, 5), constrained_layout=True)
 left.imshow(
     image.reshape(*xx.shape, 3),
     origin="lower",
@@ -49,6 +49,7 @@ for k in range(3):
 left.set_title("Most probable class (intensity: its probability)")
 left.set_xlabel("$x_1$")
 left.set_ylabel("$x_2$")
+plt.show()
 
 # %%
 # The probability of one class
@@ -56,6 +57,7 @@ left.set_ylabel("$x_2$")
 # The probability of class 2 (green) as a surface of contour lines: it rises
 # from near 0 below the other two clusters to near 1 above them.
 levels = np.linspace(0, 1, 11)
+fig, right = plt.subplots(figsize=(6.5, 5), constrained_layout=True)
 filled = right.contourf(
     xx, yy, proba[:, 2].reshape(xx.shape), levels=levels, cmap="Greens"
 )
@@ -66,4 +68,5 @@ right.scatter(*X.T, s=8, c="k", alpha=0.4)
 fig.colorbar(filled, ax=right, label="P(class 2 | x)")
 right.set_title("Probability of class 2 (black: 0.5)")
 right.set_xlabel("$x_1$")
+right.set_ylabel("$x_2$")
 plt.show()
