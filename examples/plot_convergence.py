@@ -4,7 +4,7 @@ Convergence on unscaled data
 
 Both estimators minimise the same objective. On raw features, whose scales
 differ widely, ``LogisticRegression``'s L-BFGS progresses slowly, while
-sksoftmax's preconditioned L-BFGS-B does not notice the scales. This example
+sksoftmax's preconditioned L-BFGS-B is much less affected by the scales. This example
 plots the objective gap (the objective minus the lowest objective either
 reached, relative to it) against fit time, on the raw pixel intensities (0 to
 16) of the digits data.
@@ -57,7 +57,9 @@ def trace(make):
 
 ours = trace(lambda k: SoftmaxRegressionClassifier(C=C, tol=1e-10, max_iter=k))
 theirs = trace(lambda k: LogisticRegression(C=C, tol=1e-10, max_iter=k))
-lowest = min(ours[1].min(), theirs[1].min())
+# The reference optimum: a long, tight fit, and whatever either trace reached.
+reference = SoftmaxRegressionClassifier(C=C, tol=1e-12, max_iter=20_000).fit(X, y)
+lowest = min(objective(reference), ours[1].min(), theirs[1].min())
 
 fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
 for (times, values), label in ((ours, "sksoftmax"), (theirs, "LogisticRegression")):
@@ -70,11 +72,11 @@ ax.legend()
 plt.show()
 
 # %%
-# sksoftmax reaches a gap of 1e-10 within a fraction of a second; at the
-# default ``max_iter=100``, ``LogisticRegression`` is still far from the
-# optimum and warns that it did not converge.
-print(f"sksoftmax, 512 iterations allowed: gap {(ours[1][-1] - lowest) / lowest:.1e}")
-print(
-    "LogisticRegression, 512 iterations allowed: "
-    f"gap {(theirs[1][-1] - lowest) / lowest:.1e}"
-)
+# Neither estimator converges on these raw pixels within the default
+# ``max_iter=100``, but after 128 iterations their gaps differ by more than an
+# order of magnitude, and sksoftmax's took a fraction of the time:
+for (times, values), label in ((ours, "sksoftmax"), (theirs, "LogisticRegression")):
+    print(
+        f"{label}, 128 iterations: gap {(values[7] - lowest) / lowest:.1e} "
+        f"in {times[7]:.2f} s"
+    )

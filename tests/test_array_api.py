@@ -95,7 +95,7 @@ def test_fit_agrees_with_numpy_fit(data, name, params, dtype, monkeypatch):
 
 @pytest.mark.parametrize("name", NAMESPACES)
 def test_float32_fit_at_weak_regularisation_reaches_float64_optimum(name):
-    # Unscaled wine (features from 0.1 to 1680) at C=100: a hard problem, in
+    # Unscaled wine (features from 0.13 to 1680) at C=100: a hard problem, in
     # float32, where only 24 bits carry each product.
     X, y = load_wine(return_X_y=True)
     start = SoftmaxRegressionClassifier(C=100, **TIGHT).fit(X, y)
