@@ -45,15 +45,20 @@ def run_before_evaluation(number, action):
         solver.scipy.optimize.minimize = original
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2,
+def local_cluster(n_workers=2):
+    """Worker processes on this machine only, without a dashboard."""
+    return distributed.LocalCluster(
+        n_workers=n_workers,
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
     )
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = local_cluster()
     with distributed.Client(cluster) as client:
         yield client
     cluster.close()
@@ -167,9 +172,7 @@ def test_fit_survives_a_worker_restarted_between_iterations(client, data):
 def test_fit_raises_a_clear_error_when_the_cluster_restarts():
     # client.restart() cancels every future: the blocks cannot come back, and
     # the fit must say so rather than return a model.
-    cluster = distributed.LocalCluster(
-        n_workers=1, processes=True, host="127.0.0.1", dashboard_address=None
-    )
+    cluster = local_cluster(n_workers=1)
     with distributed.Client(cluster) as client:
         X, y = make_classification(n_samples=600, n_classes=3, n_informative=4)
         with run_before_evaluation(3, client.restart):
@@ -282,13 +285,7 @@ def test_a_pass_survives_a_worker_lost_while_it_runs(data):
     X, y = data
     # A cluster of its own: whether and when the nanny's new worker arrives
     # does not matter here, and the module's cluster stays whole.
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
+    cluster = local_cluster()
     client = distributed.Client(cluster)
     blocks = DaskData(
         client,
