@@ -126,6 +126,11 @@ def has_float64(xp, device):
     return True
 
 
+def sum_dtype(xp, device):
+    """The dtype of the device's sums: float64, else (as on MPS) float32."""
+    return xp.float64 if has_float64(xp, device) else xp.float32
+
+
 def check_same_namespace(estimator, X, method):
     """Raise a ValueError unless X is in the namespace and on the device of the
     fitted ``coef_`` (NumPy and array-likes count as one namespace; with
@@ -255,7 +260,7 @@ class ArrayAPIData:
     def __init__(self, X, y_code, sample_weight, xp, device):
         self.X, self.y_code, self.xp, self.device = X, y_code, xp, device
         self.n_features = X.shape[1]
-        self.sum_dtype = xp.float64 if has_float64(xp, device) else xp.float32
+        self.sum_dtype = sum_dtype(xp, device)
         sample_weight = xp.astype(sample_weight, self.sum_dtype)
         self.weight_sum = float(xp.sum(sample_weight))
         # Normalised weights: in the sum dtype for the loss, in X's for products.
@@ -365,7 +370,7 @@ def prepare_array_api(estimator, X, y, sample_weight, xp, device):
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_consistent_length, validate_data
 
-    from ._classifier import check_n_classes, check_weighted_classes, encode_labels
+    from ._classifier import check_n_classes, encode_labels
 
     X = validate_data(estimator, X, dtype=[xp.float64, xp.float32])
     n_samples = X.shape[0]
@@ -407,13 +412,13 @@ def prepare_array_api(estimator, X, y, sample_weight, xp, device):
             raise ValueError("Input sample_weight contains NaN or infinity.")
         if bool(xp.any(sample_weight < 0)):
             raise ValueError("Negative values in data passed to `sample_weight`")
-    sum_dtype = xp.float64 if has_float64(xp, device) else xp.float32
-    sample_weight = xp.astype(sample_weight, sum_dtype)
+    sample_weight = xp.astype(sample_weight, sum_dtype(xp, device))
     class_total = class_totals(xp, y_code, sample_weight, len(classes))
     class_weight = estimator._class_weight(classes, class_total)
-    check_weighted_classes(class_total * class_weight)
     if np.any(class_weight != 1.0):
-        class_weight = xp.asarray(class_weight, dtype=sum_dtype, device=device)
+        class_weight = xp.asarray(
+            class_weight, dtype=sample_weight.dtype, device=device
+        )
         sample_weight = sample_weight * xp.take(class_weight, y_code)
     data = ArrayAPIData(X, y_code, sample_weight, xp, device)
     dtype = np.float32 if X.dtype == xp.float32 else np.float64
@@ -434,18 +439,15 @@ def on_device(xp, device, classes, coef, intercept):
     )
 
 
-def predict_array_api(estimator, X, method):
-    """``estimator.<method>(X)`` in the namespace and on the device of X."""
-    xp = dispatch_namespace(X)[0]
+def predict_array_api(estimator, X, method, xp):
+    """``estimator.<method>(X)`` in X's namespace ``xp``, on X's device."""
     coef = xp.astype(estimator.coef_, X.dtype)
     Z = X @ coef.T + xp.astype(estimator.intercept_, X.dtype)
     if method == "decision_function":
         return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z
     if method == "predict":
         codes = xp.argmax(Z, axis=1)
-        if _is_array(estimator.classes_) and namespace_name(estimator.classes_) != (
-            "numpy"
-        ):
+        if namespace_name(estimator.classes_) != "numpy":
             return xp.take(estimator.classes_, codes)
         return estimator.classes_[as_numpy(codes)]
     Z = Z - xp.max(Z, axis=1, keepdims=True)

@@ -350,8 +350,8 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             check_is_fitted(self)
             return predict_dask(self, X, method)
         X = self._validate_X_predict(X, method)
-        if dispatch_namespace(X) is not None:
-            return predict_array_api(self, X, method)
+        if (namespace := dispatch_namespace(X)) is not None:
+            return predict_array_api(self, X, method, namespace[0])
         if method == "predict":
             codes = self._predict_blocks(
                 X, np.empty(X.shape[0], dtype=np.intp), lambda Z: Z.argmax(axis=1)
@@ -406,7 +406,6 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         )
         class_total = np.bincount(y_code, weights=sample_weight, minlength=len(classes))
         class_weight = self._class_weight(classes, class_total)
-        check_weighted_classes(class_total * class_weight)
         sample_weight = sample_weight * class_weight[y_code]
         data = InMemoryData(X, y_code, sample_weight, n_threads=available_cores())
         return data, classes, X.dtype
@@ -445,6 +444,7 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             class_weight[present] = class_total.sum() / (
                 n_classes * class_total[present]
             )
+        check_weighted_classes(class_total * class_weight)
         return class_weight
 
     def _check_params(self):

@@ -309,7 +309,7 @@ def prepare_dask(estimator, X, y, sample_weight):
     from sklearn.preprocessing import LabelBinarizer
     from sklearn.utils.multiclass import check_classification_targets
 
-    from ._classifier import check_n_classes, check_weighted_classes
+    from ._classifier import check_n_classes
 
     client = get_client()
     columns = getattr(X, "columns", None)
@@ -361,7 +361,6 @@ def prepare_dask(estimator, X, y, sample_weight):
         check_n_classes(classes)
         class_total = data.class_totals(classes)
         class_weight = estimator._class_weight(classes, class_total)
-        check_weighted_classes(class_total * class_weight)
         data.encode(classes, class_weight)
     except BaseException:
         data.release()
