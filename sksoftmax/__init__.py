@@ -1,6 +1,6 @@
 """Multinomial (softmax) regression for scikit-learn."""
 
-from ._array_api import to_numpy
+from ._backends._array_api import to_numpy
 from ._classifier import SoftmaxRegressionClassifier
 
 __version__ = "0.1.0"

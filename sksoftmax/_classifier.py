@@ -1,83 +1,75 @@
-"""The scikit-learn estimator: validation, label encoding and unpacking only."""
-
-import numbers
+"""The scikit-learn estimator: it checks its parameters, hands the data to a
+back-end, runs the solver on the objective, and sets the fitted attributes."""
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_consistent_length,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._array_api import (
+from ._backends import FittedModel, backend_for
+from ._backends._array_api import (
     as_numpy,
     check_same_namespace,
     dispatch_available,
-    dispatch_namespace,
     float_dtypes,
-    on_device,
-    predict_array_api,
-    prepare_array_api,
 )
-from ._dask import is_dask_collection, predict_dask, prepare_dask
-from ._loss import available_cores, log_softmax, predict_blocks, softmax
-from ._objective import InMemoryData, SoftmaxObjective
+from ._objective import SoftmaxObjective
 from ._solver import minimize_lbfgs
+from ._validation import check_finite_fit, check_params
+
+#: The summary and the Returns section of each prediction method; their X is
+#: the same for all four (:func:`_prediction_method`).
+_PREDICTIONS = {
+    "decision_function": """Net inputs of the samples.
+
+Returns
+-------
+scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+    ``X @ coef_.T + intercept_``. With two classes, the margin of
+    ``classes_[1]`` over ``classes_[0]``, of shape (n_samples,).""",
+    "predict_proba": """Class probabilities of the samples.
+
+Returns
+-------
+proba : ndarray of shape (n_samples, n_classes)
+    The softmax of the net inputs; each row sums to one. Columns follow
+    ``classes_``.""",
+    "predict_log_proba": """Logarithms of the class probabilities of the samples.
+
+Computed as a log-softmax, so it stays finite where the probabilities
+underflow to zero.
+
+Returns
+-------
+log_proba : ndarray of shape (n_samples, n_classes)
+    Log-probabilities; columns follow ``classes_``.""",
+    "predict": """Most probable class of each sample.
+
+Returns
+-------
+y_pred : ndarray of shape (n_samples,)
+    ``classes_[argmax]`` of the net inputs.""",
+}
+
+_X_PARAMETER = """Parameters
+----------
+X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    Samples: like the training data, in its namespace and on its device
+    under array API dispatch; a Dask collection gives a lazy result.
+
+"""
 
 
-def check_n_classes(classes):
-    """Raise a ValueError unless there are at least two classes."""
-    if len(classes) < 2:
-        raise ValueError(
-            "SoftmaxRegressionClassifier needs samples of at least 2 classes "
-            f"in the data, but the data contains only 1 class: {classes[0]}."
-        )
+def _prediction_method(method):
+    """The estimator method ``method``, documented from :data:`_PREDICTIONS`."""
 
+    def predict(self, X):
+        return self._predict(X, method)
 
-def encode_labels(y, n_samples):
-    """The sorted classes of the labels y and each label's code (its column in
-    the one-hot rows of ``LabelBinarizer``), checked."""
-    y = column_or_1d(y, warn=True)
-    check_consistent_length(np.empty(n_samples), y)
-    check_classification_targets(y)
-    binarizer = LabelBinarizer(sparse_output=True)
-    one_hot = binarizer.fit_transform(y)
-    classes = binarizer.classes_
-    check_n_classes(classes)
-    if len(classes) == 2:
-        # LabelBinarizer returns the single column Y of classes_[1]; the
-        # padded one-hot rows [1 - Y, Y] have their one at column Y.
-        return classes, one_hot.toarray().ravel().astype(np.intp)
-    # One stored 1 per row: its column is the code. (The sparse argmax of
-    # SciPy loops over the rows in Python, 10 s per million rows.)
-    one_hot = one_hot.tocsr()
-    one_hot.sort_indices()
-    assert np.all(np.diff(one_hot.indptr) == 1)
-    return classes, one_hot.indices.astype(np.intp)
-
-
-def check_weighted_classes(class_total):
-    """Raise a ValueError unless the total weights of the classes (sample
-    weights times class weights) are finite and positive for two classes."""
-    with np.errstate(over="ignore"):
-        finite_sum = np.isfinite(class_total.sum())
-    if not finite_sum:
-        raise ValueError(
-            "sample_weight times class_weight must have a finite sum; "
-            "rescale the weights (only their ratios and C * their sum matter)."
-        )
-    n_weighted = int(np.sum(class_total > 0))
-    if n_weighted < 2:
-        raise ValueError(
-            "SoftmaxRegressionClassifier needs samples of at least 2 classes "
-            "with positive sample_weight, but the weights leave "
-            f"{n_weighted} class with positive weight."
-        )
+    summary, returns = _PREDICTIONS[method].split("\n\nReturns\n", 1)
+    predict.__doc__ = f"{summary}\n\n{_X_PARAMETER}Returns\n{returns}\n"
+    predict.__name__ = method
+    predict.__qualname__ = f"SoftmaxRegressionClassifier.{method}"
+    return predict
 
 
 class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
@@ -122,7 +114,8 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         Start from the solution of the previous call to ``fit`` when the classes
         and features are the same.
     verbose : int, default=0
-        If >= 1, print the objective and the gradient norm at every iteration.
+        If >= 1, print the objective, the gradient norm, the evaluations so far
+        and the elapsed time at every iteration.
     l1_ratio : float, default=0.0
         The elastic-net mixing parameter r, in [0, 1], as in
         ``LogisticRegression``: 0 is the L2 penalty, 1 the L1 penalty (a sparse
@@ -248,127 +241,61 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         self : SoftmaxRegressionClassifier
             The fitted estimator.
         """
-        self._check_params()
-        namespace = None
-        if is_dask_collection(X) or is_dask_collection(y):
-            data, classes, dtype = prepare_dask(self, X, y, sample_weight)
-        elif (namespace := dispatch_namespace(X)) is not None:
-            data, classes, dtype = prepare_array_api(
-                self, X, y, sample_weight, *namespace
+        return self._fit(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight=None, *, callback=None):
+        """``fit``, with ``callback(step)`` after every solver iteration
+        (:class:`sksoftmax._solver.SolverStep`): for benchmarks and tests."""
+        check_params(self.get_params())
+        prepared = backend_for(X, y).prepare(
+            X, y, sample_weight, class_weight=self.class_weight
+        )
+        with prepared.data:
+            weights, intercept, n_iter = self._solve(
+                prepared.data, prepared.classes, callback
             )
-        else:
-            data, classes, dtype = self._prepare(X, y, sample_weight)
-        try:
-            weights, intercept, n_iter = self._solve(data, classes)
-        finally:
-            if hasattr(data, "release"):  # a cluster's memory, not left to gc
-                data.release()
-        if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(intercept))):
-            raise ValueError(
-                "The fit produced non-finite coefficients: the values of X or of "
-                "sample_weight are too extreme for float64 arithmetic; rescale them."
-            )
-        self.classes_ = classes
-        self.coef_ = weights.astype(dtype)
-        self.intercept_ = intercept.astype(dtype)
-        if namespace is not None:
-            self.classes_, self.coef_, self.intercept_ = on_device(
-                *namespace, self.classes_, self.coef_, self.intercept_
-            )
+        check_finite_fit(weights, intercept)
+        self.n_features_in_ = prepared.n_features_in
+        if prepared.feature_names_in is not None:
+            self.feature_names_in_ = prepared.feature_names_in
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.classes_ = prepared.to_fitted(prepared.classes)
+        self.coef_ = prepared.to_fitted(weights.astype(prepared.dtype))
+        self.intercept_ = prepared.to_fitted(intercept.astype(prepared.dtype))
         self.n_iter_ = n_iter
         return self
 
-    def decision_function(self, X):
-        """Net inputs of the samples.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
-            ``X @ coef_.T + intercept_``. With two classes, the margin of
-            ``classes_[1]`` over ``classes_[0]``, of shape (n_samples,).
-        """
-        return self._predict(X, "decision_function")
-
-    def predict_proba(self, X):
-        """Class probabilities of the samples.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            The softmax of the net inputs; each row sums to one. Columns follow
-            ``classes_``.
-        """
-        return self._predict(X, "predict_proba")
-
-    def predict_log_proba(self, X):
-        """Logarithms of the class probabilities of the samples.
-
-        Computed as a log-softmax, so it stays finite where the probabilities
-        underflow to zero.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probabilities; columns follow ``classes_``.
-        """
-        return self._predict(X, "predict_log_proba")
-
-    def predict(self, X):
-        """Most probable class of each sample.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            ``classes_[argmax]`` of the net inputs.
-        """
-        return self._predict(X, "predict")
+    decision_function = _prediction_method("decision_function")
+    predict_proba = _prediction_method("predict_proba")
+    predict_log_proba = _prediction_method("predict_log_proba")
+    predict = _prediction_method("predict")
 
     def _predict(self, X, method):
-        """``method`` on X: lazily on Dask input, in X's namespace under array
-        API dispatch, else in row blocks by NumPy."""
-        if is_dask_collection(X):
-            check_is_fitted(self)
-            return predict_dask(self, X, method)
-        X = self._validate_X_predict(X, method)
-        if (namespace := dispatch_namespace(X)) is not None:
-            return predict_array_api(self, X, method, namespace[0])
-        if method == "predict":
-            codes = self._predict_blocks(
-                X, np.empty(X.shape[0], dtype=np.intp), lambda Z: Z.argmax(axis=1)
-            )
-            return self.classes_[codes]
-        if method == "decision_function" and len(self.classes_) == 2:
-            return self._predict_blocks(
-                X, np.empty(X.shape[0], X.dtype), lambda Z: Z[:, 1] - Z[:, 0]
-            )
-        transform = {"predict_proba": softmax, "predict_log_proba": log_softmax}
-        scores = np.empty((X.shape[0], len(self.classes_)), dtype=X.dtype)
-        return self._predict_blocks(X, scores, transform.get(method))
+        """``method`` on X, by the back-end of X."""
+        check_is_fitted(self)
+        backend = backend_for(X)
+        if backend.__name__.endswith("_dask"):
+            return backend.predict(X, self._fitted_model(), method)
+        check_same_namespace(self.coef_, X, method, type(self).__name__)
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=float_dtypes(X), reset=False
+        )
+        return backend.predict(X, self._fitted_model(), method)
 
-    def _solve(self, data, classes):
+    def _fitted_model(self):
+        return FittedModel(
+            self.coef_,
+            self.intercept_,
+            self.classes_,
+            self.n_features_in_,
+            getattr(self, "feature_names_in_", None),
+        )
+
+    def _solve(self, data, classes, callback=None):
         """The weights, intercepts and iterations of the fit on ``data``."""
         n_classes = len(classes)
-        objective = SoftmaxObjective.from_data(
+        objective = SoftmaxObjective(
             data,
             n_classes,
             C=float(self.C),
@@ -382,120 +309,16 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             and np.array_equal(as_numpy(self.classes_), classes)
             and tuple(self.coef_.shape) == (n_classes, data.n_features)
         ):
-            theta0 = objective.theta(as_numpy(self.coef_), as_numpy(self.intercept_))
+            theta0 = objective.pack(as_numpy(self.coef_), as_numpy(self.intercept_))
         else:
             theta0 = objective.initial_theta()
-        theta, n_iter = minimize_lbfgs(
+        result = minimize_lbfgs(
             objective.loss_gradient,
             theta0,
             tol=self.tol,
             max_iter=self.max_iter,
-            verbose=self.verbose,
             bounds=objective.bounds(),
+            callback=callback,
+            verbose=self.verbose,
         )
-        return (*objective.coef(theta), n_iter)
-
-    def _prepare(self, X, y, sample_weight):
-        """Validated in-memory data, the sorted classes and the dtype of X."""
-        X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32]
-        )
-        classes, y_code = encode_labels(y, X.shape[0])
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        class_total = np.bincount(y_code, weights=sample_weight, minlength=len(classes))
-        class_weight = self._class_weight(classes, class_total)
-        sample_weight = sample_weight * class_weight[y_code]
-        data = InMemoryData(X, y_code, sample_weight, n_threads=available_cores())
-        return data, classes, X.dtype
-
-    def _validate_X_predict(self, X, method):
-        check_is_fitted(self)
-        check_same_namespace(self, X, method)
-        return validate_data(
-            self, X, accept_sparse="csr", dtype=float_dtypes(X), reset=False
-        )
-
-    def _predict_blocks(self, X, out, transform=None):
-        return predict_blocks(X, self.coef_, self.intercept_, out, transform)
-
-    def _class_weight(self, classes, class_total):
-        """The weight of each class, from ``class_weight`` and the classes'
-        total sample weights; checked."""
-        n_classes = len(classes)
-        class_weight = np.ones(n_classes)
-        if isinstance(self.class_weight, dict):
-            # scikit-learn's rule: keys for absent classes are fine (a CV fold
-            # may lack a rare class) unless some present class has no key.
-            labels = classes.tolist()
-            missing = [c for c in labels if c not in self.class_weight]
-            unknown = [k for k in self.class_weight if k not in set(labels)]
-            if missing and unknown:
-                raise ValueError(
-                    f"class_weight has keys that are not class labels: {unknown}, "
-                    f"and no weight for the classes {missing}; the classes are "
-                    f"{labels}."
-                )
-            for k, label in enumerate(labels):
-                class_weight[k] = self.class_weight.get(label, 1.0)
-        elif self.class_weight == "balanced":
-            present = class_total > 0
-            class_weight[present] = class_total.sum() / (
-                n_classes * class_total[present]
-            )
-        check_weighted_classes(class_total * class_weight)
-        return class_weight
-
-    def _check_params(self):
-        """Raise a ValueError naming any invalid constructor parameter."""
-
-        def is_bool(value):
-            return isinstance(value, bool | np.bool_)
-
-        def is_real(value):
-            return isinstance(value, numbers.Real) and not is_bool(value)
-
-        def is_int(value):
-            return isinstance(value, numbers.Integral) and not is_bool(value)
-
-        problems = []
-        if not (is_real(self.C) and self.C > 0):
-            problems.append(f"C must be a positive float or np.inf, got {self.C!r}")
-        if not is_bool(self.fit_intercept):
-            problems.append(f"fit_intercept must be a bool, got {self.fit_intercept!r}")
-        if not (
-            self.class_weight is None
-            or isinstance(self.class_weight, dict)
-            or (isinstance(self.class_weight, str) and self.class_weight == "balanced")
-        ):
-            problems.append(
-                'class_weight must be None, "balanced" or a dict, '
-                f"got {self.class_weight!r}"
-            )
-        elif isinstance(self.class_weight, dict) and not all(
-            is_real(w) and np.isfinite(w) and w >= 0 for w in self.class_weight.values()
-        ):
-            problems.append(
-                "class_weight values must be finite non-negative numbers, "
-                f"got {self.class_weight!r}"
-            )
-        if not (is_int(self.max_iter) and self.max_iter >= 1):
-            problems.append(f"max_iter must be an int >= 1, got {self.max_iter!r}")
-        if not (is_real(self.tol) and self.tol >= 0 and np.isfinite(self.tol)):
-            problems.append(f"tol must be a finite float >= 0, got {self.tol!r}")
-        if not (is_real(self.l1_ratio) and 0 <= self.l1_ratio <= 1):
-            problems.append(
-                f"l1_ratio must be a float in [0, 1], got {self.l1_ratio!r}"
-            )
-        if not (is_real(self.label_smoothing) and 0 <= self.label_smoothing < 1):
-            problems.append(
-                "label_smoothing must be a float in [0, 1), "
-                f"got {self.label_smoothing!r}"
-            )
-        if not is_bool(self.warm_start):
-            problems.append(f"warm_start must be a bool, got {self.warm_start!r}")
-        if not (is_int(self.verbose) or is_bool(self.verbose)) or self.verbose < 0:
-            problems.append(f"verbose must be an int >= 0, got {self.verbose!r}")
-        if problems:
-            raise ValueError("Invalid parameters: " + "; ".join(problems) + ".")
+        return (*objective.unpack(result.x), result.n_iter)

@@ -38,13 +38,10 @@ time and multiplies it into that block of X while it is still in cache, so its
 memory beyond X is O(block_rows x n_classes + n_classes x n_features).
 """
 
-import functools
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import ThreadpoolController
+
+from ._threads import SERIAL, kernel_threads
 
 # Bytes of X (or of the block's net inputs, whichever is wider) per block. A few
 # MiB keeps a block in the L2/L3 caches of current CPUs while the BLAS calls stay
@@ -52,6 +49,11 @@ from threadpoolctl import ThreadpoolController
 _BLOCK_BYTES = 2**21
 _MIN_BLOCK_ROWS = 64
 _MAX_BLOCK_ROWS = 16384
+#: Net inputs of a block, at most: its float64 temporaries stay near 128 MB.
+MAX_BLOCK_NET_INPUTS = 2**24
+#: Blocks per thread below which a prediction runs in the calling thread: a
+#: pool costs more than it saves on a few blocks.
+_BLOCKS_PER_THREAD = 4
 
 
 def block_rows(X, n_classes):
@@ -74,7 +76,7 @@ def block_rows(X, n_classes):
     rows = min(max(rows, _MIN_BLOCK_ROWS), _MAX_BLOCK_ROWS)
     if sp.issparse(X):
         amortised = n_features * n_classes / nnz_per_row
-        rows = max(rows, min(amortised, 2**24 // (n_classes * 8)))
+        rows = max(rows, min(amortised, MAX_BLOCK_NET_INPUTS // (n_classes * 8)))
     return int(rows)
 
 
@@ -82,6 +84,46 @@ def iter_blocks(n_samples, block_size, start=0):
     """Yield slices that cover ``range(start, n_samples)`` in blocks."""
     for first in range(start, n_samples, block_size):
         yield slice(first, min(first + block_size, n_samples))
+
+
+def feature_moments(X, sample_weight, offset, block_size=None):
+    """Weighted first and second moments of the features, block by block.
+
+    Parameters
+    ----------
+    X : {ndarray, CSR matrix} of shape (n_samples, n_features)
+    sample_weight : ndarray of shape (n_samples,)
+        Weights, float64 (normalised by the caller: the moments are sums).
+    offset : ndarray of shape (n_features,)
+        The point the second moment is taken about.
+    block_size : int, default=None
+        Rows per block; None chooses it from the row width.
+
+    Returns
+    -------
+    first, second : ndarrays of shape (n_features,)
+        ``sum_i s_i x_i`` and ``sum_i s_i (x_i - offset)^2``, in float64.
+    """
+    n_samples, n_features = X.shape
+    if block_size is None:
+        block_size = block_rows(X, 1)
+    first = np.zeros(n_features)
+    second = np.zeros(n_features)
+    for rows in iter_blocks(n_samples, block_size):
+        X_block, weight = X[rows], sample_weight[rows]
+        first += weight @ X_block
+        if sp.issparse(X_block):
+            # Squares of the stored values only: X is never centred or densified.
+            X_block = X_block.astype(np.float64)
+            second += X_block.multiply(X_block).T @ weight
+        else:
+            second += weight @ np.square(X_block - offset, dtype=np.float64)
+    if sp.issparse(X):
+        # sum s (x - o)^2 = sum s x^2 - 2 o sum s x + o^2 sum s, clipped at zero
+        # against rounding.
+        second += offset * (offset * sample_weight.sum() - 2 * first)
+        second = np.maximum(second, 0.0)
+    return first, second
 
 
 def net_input(X_block, weights, intercept):
@@ -98,23 +140,23 @@ def net_input(X_block, weights, intercept):
     return Z
 
 
-def log_softmax(Z, out=None):
+def log_softmax(Z, xp=np):
     """Row-wise log-softmax ``Z - logsumexp(Z)``, stable for any finite Z.
 
     Subtracting the row maximum first keeps every exponent <= 0, so that net
-    inputs of 1e4 or -1e4 neither overflow nor produce NaN.
+    inputs of 1e4 or -1e4 neither overflow nor produce NaN. ``xp`` is the
+    array namespace of Z (NumPy, or that of an array API back-end).
     """
-    out = np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
-    out -= np.log(np.exp(out).sum(axis=1, keepdims=True))
-    return out
+    Z = Z - xp.max(Z, axis=1, keepdims=True)
+    Z -= xp.log(xp.sum(xp.exp(Z), axis=1, keepdims=True))
+    return Z
 
 
-def softmax(Z, out=None):
+def softmax(Z, xp=np):
     """Row-wise softmax, stable for any finite Z (see :func:`log_softmax`)."""
-    out = np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
-    np.exp(out, out=out)
-    out /= out.sum(axis=1, keepdims=True)
-    return out
+    E = xp.exp(Z - xp.max(Z, axis=1, keepdims=True))
+    E /= xp.sum(E, axis=1, keepdims=True)
+    return E
 
 
 def loss_gradient(
@@ -125,7 +167,7 @@ def loss_gradient(
     sample_weight,
     label_smoothing=0.0,
     block_size=None,
-    n_threads=1,
+    threads=SERIAL,
 ):
     """Weighted mean cross-entropy and its gradient, in one pass over X.
 
@@ -146,10 +188,11 @@ def loss_gradient(
         (see the module docstring). 0 runs the plain one-hot loss.
     block_size : int, default=None
         Rows per block; None chooses it from the row width (:func:`block_rows`).
-    n_threads : int, default=1
-        Threads that share the blocks. Use more than one only with BLAS limited
-        to one thread (as the solver does): BLAS threads started from several
-        threads at once oversubscribe the cores and run many times slower.
+    threads : sksoftmax._threads.Threads, default=SERIAL
+        Threads that share the blocks, one contiguous run of blocks each; by
+        default they run here. Use a pool only with BLAS limited to one thread
+        (as the solver does, see :mod:`sksoftmax._threads`): BLAS threads
+        started from several threads at once oversubscribe the cores.
 
     Returns
     -------
@@ -164,7 +207,7 @@ def loss_gradient(
         block_size = block_rows(X, n_classes)
     weights_x = weights.astype(X.dtype, copy=False)
     n_blocks = -(-n_samples // block_size)
-    n_threads = min(n_threads, n_blocks)
+    n_threads = min(threads.n_threads, n_blocks)
     # Contiguous runs of whole blocks, one per thread, summed in a fixed order
     # so that the result does not depend on which thread finishes first.
     edges = [block_size * (n_blocks * t // n_threads) for t in range(n_threads)]
@@ -184,7 +227,7 @@ def loss_gradient(
 
     if n_threads == 1:
         return run(runs[0])
-    parts = list(_executor().map(run, runs))
+    parts = list(threads.map(run, runs))
     loss = sum(part[0] for part in parts)
     grad_weights = sum(part[1] for part in parts)
     grad_intercept = sum(part[2] for part in parts)
@@ -234,31 +277,14 @@ def _loss_gradient_rows(
     return float(loss), grad_weights, grad_intercept
 
 
-def available_cores():
-    """Cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-@functools.cache
-def _executor():
-    # One pool for the process: NumPy and BLAS release the GIL, so the threads
-    # run the blocks' products and exponentials in parallel.
-    return ThreadPoolExecutor(max_workers=available_cores())
-
-
 def predict_blocks(X, weights, intercept, out, transform=None, block_size=None):
     """Fill ``out`` block by block from the net inputs of the rows of X.
 
-    If ``out`` has one column per class, the net inputs of a block are computed
-    straight into ``out[rows]`` and ``transform`` (softmax, log-softmax, or None
-    for the net inputs themselves) works on them in place: besides ``out``,
-    nothing larger than a block is allocated. Otherwise ``out[rows] =
-    transform(Z)`` maps a block of net inputs to a 1-D result (an argmax, a
-    margin). Large inputs share their blocks among a thread pool, with BLAS on
-    one thread.
+    ``out[rows] = transform(Z)`` for the net inputs Z of each block, in X's
+    dtype; ``transform`` maps a block to its rows of ``out`` (a softmax, an
+    argmax, a margin; None keeps the net inputs). Besides ``out``, nothing
+    larger than a block is allocated. Large inputs share their blocks among
+    threads of their own (:mod:`sksoftmax._threads`), with BLAS on one thread.
     """
     n_samples, n_features = X.shape
     if block_size is None:
@@ -271,6 +297,8 @@ def predict_blocks(X, weights, intercept, out, transform=None, block_size=None):
         if out.ndim == 1:
             out[rows] = transform(X_block @ weights_t + intercept)
             return
+        # The net inputs go straight into ``out``: a block's transform then
+        # needs two temporaries of its size, not three.
         Z = out[rows]
         if sp.issparse(X_block):
             Z[...] = X_block @ weights_t
@@ -278,25 +306,13 @@ def predict_blocks(X, weights, intercept, out, transform=None, block_size=None):
             np.matmul(X_block, weights_t, out=Z)
         Z += intercept
         if transform is not None:
-            transform(Z, out=Z)
+            Z[...] = transform(Z)
 
     blocks = list(iter_blocks(n_samples, block_size))
-    n_threads = available_cores()
-    if len(blocks) < 4 * n_threads:
+    if len(blocks) < _BLOCKS_PER_THREAD * 2:  # too few for threads to pay
         for rows in blocks:
             run(rows)
-    else:
-        with one_blas_thread():
-            list(_executor().map(run, blocks))
+        return out
+    with kernel_threads() as threads:
+        list(threads.map(run, blocks))
     return out
-
-
-def one_blas_thread():
-    """Context manager that runs BLAS on one thread, for the thread pool."""
-    return _blas_controller().limit(limits=1, user_api="blas")
-
-
-@functools.cache
-def _blas_controller():
-    # Built once: inspecting the loaded libraries costs milliseconds.
-    return ThreadpoolController()

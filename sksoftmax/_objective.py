@@ -1,5 +1,9 @@
 """The penalised objective that the solver minimises, over preconditioned variables.
 
+The objective reads its training data through a :class:`DataTerm`, whichever
+back-end holds it (this process, a Dask cluster, a GPU): the penalty, the L1
+split, the preconditioning and the solver exist once.
+
 Objective
 ---------
 With normalised sample weights s_i (they sum to one), S the sum of the raw
@@ -71,26 +75,61 @@ curvature in ``scale`` is only that of its L2 part, ``(1 - r) / (C S)``.
 
 Parameter vector
 ----------------
-The flat vector that SciPy sees is ``[V.ravel(), u]`` (C order, u only with an
+The flat vector that SciPy sees (``pack`` builds it, ``unpack`` reads it)
+is ``[V.ravel(), u]`` (C order, u only with an
 intercept), of length ``n_classes * (n_features + fit_intercept)``; with the L1
 split it is ``[V+.ravel(), V-.ravel(), u]``, the first two bounded below by 0.
 """
 
+from typing import Protocol, runtime_checkable
+
 import numpy as np
 import scipy.optimize
-import scipy.sparse as sp
 
-from ._loss import block_rows, iter_blocks, loss_gradient
+#: Class frequency that a class of zero total weight starts from, instead of
+#: log(0): its intercept heads down from a finite point.
+_EMPTY_CLASS_FREQUENCY = 1e-8
 
 
-def feature_statistics(X, sample_weight, center):
+@runtime_checkable
+class DataTerm(Protocol):
+    """The training data as the objective reads it, wherever it lives.
+
+    Each member is a weighted sum over the samples, computed where the data
+    is; the weights include the class weights. Leaving the context releases
+    what the data holds (threads, a cluster's memory, cached device arrays).
+    :mod:`sksoftmax._backends` has one implementation per back-end.
+    """
+
+    #: Number of features.
+    n_features: int
+    #: Sum of the (raw, not normalised) sample weights.
+    weight_sum: float
+
+    def class_totals(self, n_classes: int) -> np.ndarray:
+        """Total sample weight of each class, float64, shape (n_classes,)."""
+
+    def feature_moments(self, offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``sum_i s_i x_i`` and ``sum_i s_i (x_i - offset)^2`` with the
+        normalised weights s (see :func:`sksoftmax._loss.feature_moments`)."""
+
+    def loss_gradient(
+        self, weights: np.ndarray, intercept: np.ndarray, label_smoothing: float
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """The data term and its gradient (:func:`sksoftmax._loss.loss_gradient`)."""
+
+    def __enter__(self) -> "DataTerm": ...
+
+    def __exit__(self, *exc_info) -> None:
+        """Release what the data holds."""
+
+
+def feature_statistics(data: DataTerm, center: bool):
     """Weighted per-feature offset and spread used for preconditioning.
 
     Parameters
     ----------
-    X : {ndarray, CSR matrix} of shape (n_samples, n_features)
-    sample_weight : ndarray of shape (n_samples,)
-        Normalised weights (they sum to one).
+    data : DataTerm
     center : bool
         Use the weighted mean as offset (with an intercept, which absorbs it);
         otherwise the offset is zero.
@@ -101,67 +140,14 @@ def feature_statistics(X, sample_weight, center):
         The offset and the weighted root mean square of ``X - offset``, both
         accumulated in float64.
     """
-    n_samples, n_features = X.shape
-    block_size = block_rows(X, 1)
-    mean = np.zeros(n_features)
-    for rows in iter_blocks(n_samples, block_size):
-        mean += sample_weight[rows] @ X[rows]
-    offset = mean if center else np.zeros(n_features)
-    second_moment = np.zeros(n_features)
-    for rows in iter_blocks(n_samples, block_size):
-        X_block = X[rows]
-        if sp.issparse(X_block):
-            # Squares of the stored values only: X is never centred or densified.
-            X_block = X_block.astype(np.float64)
-            second_moment += X_block.multiply(X_block).T @ sample_weight[rows]
-        else:
-            second_moment += sample_weight[rows] @ np.square(
-                X_block - offset, dtype=np.float64
-            )
-    if sp.issparse(X) and center:
-        # E[(x - m)^2] = E[x^2] - m^2; clipped at zero against rounding.
-        second_moment = np.maximum(second_moment - mean**2, 0.0)
+    offset = np.zeros(data.n_features)
+    mean, second_moment = data.feature_moments(offset)
+    if center:
+        # A second pass about the mean: E[x^2] - m^2 loses every digit of a
+        # small spread around a large mean.
+        offset = mean
+        _, second_moment = data.feature_moments(offset)
     return offset, np.sqrt(second_moment)
-
-
-class InMemoryData:
-    """Training data held in this process, as the objective reads it.
-
-    The objective needs three things of its data, each a weighted sum over the
-    samples: the feature statistics, the class frequencies and the data term
-    with its gradient. :mod:`sksoftmax._dask` provides the same three over row
-    blocks that live on the workers of a Dask cluster.
-
-    The parameters are those of :class:`SoftmaxObjective` of the same names.
-    """
-
-    def __init__(self, X, y_code, sample_weight, n_threads=1):
-        self.X = X
-        self.y_code = y_code
-        self.n_features = X.shape[1]
-        self.weight_sum = float(sample_weight.sum())
-        self.sample_weight = sample_weight / self.weight_sum
-        self.n_threads = n_threads
-
-    def statistics(self, center):
-        """Offset and spread of the features (see :func:`feature_statistics`)."""
-        return feature_statistics(self.X, self.sample_weight, center)
-
-    def class_frequencies(self, n_classes):
-        """Share of the sample weight in each class."""
-        return np.bincount(self.y_code, weights=self.sample_weight, minlength=n_classes)
-
-    def loss_gradient(self, weights, intercept, label_smoothing):
-        """The data term and its gradient (:func:`sksoftmax._loss.loss_gradient`)."""
-        return loss_gradient(
-            weights,
-            intercept,
-            self.X,
-            self.y_code,
-            self.sample_weight,
-            label_smoothing=label_smoothing,
-            n_threads=self.n_threads,
-        )
 
 
 class SoftmaxObjective:
@@ -169,12 +155,8 @@ class SoftmaxObjective:
 
     Parameters
     ----------
-    X : {ndarray, CSR matrix} of shape (n_samples, n_features)
-        Training data, float32 or float64; never modified or copied.
-    y_code : ndarray of shape (n_samples,)
-        Column index of the one in each one-hot target row.
-    sample_weight : ndarray of shape (n_samples,)
-        Non-negative sample weights with a positive sum (not normalised).
+    data : DataTerm
+        The training data.
     n_classes : int
     C : float
         Inverse regularisation strength, as in ``LogisticRegression``.
@@ -186,47 +168,18 @@ class SoftmaxObjective:
     precondition : bool, default=True
         Optimise over rescaled variables (see the module docstring). False runs
         the plain parameterisation, V = W and c = b.
-    n_threads : int, default=1
-        Threads of the loss kernel (see :func:`sksoftmax._loss.loss_gradient`).
-
-    See Also
-    --------
-    SoftmaxObjective.from_data : The same objective over other data, such as
-        row blocks on a Dask cluster.
     """
 
     def __init__(
         self,
-        X,
-        y_code,
-        sample_weight,
-        n_classes,
+        data: DataTerm,
+        n_classes: int,
         *,
-        n_threads=1,
-        **params,
-    ):
-        self._configure(
-            InMemoryData(X, y_code, sample_weight, n_threads), n_classes, **params
-        )
-
-    @classmethod
-    def from_data(cls, data, n_classes, **params):
-        """The objective over ``data``, an object with the methods and attributes
-        of :class:`InMemoryData`; ``params`` as for the constructor."""
-        objective = cls.__new__(cls)
-        objective._configure(data, n_classes, **params)
-        return objective
-
-    def _configure(
-        self,
-        data,
-        n_classes,
-        *,
-        C,
-        fit_intercept,
-        l1_ratio=0.0,
-        label_smoothing=0.0,
-        precondition=True,
+        C: float,
+        fit_intercept: bool,
+        l1_ratio: float = 0.0,
+        label_smoothing: float = 0.0,
+        precondition: bool = True,
     ):
         self.data = data
         penalty = 0.0 if np.isinf(C) else (1.0 / C) / data.weight_sum
@@ -237,7 +190,7 @@ class SoftmaxObjective:
         self.n_features = data.n_features
         self.fit_intercept = fit_intercept
         if precondition:
-            self.offset, spread = data.statistics(center=fit_intercept)
+            self.offset, spread = feature_statistics(data, center=fit_intercept)
             curvature = (1 / n_classes) * (1 - 1 / n_classes)
             self.scale = np.sqrt(curvature * spread**2 + self.l2_reg_strength)
             self.scale[~(self.scale > 0)] = 1.0
@@ -248,28 +201,30 @@ class SoftmaxObjective:
             self.intercept_scale = 1.0
 
     @property
-    def split(self):
+    def uses_l1_split(self) -> bool:
         """Whether the weights are split into bounded parts (an L1 term)."""
         return self.l1_reg_strength > 0
 
     @property
-    def n_params(self):
+    def n_params(self) -> int:
         n_weights = self.n_classes * self.n_features
-        return (1 + self.split) * n_weights + self.n_classes * self.fit_intercept
+        return (
+            1 + self.uses_l1_split
+        ) * n_weights + self.n_classes * self.fit_intercept
 
     def bounds(self):
         """Bounds of the flat vector for L-BFGS-B: None without the L1 split."""
-        if not self.split:
+        if not self.uses_l1_split:
             return None
         lower = np.full(self.n_params, -np.inf)
         lower[: 2 * self.n_classes * self.n_features] = 0.0
         return scipy.optimize.Bounds(lower, np.inf)
 
-    def coef(self, theta):
+    def unpack(self, theta):
         """Weights and intercepts in the user's units from the flat vector."""
         n_weights = self.n_classes * self.n_features
         weights = theta[:n_weights]
-        if self.split:
+        if self.uses_l1_split:
             weights = weights - theta[n_weights : 2 * n_weights]
             n_weights *= 2
         weights = weights.reshape(self.n_classes, self.n_features) / self.scale
@@ -280,11 +235,11 @@ class SoftmaxObjective:
             intercept = np.zeros(self.n_classes)
         return weights, intercept
 
-    def theta(self, weights, intercept):
-        """Flat vector of the given weights and intercepts (inverse of ``coef``)."""
+    def pack(self, weights, intercept):
+        """Flat vector of the given weights and intercepts (inverse of ``unpack``)."""
         weights = np.asarray(weights, dtype=np.float64)
         scaled = (weights * self.scale).ravel()
-        if self.split:
+        if self.uses_l1_split:
             parts = [np.maximum(scaled, 0.0), np.maximum(-scaled, 0.0)]
         else:
             parts = [scaled]
@@ -297,11 +252,11 @@ class SoftmaxObjective:
 
     def value(self, weights, intercept):
         """Objective value at weights and intercepts in the user's units."""
-        return self.loss_gradient(self.theta(weights, intercept))[0]
+        return self.loss_gradient(self.pack(weights, intercept))[0]
 
     def loss_gradient(self, theta):
         """Objective and its gradient with respect to the flat vector."""
-        weights, intercept = self.coef(theta)
+        weights, intercept = self.unpack(theta)
         loss, grad_w, grad_b = self.data.loss_gradient(
             weights, intercept, self.label_smoothing
         )
@@ -312,7 +267,7 @@ class SoftmaxObjective:
         if self.fit_intercept:
             grad_v -= np.outer(grad_b, self.offset)
         grad_v /= self.scale
-        if self.split:
+        if self.uses_l1_split:
             # The linear penalty over both parts, l1 * sum(W+ + W-), in the
             # scaled variables; it equals l1 * ||W||_1 wherever min(W+, W-) = 0.
             n_weights = self.n_classes * self.n_features
@@ -331,11 +286,9 @@ class SoftmaxObjective:
         weights = np.zeros((self.n_classes, self.n_features))
         intercept = np.zeros(self.n_classes)
         if self.fit_intercept:
-            freq = self.data.class_frequencies(self.n_classes)
+            freq = self.data.class_totals(self.n_classes) / self.data.weight_sum
             eps = self.label_smoothing
             freq = (1.0 - eps) * freq + eps / self.n_classes
-            # A class of zero total weight starts at a frequency of 1e-8, not
-            # at log(0): its intercept heads down from a finite point.
-            log_freq = np.log(np.maximum(freq, 1e-8))
+            log_freq = np.log(np.maximum(freq, _EMPTY_CLASS_FREQUENCY))
             intercept = log_freq - log_freq.mean()
-        return self.theta(weights, intercept)
+        return self.pack(weights, intercept)

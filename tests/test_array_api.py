@@ -10,12 +10,13 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import TIGHT
 from numpy.testing import assert_allclose, assert_array_equal
 from reference import model_objective, newton_optimum, objective, smooth_gradient
 from sklearn import config_context
 from sklearn.datasets import load_wine, make_classification
 
-import sksoftmax._array_api as array_api
+import sksoftmax._backends._array_api as array_api
 from sksoftmax import SoftmaxRegressionClassifier, to_numpy
 
 if not array_api.dispatch_available():
@@ -23,8 +24,6 @@ if not array_api.dispatch_available():
         "scikit-learn's array API dispatch needs SciPy >= 1.14",
         allow_module_level=True,
     )
-
-TIGHT = dict(tol=1e-10, max_iter=10000)
 
 
 def namespace(name):
@@ -177,7 +176,7 @@ def test_kahan_sum_of_float32_blocks():
     from array_api_compat import array_namespace
 
     value = torch.full((3,), 0.1, dtype=torch.float32)
-    compensated = array_api._Sum(array_namespace(value), torch.float32)
+    compensated = array_api.KahanSum(array_namespace(value), torch.float32)
     plain = torch.zeros(3, dtype=torch.float32)
     for _ in range(20_000):
         compensated.add(value)
@@ -333,10 +332,11 @@ def test_labels_and_weights_in_other_forms(data):
             X_torch, torch.asarray(y)
         )
         binary = SoftmaxRegressionClassifier().fit(X_torch, torch.asarray(y > 1))
-        with pytest.warns(DataConversionWarning, match="column-vector y"):
+        with pytest.warns(DataConversionWarning, match="column-vector y") as record:
             column = SoftmaxRegressionClassifier().fit(
                 X_torch, torch.asarray(y)[:, None]
             )
+    assert [w.filename for w in record] == [__file__]  # the caller's line
     # Weight 2 everywhere at C=0.5 is the unweighted fit at C=1 (C * S counts).
     assert_allclose(weighted.coef_.numpy(), unweighted.coef_.numpy(), atol=1e-6)
     assert_array_equal(binary.classes_, [False, True])

@@ -15,7 +15,7 @@ from sklearn.datasets import (
     load_wine,
     make_classification,
 )
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -251,9 +251,19 @@ def test_log_proba_is_finite_where_proba_underflows():
 
 def test_convergence_warning_when_max_iter_stops_the_fit():
     X, y = load_digits(return_X_y=True)
-    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+    with pytest.warns(ConvergenceWarning, match="max_iter=3") as record:
         clf = SoftmaxRegressionClassifier(max_iter=3).fit(X, y)
     assert clf.n_iter_ == 3
+    # The warning names the user's line, not the package's.
+    assert [w.filename for w in record] == [__file__]
+
+
+def test_column_vector_y_warns_at_the_callers_line():
+    X, y = load_iris(return_X_y=True)
+    with pytest.warns(DataConversionWarning, match="column-vector y") as record:
+        column = SoftmaxRegressionClassifier().fit(X, y.reshape(-1, 1))
+    assert [w.filename for w in record] == [__file__]
+    assert_allclose(column.coef_, SoftmaxRegressionClassifier().fit(X, y).coef_)
 
 
 def spread_scales():
@@ -287,6 +297,8 @@ def test_verbose_prints_one_line_per_iteration(capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == clf.n_iter_
     values = [float(re.search(r"objective (\S+),", line).group(1)) for line in lines]
+    seconds = [float(re.search(r"([0-9.]+) s$", line).group(1)) for line in lines]
+    assert all(b >= a for a, b in zip(seconds, seconds[1:], strict=False))
     assert all(b <= a for a, b in zip(values, values[1:], strict=False))
     assert_allclose(values[-1], fitted_objective(clf, X, y), rtol=1e-6)
 
@@ -373,6 +385,9 @@ X_OK, Y_OK = load_iris(return_X_y=True)
         (X_OK, Y_OK[:-1], "inconsistent numbers of samples"),
         (X_OK, X_OK[:, 0], "Unknown label type"),
         (X_OK, np.zeros(150), "at least 2 classes"),
+        (X_OK, np.array(["a", None] * 75, dtype=object), "Unknown label type"),
+        (X_OK, np.where(np.arange(150) == 7, np.inf, Y_OK), "y contains infinity"),
+        (X_OK, None, "requires y to be passed"),
         (X_OK + 1j, Y_OK, "Complex data not supported"),
         (np.full((150, 4), "a"), Y_OK, "could not convert|numeric"),
     ],
@@ -385,6 +400,9 @@ X_OK, Y_OK = load_iris(return_X_y=True)
         "length",
         "continuous",
         "one-class",
+        "none-label",
+        "inf-label",
+        "no-y",
         "complex",
         "strings",
     ],
@@ -401,6 +419,8 @@ def test_bad_training_data_is_rejected(X, y, match):
         (np.zeros(150), "at least one non-zero|at least 2 classes with positive"),
         (np.r_[np.ones(50), np.zeros(100)], "1 class with positive weight"),
         (np.ones(149), "sample_weight.shape"),
+        (np.r_[np.ones(149), np.nan], "sample_weight contains NaN or infinity"),
+        (np.r_[np.ones(149), np.inf], "sample_weight contains NaN or infinity"),
     ],
 )
 def test_bad_sample_weight_is_rejected(sample_weight, match):
@@ -414,6 +434,7 @@ def test_bad_sample_weight_is_rejected(sample_weight, match):
         (dict(C=0), "C must be a positive float"),
         (dict(C=-1.0), "C must be a positive float"),
         (dict(C="1"), "C must be a positive float"),
+        (dict(C=1e-310), "C must be at least 5.6e-309"),
         (dict(max_iter=0), "max_iter must be an int >= 1"),
         (dict(max_iter=2.5), "max_iter must be an int >= 1"),
         (dict(tol=-1e-3), "tol must be a finite float >= 0"),

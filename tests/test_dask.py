@@ -6,43 +6,29 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import TIGHT
 from numpy.testing import assert_allclose, assert_array_equal
 from reference import model_objective, objective
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
-import sksoftmax._solver as solver
 from sksoftmax import SoftmaxRegressionClassifier
 
 da = pytest.importorskip("dask.array", reason="the Dask tests need the dask extra")
 distributed = pytest.importorskip("distributed")
 
-TIGHT = dict(tol=1e-10, max_iter=10000)
 CHUNKS = (300, 700, 797)  # uneven row blocks
 
 
-@contextlib.contextmanager
-def run_before_evaluation(number, action):
-    """Run ``action()`` before the ``number``-th evaluation of the objective
-    (counted from 1) of every fit inside the block."""
-    original = solver.scipy.optimize.minimize
+def at_iteration(number, action):
+    """A solver callback that runs ``action()`` after iteration ``number``,
+    before the evaluations of the next one."""
 
-    def minimize(fun, x0, **kwargs):
-        calls = []
+    def callback(step):
+        if step.iteration == number:
+            action()
 
-        def fun_with_action(x):
-            calls.append(x)
-            if len(calls) == number:
-                action()
-            return fun(x)
-
-        return original(fun_with_action, x0, **kwargs)
-
-    solver.scipy.optimize.minimize = minimize
-    try:
-        yield
-    finally:
-        solver.scipy.optimize.minimize = original
+    return callback
 
 
 def local_cluster(n_workers=2):
@@ -161,10 +147,11 @@ def test_fit_survives_a_worker_restarted_between_iterations(client, data):
     def restart_one_worker():
         client.restart_workers([sorted(before)[0]])  # its memory is lost
 
-    with run_before_evaluation(5, restart_one_worker):
-        distributed_fit = SoftmaxRegressionClassifier(C=0.5, **TIGHT).fit(
-            da.from_array(X, chunks=(CHUNKS, -1)), da.from_array(y, chunks=(CHUNKS,))
-        )
+    distributed_fit = SoftmaxRegressionClassifier(C=0.5, **TIGHT)._fit(
+        da.from_array(X, chunks=(CHUNKS, -1)),
+        da.from_array(y, chunks=(CHUNKS,)),
+        callback=at_iteration(4, restart_one_worker),
+    )
     assert set(client.scheduler_info()["workers"]) != before  # a new process
     assert_allclose(distributed_fit.coef_, local.coef_, atol=1e-7)
 
@@ -175,11 +162,12 @@ def test_fit_raises_a_clear_error_when_the_cluster_restarts():
     cluster = local_cluster(n_workers=1)
     with distributed.Client(cluster) as client:
         X, y = make_classification(n_samples=600, n_classes=3, n_informative=4)
-        with run_before_evaluation(3, client.restart):
-            with pytest.raises(RuntimeError, match="lost the training data"):
-                SoftmaxRegressionClassifier(**TIGHT).fit(
-                    da.from_array(X, chunks=(200, -1)), da.from_array(y, chunks=200)
-                )
+        with pytest.raises(RuntimeError, match="lost the training data"):
+            SoftmaxRegressionClassifier(**TIGHT)._fit(
+                da.from_array(X, chunks=(200, -1)),
+                da.from_array(y, chunks=200),
+                callback=at_iteration(2, client.restart),
+            )
     cluster.close()
 
 
@@ -188,7 +176,7 @@ def test_bad_dask_input_is_rejected(client, data):
     X_dask = da.from_array(X, chunks=(CHUNKS, -1))
     with pytest.raises(TypeError, match="X and y must both be Dask collections"):
         SoftmaxRegressionClassifier().fit(X_dask, y)
-    with pytest.raises(ValueError, match="one label per row of X"):
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         SoftmaxRegressionClassifier().fit(X_dask, da.from_array(y[:-1]))
     with pytest.raises(ValueError, match="only 1 class"):
         SoftmaxRegressionClassifier().fit(X_dask, da.zeros(len(y), chunks=CHUNKS))
@@ -280,7 +268,7 @@ def test_a_pass_survives_a_worker_lost_while_it_runs(data):
     import threading
     import time
 
-    from sksoftmax._dask import DaskData
+    from sksoftmax._backends._dask import DaskData
 
     X, y = data
     # A cluster of its own: whether and when the nanny's new worker arrives
@@ -327,7 +315,7 @@ def test_dask_fit_with_array_api_dispatch_on(client, data):
     pytest.importorskip("array_api_compat")
     from sklearn import config_context
 
-    from sksoftmax._array_api import dispatch_available
+    from sksoftmax._backends._array_api import dispatch_available
 
     if not dispatch_available():
         pytest.skip("scikit-learn's array API dispatch needs SciPy >= 1.14")
@@ -343,3 +331,56 @@ def test_dask_fit_with_array_api_dispatch_on(client, data):
     local = SoftmaxRegressionClassifier(C=0.5).fit(X, y)
     assert_array_equal(lazy.compute(), clf.predict(X))
     assert_allclose(clf.coef_, local.coef_, atol=1e-4)
+
+
+def test_dask_data_with_in_memory_weights_equals_in_memory_fit(client, data):
+    X, y = data
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    local = SoftmaxRegressionClassifier(C=0.5, **TIGHT).fit(X, y, weights)
+    distributed_fit = SoftmaxRegressionClassifier(C=0.5, **TIGHT).fit(
+        da.from_array(X, chunks=(CHUNKS, -1)),
+        da.from_array(y, chunks=CHUNKS),
+        sample_weight=weights,
+    )
+    assert_allclose(distributed_fit.coef_, local.coef_, atol=1e-7)
+    with pytest.raises(ValueError, match="sample_weight.shape"):
+        SoftmaxRegressionClassifier().fit(
+            da.from_array(X, chunks=(CHUNKS, -1)),
+            da.from_array(y, chunks=CHUNKS),
+            sample_weight=weights[:-1],
+        )
+
+
+def test_unknown_chunk_sizes_are_named(client, data):
+    X, y = data
+    keep = da.from_array(y, chunks=CHUNKS) >= 0  # all rows, sizes unknown
+    X_masked = da.from_array(X, chunks=(CHUNKS, -1))[keep]
+    y_masked = da.from_array(y, chunks=CHUNKS)[keep]
+    with pytest.raises(ValueError, match=r"unknown chunk sizes.*compute_chunk_sizes"):
+        SoftmaxRegressionClassifier().fit(X_masked, y_masked)
+    X_masked.compute_chunk_sizes()
+    y_masked.compute_chunk_sizes()
+    clf = SoftmaxRegressionClassifier(C=0.5).fit(X_masked, y_masked)
+    assert_allclose(clf.coef_, SoftmaxRegressionClassifier(C=0.5).fit(X, y).coef_)
+
+
+@pytest.mark.parametrize("first", ["a", None])
+def test_labels_with_none_get_the_in_memory_error(client, data, first):
+    X, _ = data
+    y = np.array([first, None if first else "a"] * (len(X) // 2) + ["a"], dtype=object)
+    with pytest.raises(ValueError, match="Unknown label type") as in_memory:
+        SoftmaxRegressionClassifier().fit(X, y)
+    with pytest.raises(ValueError, match="Unknown label type") as on_dask:
+        SoftmaxRegressionClassifier().fit(
+            da.from_array(X, chunks=(CHUNKS, -1)), da.from_array(y, chunks=CHUNKS)
+        )
+    assert str(on_dask.value).split(":")[0] == str(in_memory.value).split(":")[0]
+
+
+def test_convergence_warning_on_dask_points_at_the_callers_line(client, data):
+    X, y = data
+    with pytest.warns(ConvergenceWarning) as record:
+        SoftmaxRegressionClassifier(max_iter=2, tol=1e-10).fit(
+            da.from_array(X, chunks=(CHUNKS, -1)), da.from_array(y, chunks=CHUNKS)
+        )
+    assert [w.filename for w in record] == [__file__]

@@ -25,17 +25,31 @@ that scikit-learn and SciPy build on. All namespace handling is in this module.
 """
 
 import copy
-import warnings
+from functools import partial
 
 import numpy as np
 from sklearn import get_config
-from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.validation import _get_feature_names, check_array
+
+from .._loss import MAX_BLOCK_NET_INPUTS, iter_blocks, log_softmax, softmax
+from .._validation import (
+    check_labels_shape,
+    check_sample_weight_shape,
+    check_sample_weight_values,
+    check_y_given,
+    classes_of,
+    encode_labels,
+    sample_weight_array,
+    warn_column_vector,
+)
+from ._contract import FittedModel, Prepared, weigh_classes
+from ._numpy import ESTIMATOR_NAME
 
 #: Rows per block of the device kernel, at most. Large blocks keep a GPU busy
 #: with few kernel launches (a block takes about 30); a block's float32
 #: products are summed by the matrix multiplication over at most this many rows
-#: before the float64 sum. Blocks are also kept to 2**24 net inputs, so that
-#: the float64 temporaries of a block stay near 128 MB each.
+#: before the float64 sum. Blocks are also kept to MAX_BLOCK_NET_INPUTS net
+#: inputs, so that the float64 temporaries of a block stay near 128 MB each.
 BLOCK_ROWS = 1 << 20
 
 
@@ -131,11 +145,11 @@ def sum_dtype(xp, device):
     return xp.float64 if has_float64(xp, device) else xp.float32
 
 
-def check_same_namespace(estimator, X, method):
+def check_same_namespace(coef, X, method, estimator_name):
     """Raise a ValueError unless X is in the namespace and on the device of the
-    fitted ``coef_`` (NumPy and array-likes count as one namespace; with
+    fitted ``coef`` (NumPy and array-likes count as one namespace; with
     dispatch off, any array NumPy can read is one)."""
-    fitted_name, X_name = namespace_name(estimator.coef_), namespace_name(X)
+    fitted_name, X_name = namespace_name(coef), namespace_name(X)
     dispatch = get_config()["array_api_dispatch"]
     if fitted_name == "numpy" and (X_name == "numpy" or not dispatch):
         return
@@ -153,7 +167,7 @@ def check_same_namespace(estimator, X, method):
     else:
         import array_api_compat
 
-        fitted_device = array_api_compat.device(estimator.coef_)
+        fitted_device = array_api_compat.device(coef)
         X_device = array_api_compat.device(X)
         if fitted_device == X_device:
             return
@@ -162,7 +176,7 @@ def check_same_namespace(estimator, X, method):
             "differ."
         )
     raise ValueError(
-        f"Inputs passed to {type(estimator).__name__}.{method}() must use the "
+        f"Inputs passed to {estimator_name}.{method}() must use the "
         "same namespace and the same device as those passed to fit(). " + problem
     )
 
@@ -203,16 +217,13 @@ def to_numpy(estimator):
     return converted
 
 
-def _rows(n_samples, n_columns=1):
+def _blocks(n_samples, n_columns=1):
     """Row slices of the blocks, for temporaries of ``n_columns`` per row."""
-    size = max(1, min(BLOCK_ROWS, (1 << 24) // n_columns))
-    return (
-        slice(start, min(start + size, n_samples))
-        for start in range(0, n_samples, size)
-    )
+    size = max(1, min(BLOCK_ROWS, MAX_BLOCK_NET_INPUTS // n_columns))
+    return iter_blocks(n_samples, size)
 
 
-class _Sum:
+class KahanSum:
     """A running sum of device arrays, in float64 where the device has it, else
     in float32 with Kahan compensation."""
 
@@ -241,9 +252,9 @@ class _Sum:
 class ArrayAPIData:
     """Training data on a device, as the objective reads it.
 
-    Offers what :class:`sksoftmax._objective.InMemoryData` offers, computed in
-    the namespace ``xp`` of X on its device; ``SoftmaxObjective.from_data``
-    takes it.
+    A :class:`sksoftmax._objective.DataTerm` whose sums are computed in the
+    namespace ``xp`` of X on its device; leaving its context drops the cached
+    weighted targets.
 
     Parameters
     ----------
@@ -261,27 +272,53 @@ class ArrayAPIData:
         self.X, self.y_code, self.xp, self.device = X, y_code, xp, device
         self.n_features = X.shape[1]
         self.sum_dtype = sum_dtype(xp, device)
-        sample_weight = xp.astype(sample_weight, self.sum_dtype)
+        self._set_weights(xp.astype(sample_weight, self.sum_dtype))
+
+    def _set_weights(self, sample_weight):
+        xp = self.xp
         self.weight_sum = float(xp.sum(sample_weight))
         # Normalised weights: in the sum dtype for the loss, in X's for products.
         self.sample_weight = sample_weight / self.weight_sum
-        self._weight_X = xp.astype(self.sample_weight, X.dtype)
+        self._weight_X = xp.astype(self.sample_weight, self.X.dtype)
         self._targets = {}
 
-    def statistics(self, center):
-        """Weighted offset and spread of the features, as in
-        :func:`sksoftmax._objective.feature_statistics`."""
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._targets = {}
+
+    def weigh_classes(self, class_weight):
+        """Multiply each sample weight by the weight of its class."""
+        xp = self.xp
+        class_weight = xp.asarray(
+            class_weight, dtype=self.sum_dtype, device=self.device
+        )
+        self._set_weights(
+            self.sample_weight * self.weight_sum * xp.take(class_weight, self.y_code)
+        )
+
+    def class_totals(self, n_classes):
+        xp = self.xp
+        codes = xp.arange(n_classes, device=self.device)
+        total = KahanSum(xp, self.sum_dtype)
+        for rows in _blocks(self.y_code.shape[0], n_classes):
+            one_hot = xp.astype(self.y_code[rows][:, None] == codes, self.sum_dtype)
+            total.add(self.sample_weight[rows] @ one_hot)
+        return self.weight_sum * total.numpy()
+
+    def feature_moments(self, offset):
         xp, X = self.xp, self.X
-        offset = np.zeros(self.n_features)
-        if center:
-            # One product, no temporaries: a rough mean serves the scaling.
-            offset = as_numpy(self._weight_X @ X).astype(np.float64)
+        # Cast on the host: a device may have no float64 at all.
         offset_X = xp.asarray(offset, dtype=X.dtype, device=self.device)
-        second_moment = _Sum(xp, self.sum_dtype)
-        for rows in _rows(X.shape[0], self.n_features):
-            centred = X[rows, :] - offset_X
-            second_moment.add(self._weight_X[rows] @ (centred * centred))
-        return offset, np.sqrt(second_moment.numpy())
+        first = KahanSum(xp, self.sum_dtype)
+        second = KahanSum(xp, self.sum_dtype)
+        for rows in _blocks(X.shape[0], self.n_features):
+            X_block, weight = X[rows, :], self._weight_X[rows]
+            centred = X_block - offset_X
+            first.add(weight @ X_block)
+            second.add(weight @ (centred * centred))
+        return first.numpy(), second.numpy()
 
     def _weighted_targets(self, n_classes, label_smoothing):
         """``(rows, s * T)`` of each block: the target rows T times the sample
@@ -297,7 +334,7 @@ class ArrayAPIData:
         keep = 2 * n_classes <= self.n_features
         codes = xp.arange(n_classes, device=self.device)
         blocks = []
-        for rows in _rows(n_samples, n_classes):
+        for rows in _blocks(n_samples, n_classes):
             T = xp.astype(self.y_code[rows][:, None] == codes, self.sum_dtype)
             if label_smoothing:
                 T = (1.0 - label_smoothing) * T + label_smoothing / n_classes
@@ -308,10 +345,6 @@ class ArrayAPIData:
         if keep:
             self._targets = {key: blocks}
 
-    def class_frequencies(self, n_classes):
-        """Share of the sample weight in each class."""
-        return class_totals(self.xp, self.y_code, self.sample_weight, n_classes)
-
     def loss_gradient(self, weights, intercept, label_smoothing):
         """The data term and its gradient, as
         :func:`sksoftmax._loss.loss_gradient` computes them, on the device."""
@@ -320,9 +353,9 @@ class ArrayAPIData:
         # Cast on the host: a device may have no float64 at all.
         W = xp.asarray(weights, dtype=X.dtype, device=device)
         b = xp.asarray(intercept, dtype=X.dtype, device=device)
-        loss = _Sum(xp, self.sum_dtype)
-        grad_weights = _Sum(xp, self.sum_dtype)
-        grad_intercept = _Sum(xp, self.sum_dtype)
+        loss = KahanSum(xp, self.sum_dtype)
+        grad_weights = KahanSum(xp, self.sum_dtype)
+        grad_intercept = KahanSum(xp, self.sum_dtype)
         for rows, targets in self._weighted_targets(n_classes, label_smoothing):
             X_block = X[rows, :]
             Z = xp.astype(X_block @ W.T + b, self.sum_dtype)
@@ -343,115 +376,87 @@ class ArrayAPIData:
         )
 
 
-def class_totals(xp, y_code, sample_weight, n_classes):
-    """Total of ``sample_weight`` in each class, as a float64 NumPy array."""
-    import array_api_compat
-
-    device = array_api_compat.device(y_code)
-    codes = xp.arange(n_classes, device=device)
-    total = _Sum(xp, sample_weight.dtype)
-    for rows in _rows(y_code.shape[0], n_classes):
-        one_hot = xp.astype(y_code[rows][:, None] == codes, sample_weight.dtype)
-        total.add(sample_weight[rows] @ one_hot)
-    return total.numpy()
+def _labels_on_device(y, xp, device, n_samples):
+    """Classes (NumPy) and codes (on the device) of labels of a non-NumPy
+    namespace, encoded on the device."""
+    y = move_to(y, xp, device)
+    if warn_column_vector(tuple(y.shape)):
+        y = xp.reshape(y, (-1,))
+    check_labels_shape(tuple(y.shape), n_samples)
+    classes = classes_of(as_numpy(xp.unique_values(y)))
+    return classes, xp.searchsorted(xp.asarray(classes, device=device), y)
 
 
-def prepare_array_api(estimator, X, y, sample_weight, xp, device):
-    """Checked training data of ``estimator.fit`` on the device of X.
+def _sample_weight_on_device(sample_weight, xp, device, n_samples):
+    """Sample weights on the device, checked by the rules on the host."""
+    if not (_is_array(sample_weight) and namespace_name(sample_weight) != "numpy"):
+        weight = sample_weight_array(sample_weight, n_samples)
+        return xp.asarray(weight, dtype=sum_dtype(xp, device), device=device)
+    weight = move_to(sample_weight, xp, device)
+    if weight.ndim == 0:
+        weight = xp.full(n_samples, weight, device=device)
+    check_sample_weight_shape(tuple(weight.shape), n_samples)
+    weight = xp.astype(weight, sum_dtype(xp, device))
+    check_sample_weight_values(
+        float(xp.min(weight)), float(xp.max(weight)), bool(xp.all(xp.isfinite(weight)))
+    )
+    return weight
 
-    The counterpart of the estimator's in-memory preparation: returns an
-    :class:`ArrayAPIData`, the sorted classes (NumPy) and the NumPy dtype of
-    X. Labels of a non-NumPy namespace (on any device) are moved to X's device
+
+def prepare(X, y, sample_weight, *, class_weight) -> Prepared:
+    """Checked training data on the device of X (see :mod:`sksoftmax._backends`).
+
+    Labels of a non-NumPy namespace (on any device) are moved to X's device
     and encoded there; NumPy labels, which may be strings, are encoded on the
-    host by the estimator's own rules. ``y`` and ``sample_weight`` may come
-    from other namespaces or devices than X: they follow X.
+    host. ``y`` and ``sample_weight`` may come from other namespaces or
+    devices than X: they follow X.
     """
-    from sklearn.preprocessing import LabelBinarizer
-    from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import check_consistent_length, validate_data
-
-    from ._classifier import check_n_classes, encode_labels
-
-    X = validate_data(estimator, X, dtype=[xp.float64, xp.float32])
+    xp, device = dispatch_namespace(X)
+    feature_names = _get_feature_names(X)
+    X = check_array(X, dtype=[xp.float64, xp.float32], estimator=ESTIMATOR_NAME)
     n_samples = X.shape[0]
+    check_y_given(y)
     if _is_array(y) and namespace_name(y) != "numpy" and y.dtype != xp.bool:
-        y = move_to(y, xp, device)
-        if y.ndim == 2 and y.shape[1] == 1:
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected. Please "
-                "change the shape of y to (n_samples, ), for example using ravel().",
-                DataConversionWarning,
-                stacklevel=4,
-            )
-            y = xp.reshape(y, (-1,))
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-dimensional, got shape {tuple(y.shape)}.")
-        check_consistent_length(np.empty(n_samples), np.empty(y.shape[0]))
-        labels = as_numpy(xp.unique_values(y))
-        check_classification_targets(labels)
-        classes = LabelBinarizer().fit(labels).classes_
-        check_n_classes(classes)
-        y_code = xp.searchsorted(xp.asarray(classes, device=device), y)
+        classes, y_code = _labels_on_device(y, xp, device, n_samples)
     else:  # NumPy labels (strings too), and booleans, on the host
         classes, y_code = encode_labels(as_numpy(y), n_samples)
         y_code = xp.asarray(y_code, device=device)
-    if sample_weight is None:
-        sample_weight = xp.ones(n_samples, dtype=X.dtype, device=device)
-    else:
-        if np.ndim(sample_weight) == 0 and not _is_array(sample_weight):
-            sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
-        sample_weight = move_to(sample_weight, xp, device)
-        if sample_weight.ndim == 0:
-            sample_weight = xp.full(n_samples, sample_weight, device=device)
-        if tuple(sample_weight.shape) != (n_samples,):
-            raise ValueError(
-                f"sample_weight.shape == {tuple(sample_weight.shape)}, expected "
-                f"{(n_samples,)}!"
-            )
-        if not bool(xp.all(xp.isfinite(sample_weight))):
-            raise ValueError("Input sample_weight contains NaN or infinity.")
-        if bool(xp.any(sample_weight < 0)):
-            raise ValueError("Negative values in data passed to `sample_weight`")
-    sample_weight = xp.astype(sample_weight, sum_dtype(xp, device))
-    class_total = class_totals(xp, y_code, sample_weight, len(classes))
-    class_weight = estimator._class_weight(classes, class_total)
-    if np.any(class_weight != 1.0):
-        class_weight = xp.asarray(
-            class_weight, dtype=sample_weight.dtype, device=device
-        )
-        sample_weight = sample_weight * xp.take(class_weight, y_code)
-    data = ArrayAPIData(X, y_code, sample_weight, xp, device)
-    dtype = np.float32 if X.dtype == xp.float32 else np.float64
-    return data, classes, dtype
-
-
-def on_device(xp, device, classes, coef, intercept):
-    """The fitted attributes as arrays of ``xp`` on ``device``: the classes
-    only when they are numbers the device holds (strings stay NumPy)."""
-    if classes.dtype.kind in "biuf" and (
-        classes.dtype != np.float64 or has_float64(xp, device)
-    ):
-        classes = xp.asarray(classes, device=device)
-    return (
+    weight = _sample_weight_on_device(sample_weight, xp, device, n_samples)
+    data = ArrayAPIData(X, y_code, weight, xp, device)
+    weigh_classes(data, class_weight, classes)
+    dtype = np.dtype(np.float32 if X.dtype == xp.float32 else np.float64)
+    return Prepared(
+        data,
         classes,
-        xp.asarray(coef, device=device),
-        xp.asarray(intercept, device=device),
+        dtype,
+        X.shape[1],
+        feature_names,
+        to_fitted=partial(to_device, xp=xp, device=device),
     )
 
 
-def predict_array_api(estimator, X, method, xp):
-    """``estimator.<method>(X)`` in X's namespace ``xp``, on X's device."""
-    coef = xp.astype(estimator.coef_, X.dtype)
-    Z = X @ coef.T + xp.astype(estimator.intercept_, X.dtype)
+def to_device(array, xp, device):
+    """A fitted NumPy array as an array of ``xp`` on ``device``: only numbers
+    the device holds (string classes, say, stay NumPy)."""
+    if array.dtype.kind in "biuf" and (
+        array.dtype != np.float64 or has_float64(xp, device)
+    ):
+        return xp.asarray(array, device=device)
+    return array
+
+
+def predict(X, model: FittedModel, method: str):
+    """``method`` on validated X, in X's namespace, on X's device."""
+    xp, _ = dispatch_namespace(X)
+    coef = xp.astype(model.coef, X.dtype)
+    Z = X @ coef.T + xp.astype(model.intercept, X.dtype)
     if method == "decision_function":
         return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z
     if method == "predict":
         codes = xp.argmax(Z, axis=1)
-        if namespace_name(estimator.classes_) != "numpy":
-            return xp.take(estimator.classes_, codes)
-        return estimator.classes_[as_numpy(codes)]
-    Z = Z - xp.max(Z, axis=1, keepdims=True)
+        if namespace_name(model.classes) != "numpy":
+            return xp.take(model.classes, codes)
+        return model.classes[as_numpy(codes)]
     if method == "predict_log_proba":
-        return Z - xp.log(xp.sum(xp.exp(Z), axis=1, keepdims=True))
-    E = xp.exp(Z)
-    return E / xp.sum(E, axis=1, keepdims=True)
+        return log_softmax(Z, xp)
+    return softmax(Z, xp)

@@ -6,8 +6,9 @@ on the workers once per fit. Each evaluation of the objective sends the
 weights and intercepts to the workers (``n_classes * (n_features + 1)``
 numbers), runs the fused kernel of :mod:`sksoftmax._loss` on every block where
 it lives, and adds the partial losses and gradients up in a tree; only those
-sums come back. The feature statistics and class frequencies of the
-preconditioned objective come from distributed passes of the same kind.
+sums come back. The feature moments and class totals of the preconditioned
+objective come from distributed passes of the same kind, running the NumPy
+back-end's block functions on each block.
 
 Dask is optional: nothing here imports it at module level, and
 :func:`is_dask_collection` looks for it only among the modules already loaded
@@ -18,11 +19,30 @@ import asyncio
 import concurrent.futures
 import contextlib
 import sys
-import warnings
 
 import numpy as np
+from sklearn.utils.validation import check_array
 
-from ._loss import loss_gradient
+from .._loss import feature_moments, loss_gradient
+from .._validation import (
+    check_labels_shape,
+    check_sample_weight_shape,
+    check_sample_weight_values,
+    check_y_given,
+    classes_of,
+    distinct_labels,
+    sample_weight_array,
+    warn_column_vector,
+)
+from . import _numpy
+from ._contract import FittedModel, Prepared, weigh_classes
+
+#: Partial results combined per task of the reduction tree: few enough that a
+#: task's inputs (gradients of n_classes x n_features) stay small, enough that
+#: the tree of a thousand blocks is four levels deep.
+_FAN_IN = 8
+#: Seconds between checks that the workers of a pending pass are still there.
+_POLL_SECONDS = 1.0
 
 
 def is_dask_collection(obj):
@@ -31,10 +51,15 @@ def is_dask_collection(obj):
     return dask is not None and dask.is_dask_collection(obj)
 
 
-def as_dask_array(obj):
-    """A Dask array of a Dask array, DataFrame or Series (with known chunks)."""
+def as_dask_array(obj, name):
+    """A Dask array of a Dask array, DataFrame or Series, with known chunks."""
     if hasattr(obj, "to_dask_array"):
         return obj.to_dask_array(lengths=True)
+    if any(np.isnan(size) for sizes in obj.chunks for size in sizes):
+        raise ValueError(
+            f"{name} has unknown chunk sizes (as after boolean indexing): call "
+            f"{name}.compute_chunk_sizes() first, or pass a Dask DataFrame."
+        )
     return obj
 
 
@@ -78,23 +103,23 @@ def lost_data_is_an_error():
         ) from error
 
 
-def tree_reduce(client, futures, combine=_add, fan_in=8, stuck=None):
+def tree_reduce(client, futures, combine=_add, stuck=None):
     """``combine`` of the results of ``futures``, by a tree on the workers.
 
-    ``stuck()``, if given, is asked every second while the result is pending;
+    ``stuck()``, if given, is asked every _POLL_SECONDS while the result is pending;
     if it says True, the reduction is abandoned and None returned.
     """
     from distributed import wait
 
     while len(futures) > 1:
         futures = [
-            client.submit(combine, *futures[i : i + fan_in], pure=False)
-            for i in range(0, len(futures), fan_in)
+            client.submit(combine, *futures[i : i + _FAN_IN], pure=False)
+            for i in range(0, len(futures), _FAN_IN)
         ]
     while stuck is not None and not futures[0].done():
         # asyncio's TimeoutError is the built-in one only from Python 3.11.
         with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
-            wait(futures[0], timeout=1.0)
+            wait(futures[0], timeout=_POLL_SECONDS)
         if not futures[0].done() and stuck():
             futures[0].cancel()
             return None
@@ -102,51 +127,49 @@ def tree_reduce(client, futures, combine=_add, fan_in=8, stuck=None):
 
 
 def _block_summary(block):
-    """What the checks need of a raw block: its labels, whether X is finite, the
-    smallest weight."""
+    """What the checks need of a raw block: its distinct labels, whether X and
+    the weights are finite, the smallest weight."""
     X, y, sample_weight = block
-    low = sample_weight.min() if len(sample_weight) else np.inf
-    return np.unique(y), bool(np.isfinite(X).all()), float(low)
+    empty = not len(sample_weight)
+    return (
+        distinct_labels(y),
+        bool(np.isfinite(X).all()),
+        bool(np.isfinite(sample_weight).all()),
+        np.inf if empty else float(sample_weight.min()),
+        -np.inf if empty else float(sample_weight.max()),
+    )
 
 
 def _merge_summaries(*summaries):
-    labels, finite, low = zip(*summaries, strict=True)
+    labels, finite_X, finite_weight, low, high = zip(*summaries, strict=True)
     # np.min, not min: a NaN weight must win wherever it is.
-    return np.unique(np.concatenate(labels)), all(finite), float(np.min(low))
+    return (
+        distinct_labels(np.concatenate(labels)),
+        all(finite_X),
+        all(finite_weight),
+        float(np.min(low)),
+        float(np.max(high)),
+    )
 
 
-def _block_class_totals(block, classes):
-    _, y, sample_weight = block
-    y_code = np.searchsorted(classes, y)
-    return (np.bincount(y_code, weights=sample_weight, minlength=len(classes)),)
-
-
-def _encode_block(block, classes, class_weight):
+def _encode_block(block, classes):
     X, y, sample_weight = block
-    y_code = np.searchsorted(classes, y).astype(np.intp)
+    return X, np.searchsorted(classes, y).astype(np.intp), sample_weight
+
+
+def _weigh_block(block, class_weight):
+    X, y_code, sample_weight = block
     return X, y_code, sample_weight * class_weight[y_code]
 
 
-def _block_weight_sum(block):
-    return (float(block[2].sum()),)
-
-
-def _block_mean(block, weight_sum):
-    X, _, sample_weight = block
-    return ((sample_weight / weight_sum) @ X,)
-
-
-def _block_second_moment(block, weight_sum, offset):
-    X, _, sample_weight = block
-    centred = np.square(X - offset, dtype=np.float64)
-    return ((sample_weight / weight_sum) @ centred,)
-
-
-def _block_frequencies(block, n_classes, weight_sum):
+def _block_class_totals(block, n_classes):
     _, y_code, sample_weight = block
-    return (
-        np.bincount(y_code, weights=sample_weight / weight_sum, minlength=n_classes),
-    )
+    return (np.bincount(y_code, weights=sample_weight, minlength=n_classes),)
+
+
+def _block_moments(block, weight_sum, offset):
+    X, _, sample_weight = block
+    return feature_moments(X, sample_weight / weight_sum, offset)
 
 
 def _block_loss_gradient(block, coefficients, weight_sum, label_smoothing):
@@ -165,8 +188,8 @@ def _block_loss_gradient(block, coefficients, weight_sum, label_smoothing):
 class DaskData:
     """Row blocks of the training data persisted on the workers of ``client``.
 
-    Offers what :class:`sksoftmax._objective.InMemoryData` offers, computed by
-    distributed passes; ``SoftmaxObjective.from_data`` takes it. The blocks
+    A :class:`sksoftmax._objective.DataTerm` whose sums are distributed
+    passes over the blocks; leaving its context drops the blocks. The blocks
     hold the raw labels until :meth:`encode` replaces them by class codes.
 
     Parameters
@@ -241,39 +264,32 @@ class DaskData:
                 return result
 
     def summary(self):
-        """The sorted distinct labels, whether X is finite everywhere, and the
-        smallest sample weight, in one pass."""
+        """The sorted distinct labels, whether X and the weights are finite
+        everywhere, and the smallest sample weight, in one pass."""
         return self._reduce(_block_summary, combine=_merge_summaries)
 
-    def class_totals(self, classes):
-        """The total sample weight of each of the sorted ``classes``."""
-        return self._reduce(_block_class_totals, classes=classes)[0]
-
-    def encode(self, classes, class_weight):
-        """Replace the labels by their codes in ``classes`` and multiply the
-        sample weights by ``class_weight`` of their class, on the workers."""
-        blocks, _ = self._map_in_place(
-            _encode_block, strict=False, classes=classes, class_weight=class_weight
-        )
+    def _replace_blocks(self, function, **kwargs):
+        """Blocks ``function(block, **kwargs)`` in place of the blocks, made
+        where they are."""
+        blocks, _ = self._map_in_place(function, strict=False, **kwargs)
         self.release()
         self.blocks = blocks
-        self.weight_sum = self._reduce(_block_weight_sum)[0]
 
-    def statistics(self, center):
-        """Weighted offset and spread of the features, as in
-        :func:`sksoftmax._objective.feature_statistics`, in two passes."""
-        offset = np.zeros(self.n_features)
-        if center:
-            offset = self._reduce(_block_mean, weight_sum=self.weight_sum)[0]
-        second_moment = self._reduce(
-            _block_second_moment, weight_sum=self.weight_sum, offset=offset
-        )[0]
-        return offset, np.sqrt(second_moment)
+    def encode(self, classes):
+        """Replace the labels by their codes in the sorted ``classes``."""
+        self._replace_blocks(_encode_block, classes=classes)
+        self.weight_sum = float(self.class_totals(len(classes)).sum())
 
-    def class_frequencies(self, n_classes):
-        return self._reduce(
-            _block_frequencies, n_classes=n_classes, weight_sum=self.weight_sum
-        )[0]
+    def weigh_classes(self, class_weight):
+        """Multiply each sample weight by the weight of its class."""
+        self._replace_blocks(_weigh_block, class_weight=class_weight)
+        self.weight_sum = float(self.class_totals(len(class_weight)).sum())
+
+    def class_totals(self, n_classes):
+        return self._reduce(_block_class_totals, n_classes=n_classes)[0]
+
+    def feature_moments(self, offset):
+        return self._reduce(_block_moments, weight_sum=self.weight_sum, offset=offset)
 
     def loss_gradient(self, weights, intercept, label_smoothing):
         # The coefficients go to every worker once per evaluation. hash=False:
@@ -294,42 +310,31 @@ class DaskData:
         for future in self.blocks:
             future.release()
 
+    def __enter__(self):
+        return self
 
-def prepare_dask(estimator, X, y, sample_weight):
-    """Checked Dask training data of ``estimator.fit``, persisted on the workers.
+    def __exit__(self, *exc_info):
+        self.release()
 
-    The counterpart of the estimator's in-memory preparation: returns a
-    :class:`DaskData`, the sorted classes and the dtype of X. The data is
-    computed once, into blocks persisted on the workers; the checks (finite X,
-    non-negative weights, the labels) and the class totals are passes over
-    those blocks. The labels, weights and class weights follow the same rules
-    and errors as in memory.
-    """
+
+def _check_inputs(X, y, sample_weight):
+    """X, y and the weights as Dask arrays of matching row chunks, checked as
+    far as their shapes and types go (the values are checked on the
+    workers)."""
     import dask.array as da
-    from sklearn.preprocessing import LabelBinarizer
-    from sklearn.utils.multiclass import check_classification_targets
 
-    from ._classifier import check_n_classes
-
-    client = get_client()
-    columns = getattr(X, "columns", None)
-    if columns is not None and all(isinstance(name, str) for name in columns):
-        estimator.feature_names_in_ = np.asarray(list(columns), dtype=object)
-    elif hasattr(estimator, "feature_names_in_"):
-        del estimator.feature_names_in_
-    X, y = as_dask_array(X), as_dask_array(y)
+    check_y_given(y)
     if not (is_dask_collection(X) and is_dask_collection(y)):
         raise TypeError(
             "X and y must both be Dask collections, or neither: got "
             f"{type(X).__name__} and {type(y).__name__}."
         )
+    X, y = as_dask_array(X, "X"), as_dask_array(y, "y")
     if X.ndim != 2:
         raise ValueError(f"X must be 2-dimensional, got a {X.ndim}-d Dask array.")
-    if y.ndim != 1 or y.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"y must be 1-dimensional with one label per row of X: X has shape "
-            f"{X.shape}, y has shape {y.shape}."
-        )
+    if warn_column_vector(y.shape):
+        y = y.ravel()
+    check_labels_shape(y.shape, X.shape[0])
     if not isinstance(X._meta, np.ndarray):
         raise TypeError(
             "Dask arrays of dense NumPy blocks only (sparse blocks are not "
@@ -337,77 +342,83 @@ def prepare_dask(estimator, X, y, sample_weight):
         )
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
-    estimator.n_features_in_ = X.shape[1]
     if sample_weight is None:
         sample_weight = da.ones(y.shape, chunks=y.chunks, dtype=np.float64)
-    else:
-        sample_weight = as_dask_array(sample_weight).astype(np.float64)
-        if sample_weight.shape != y.shape:
-            raise ValueError(
-                f"sample_weight has shape {sample_weight.shape}, expected {y.shape}."
-            )
+    elif is_dask_collection(sample_weight):
+        sample_weight = as_dask_array(sample_weight, "sample_weight")
+        check_sample_weight_shape(sample_weight.shape, X.shape[0])
+        sample_weight = sample_weight.astype(np.float64)
+    else:  # weights in memory (or a scalar) with Dask data: checked here
+        sample_weight = da.from_array(
+            sample_weight_array(sample_weight, X.shape[0]), chunks=y.chunks
+        )
+    return X, y, sample_weight
 
+
+def prepare(X, y, sample_weight, *, class_weight) -> Prepared:
+    """Checked Dask training data, persisted on the workers of the current
+    ``dask.distributed`` client (see :mod:`sksoftmax._backends`).
+
+    The data is computed once, into blocks persisted on the workers; the
+    checks (finite X, the weights, the labels) and the class totals are
+    passes over those blocks, by the rules of :mod:`sksoftmax._validation`.
+    """
+    client = get_client()
+    columns = getattr(X, "columns", None)
+    names = None
+    if columns is not None and all(isinstance(name, str) for name in columns):
+        names = np.asarray(list(columns), dtype=object)
+    X, y, sample_weight = _check_inputs(X, y, sample_weight)
     data = DaskData(client, X, y, sample_weight)
     try:
-        labels, finite, low = data.summary()
-        if not finite:
+        labels, finite_X, finite_weight, low, high = data.summary()
+        if not finite_X:
             raise ValueError("Input X contains NaN or infinity.")
-        if np.isnan(low):
-            raise ValueError("Input sample_weight contains NaN.")
-        if low < 0:
-            raise ValueError("Negative values in data passed to `sample_weight`")
-        check_classification_targets(labels)
-        classes = LabelBinarizer().fit(labels).classes_
-        check_n_classes(classes)
-        class_total = data.class_totals(classes)
-        class_weight = estimator._class_weight(classes, class_total)
-        data.encode(classes, class_weight)
+        check_sample_weight_values(low, high, finite_weight)
+        classes = classes_of(labels)
+        data.encode(classes)
+        weigh_classes(data, class_weight, classes)
     except BaseException:
         data.release()
         raise
-    return data, classes, X.dtype
+    return Prepared(data, classes, X.dtype, X.shape[1], names)
 
 
-def _without_name_check(function):
-    """``function`` on the NumPy blocks of a DataFrame whose columns were checked
-    once: scikit-learn would otherwise warn that a block has no column names."""
-
-    def call(block):
-        with warnings.catch_warnings():
-            warnings.filterwarnings(
-                "ignore", message="X does not have valid feature names"
-            )
-            return function(block)
-
-    return call
-
-
-def predict_dask(estimator, X, method):
-    """``estimator.<method>(X)`` on a Dask array or DataFrame, lazily, one row
-    block at a time; a Dask array of one row per sample."""
-    function = getattr(estimator, method)
+def predict(X, model: FittedModel, method: str):
+    """``method`` on a Dask array or DataFrame, lazily, one row block at a time
+    by the NumPy back-end; a Dask array of one row (or one value) per sample."""
     columns = getattr(X, "columns", None)
-    names = getattr(estimator, "feature_names_in_", None)
-    if columns is not None and names is not None:
-        if list(columns) != list(names):
+    if columns is not None and model.feature_names_in is not None:
+        if list(columns) != list(model.feature_names_in):
             raise ValueError(
                 "The feature names of X differ from those seen in fit: "
-                f"{list(columns)} != {list(names)}."
+                f"{list(columns)} != {list(model.feature_names_in)}."
             )
-        function = _without_name_check(function)
-    X = as_dask_array(X).rechunk({1: -1})
-    n_classes = len(estimator.classes_)
+    X = as_dask_array(X, "X").rechunk({1: -1})
+    if X.ndim != 2 or X.shape[1] != model.n_features_in:
+        raise ValueError(
+            f"X has shape {X.shape}, but the model expects {model.n_features_in} "
+            "features as input."
+        )
+    n_classes = len(model.classes)
+
+    def predict_block(block):
+        block = check_array(block, dtype=[np.float64, np.float32])
+        return _numpy.predict(block, model, method)
+
     if method == "predict":
-        dtype, per_row = estimator.classes_.dtype, ()
+        dtype, per_row = model.classes.dtype, ()
     elif method == "decision_function" and n_classes == 2:
         dtype, per_row = np.result_type(X.dtype, np.float32), ()
     else:
         dtype, per_row = np.result_type(X.dtype, np.float32), (n_classes,)
     if per_row:
         return X.map_blocks(
-            function,
+            predict_block,
             dtype=dtype,
             chunks=(X.chunks[0], per_row),
             meta=np.empty((0, 0), dtype),
         )
-    return X.map_blocks(function, dtype=dtype, drop_axis=1, meta=np.empty((0,), dtype))
+    return X.map_blocks(
+        predict_block, dtype=dtype, drop_axis=1, meta=np.empty((0,), dtype)
+    )

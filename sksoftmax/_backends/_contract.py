@@ -1,0 +1,48 @@
+"""The records and the one rule that every back-end shares."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._objective import DataTerm
+from .._validation import class_weights
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Checked training data, as a back-end's ``prepare`` returns it."""
+
+    #: The data term the objective reads (a context manager: leave it to
+    #: release the data).
+    data: DataTerm
+    #: The sorted class labels, a NumPy array.
+    classes: np.ndarray
+    #: float32 or float64: the dtype of X, and of the fitted coefficients.
+    dtype: np.dtype
+    #: Number of features of X.
+    n_features_in: int
+    #: The string column names of X, or None.
+    feature_names_in: np.ndarray | None
+    #: Moves a fitted NumPy array where the data lives (the identity on the
+    #: host; the input's namespace and device under array API dispatch).
+    to_fitted: Callable[[np.ndarray], Any] = lambda array: array
+
+
+class FittedModel(NamedTuple):
+    """What a back-end's ``predict`` reads of a fitted estimator."""
+
+    coef: Any
+    intercept: Any
+    classes: Any
+    n_features_in: int
+    feature_names_in: np.ndarray | None
+
+
+def weigh_classes(data, class_weight, classes: np.ndarray) -> None:
+    """Multiply the sample weights of ``data`` by the weights of their classes
+    (the ``class_weight`` parameter, checked against the class totals)."""
+    weight = class_weights(class_weight, classes, data.class_totals(len(classes)))
+    if np.any(weight != 1.0):
+        data.weigh_classes(weight)

@@ -1,0 +1,121 @@
+"""The NumPy/SciPy back-end: dense arrays and CSR matrices in this process."""
+
+import numpy as np
+from sklearn.utils.validation import _get_feature_names, check_array
+
+from .._loss import feature_moments, log_softmax, loss_gradient, predict_blocks, softmax
+from .._threads import SERIAL, kernel_threads
+from .._validation import encode_labels, sample_weight_array
+from ._contract import FittedModel, Prepared, weigh_classes
+
+ESTIMATOR_NAME = "SoftmaxRegressionClassifier"
+
+
+class InMemoryData:
+    """Training data held in this process, as the objective reads it
+    (a :class:`sksoftmax._objective.DataTerm`).
+
+    Inside its context BLAS runs on one thread and the loss kernel shares its
+    blocks among threads that the data owns
+    (:func:`sksoftmax._threads.kernel_threads`); outside, it runs in the
+    calling thread.
+
+    Parameters
+    ----------
+    X : {ndarray, CSR matrix} of shape (n_samples, n_features)
+        Training data, float32 or float64; never modified or copied.
+    y_code : ndarray of shape (n_samples,)
+        Column index of the one in each one-hot target row.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative sample weights with a positive sum (not normalised).
+    """
+
+    def __init__(self, X, y_code, sample_weight):
+        self.X = X
+        self.y_code = y_code
+        self.n_features = X.shape[1]
+        self._set_weights(sample_weight)
+        self.threads = SERIAL
+        self._pool = None
+
+    def _set_weights(self, sample_weight):
+        # The raw weights stay for the class totals, and a zero or infinite
+        # sum passes quietly: the class-weight check, which prepare runs next,
+        # says what is wrong with it.
+        self._raw_weight = sample_weight
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self.weight_sum = float(sample_weight.sum())
+            self.sample_weight = sample_weight / self.weight_sum
+
+    def __enter__(self):
+        self._pool = kernel_threads()
+        self.threads = self._pool.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.threads = SERIAL
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.__exit__(*exc_info)
+
+    def weigh_classes(self, class_weight):
+        """Multiply each sample weight by the weight of its class."""
+        self._set_weights(
+            self.sample_weight * self.weight_sum * class_weight[self.y_code]
+        )
+
+    def class_totals(self, n_classes):
+        return np.bincount(self.y_code, weights=self._raw_weight, minlength=n_classes)
+
+    def feature_moments(self, offset):
+        return feature_moments(self.X, self.sample_weight, offset)
+
+    def loss_gradient(self, weights, intercept, label_smoothing):
+        return loss_gradient(
+            weights,
+            intercept,
+            self.X,
+            self.y_code,
+            self.sample_weight,
+            label_smoothing=label_smoothing,
+            threads=self.threads,
+        )
+
+
+def prepare(X, y, sample_weight, *, class_weight) -> Prepared:
+    """Checked in-memory training data (see :mod:`sksoftmax._backends`)."""
+    feature_names = _get_feature_names(X)
+    X = check_array(
+        X,
+        accept_sparse="csr",
+        dtype=[np.float64, np.float32],
+        estimator=ESTIMATOR_NAME,
+    )
+    classes, y_code = encode_labels(y, X.shape[0])
+    data = InMemoryData(X, y_code, sample_weight_array(sample_weight, X.shape[0]))
+    weigh_classes(data, class_weight, classes)
+    return Prepared(data, classes, X.dtype, X.shape[1], feature_names)
+
+
+def predict(X, model: FittedModel, method: str):
+    """``method`` on validated X, in row blocks (:func:`predict_blocks`)."""
+    n_samples, n_classes = X.shape[0], len(model.classes)
+    if method == "predict":
+        codes = np.empty(n_samples, dtype=np.intp)
+        predict_blocks(X, model.coef, model.intercept, codes, _argmax)
+        return model.classes[codes]
+    if method == "decision_function" and n_classes == 2:
+        margin = np.empty(n_samples, dtype=X.dtype)
+        return predict_blocks(X, model.coef, model.intercept, margin, _margin)
+    transform = {"predict_proba": softmax, "predict_log_proba": log_softmax}
+    scores = np.empty((n_samples, n_classes), dtype=X.dtype)
+    return predict_blocks(X, model.coef, model.intercept, scores, transform.get(method))
+
+
+def _argmax(Z):
+    return Z.argmax(axis=1)
+
+
+def _margin(Z):
+    """The margin of ``classes_[1]`` over ``classes_[0]``."""
+    return Z[:, 1] - Z[:, 0]

@@ -1,0 +1,289 @@
+"""The rules every back-end applies to what a user passes in, written once.
+
+Parameter checks, label encoding, class weights, the sample-weight rules and
+the package's warnings live here, so that NumPy, Dask and array API input get
+the same checks and the same messages. Back-ends compute what a rule needs of
+their data (the distinct labels, the smallest weight, the class totals) where
+the data lives and hand it to the rule. This module imports nothing of the
+package.
+"""
+
+import numbers
+import os
+import sys
+import warnings
+
+import numpy as np
+from sklearn.exceptions import DataConversionWarning
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import assert_all_finite
+from sklearn.utils.multiclass import check_classification_targets
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def warn(message: str, category: type[Warning]) -> None:
+    """``warnings.warn`` attributed to the first caller outside the package.
+
+    A fixed ``stacklevel`` points at the right line only for one call path;
+    fits run through the estimator, the solver and a back-end at varying
+    depths, so the level is counted instead. (``skip_file_prefixes`` does
+    this from Python 3.12.)
+    """
+    frame, level = sys._getframe(1), 2
+    while frame is not None and os.path.dirname(
+        os.path.abspath(frame.f_code.co_filename)
+    ).startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+# Parameters ----------------------------------------------------------------
+
+
+def _is_bool(value):
+    return isinstance(value, bool | np.bool_)
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not _is_bool(value)
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not _is_bool(value)
+
+
+def check_params(params: dict) -> None:
+    """Raise a ValueError naming every invalid classifier parameter.
+
+    ``params`` is ``estimator.get_params()``.
+    """
+    p = params
+    problems = []
+    C = p["C"]
+    if not (_is_real(C) and C > 0):
+        problems.append(f"C must be a positive float or np.inf, got {C!r}")
+    elif not np.isfinite(1.0 / C):
+        # A subnormal C: the penalty 1/C would be infinite.
+        problems.append(f"C must be at least {1 / np.finfo(float).max:.1e}, got {C!r}")
+    if not _is_bool(p["fit_intercept"]):
+        problems.append(f"fit_intercept must be a bool, got {p['fit_intercept']!r}")
+    class_weight = p["class_weight"]
+    if not (
+        class_weight is None
+        or isinstance(class_weight, dict)
+        or (isinstance(class_weight, str) and class_weight == "balanced")
+    ):
+        problems.append(
+            f'class_weight must be None, "balanced" or a dict, got {class_weight!r}'
+        )
+    elif isinstance(class_weight, dict) and not all(
+        _is_real(w) and np.isfinite(w) and w >= 0 for w in class_weight.values()
+    ):
+        problems.append(
+            "class_weight values must be finite non-negative numbers, "
+            f"got {class_weight!r}"
+        )
+    if not (_is_int(p["max_iter"]) and p["max_iter"] >= 1):
+        problems.append(f"max_iter must be an int >= 1, got {p['max_iter']!r}")
+    tol = p["tol"]
+    if not (_is_real(tol) and tol >= 0 and np.isfinite(tol)):
+        problems.append(f"tol must be a finite float >= 0, got {tol!r}")
+    if not (_is_real(p["l1_ratio"]) and 0 <= p["l1_ratio"] <= 1):
+        problems.append(f"l1_ratio must be a float in [0, 1], got {p['l1_ratio']!r}")
+    smoothing = p["label_smoothing"]
+    if not (_is_real(smoothing) and 0 <= smoothing < 1):
+        problems.append(f"label_smoothing must be a float in [0, 1), got {smoothing!r}")
+    if not _is_bool(p["warm_start"]):
+        problems.append(f"warm_start must be a bool, got {p['warm_start']!r}")
+    verbose = p["verbose"]
+    if not (_is_int(verbose) or _is_bool(verbose)) or verbose < 0:
+        problems.append(f"verbose must be an int >= 0, got {verbose!r}")
+    if problems:
+        raise ValueError("Invalid parameters: " + "; ".join(problems) + ".")
+
+
+# Labels --------------------------------------------------------------------
+
+
+def warn_column_vector(shape: tuple) -> bool:
+    """Warn, as scikit-learn does, for a column-vector y; whether y is one."""
+    if len(shape) == 2 and shape[1] == 1:
+        warn(
+            "A column-vector y was passed when a 1d array was expected. Please "
+            "change the shape of y to (n_samples, ), for example using ravel().",
+            DataConversionWarning,
+        )
+        return True
+    return False
+
+
+def check_labels_shape(shape: tuple, n_samples: int) -> None:
+    """Raise a ValueError unless labels of ``shape`` are one per sample."""
+    if len(shape) != 1:
+        raise ValueError(
+            f"y must be 1-dimensional (one label per sample), got shape {shape}."
+        )
+    if shape[0] != n_samples:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: "
+            f"[{n_samples}, {shape[0]}]"
+        )
+
+
+def distinct_labels(y: np.ndarray) -> np.ndarray:
+    """The sorted distinct labels of a (block of) 1-d labels, checked.
+
+    Labels that cannot be sorted together (None among strings) get an
+    "Unknown label type" ValueError, as scikit-learn gives most of them, not a
+    TypeError from the sort.
+    """
+    if y.dtype.kind == "f":
+        assert_all_finite(y, input_name="y")
+    try:
+        check_classification_targets(y)
+        return np.unique(y)
+    except TypeError as error:
+        raise ValueError(
+            "Unknown label type: y holds labels that cannot be sorted together "
+            f"({error}); give labels of one type, without None."
+        ) from error
+
+
+def classes_of(labels: np.ndarray) -> np.ndarray:
+    """The sorted classes of the distinct ``labels``, checked: classification
+    targets, and at least two classes."""
+    check_classification_targets(labels)
+    classes = LabelBinarizer().fit(labels).classes_
+    if len(classes) < 2:
+        raise ValueError(
+            "SoftmaxRegressionClassifier needs samples of at least 2 classes "
+            f"in the data, but the data contains only 1 class: {classes[0]}."
+        )
+    return classes
+
+
+def check_y_given(y) -> None:
+    """Raise scikit-learn's ValueError for a classifier fitted without y."""
+    if y is None:
+        raise ValueError(
+            "SoftmaxRegressionClassifier requires y to be passed, but the target "
+            "y is None."
+        )
+
+
+def encode_labels(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted classes of the labels y and each label's code (its column in
+    the one-hot rows of ``LabelBinarizer``), checked."""
+    check_y_given(y)
+    y = np.asarray(y)
+    if warn_column_vector(y.shape):
+        y = y.ravel()
+    check_labels_shape(y.shape, n_samples)
+    classes = classes_of(distinct_labels(y))
+    binarizer = LabelBinarizer(sparse_output=True).fit(classes)
+    one_hot = binarizer.transform(y)
+    if len(classes) == 2:
+        # LabelBinarizer returns the single column Y of classes_[1]; the
+        # padded one-hot rows [1 - Y, Y] have their one at column Y.
+        return classes, one_hot.toarray().ravel().astype(np.intp)
+    # One stored 1 per row: its column is the code. (The sparse argmax of
+    # SciPy loops over the rows in Python, 10 s per million rows.)
+    one_hot = one_hot.tocsr()
+    one_hot.sort_indices()
+    return classes, one_hot.indices.astype(np.intp)
+
+
+# Sample and class weights --------------------------------------------------
+
+
+def check_sample_weight_shape(shape: tuple, n_samples: int) -> None:
+    """Raise a ValueError unless the weights are one per sample."""
+    if tuple(shape) != (n_samples,):
+        raise ValueError(
+            f"sample_weight.shape == {tuple(shape)}, expected {(n_samples,)}!"
+        )
+
+
+def sample_weight_array(sample_weight, n_samples: int) -> np.ndarray:
+    """Host-side sample weights as a new float64 array of shape (n_samples,),
+    checked: None gives ones, a scalar is repeated."""
+    if sample_weight is None:
+        return np.ones(n_samples)
+    weight = np.array(sample_weight, dtype=np.float64)  # a copy, never a view
+    if weight.ndim == 0:
+        weight = np.full(n_samples, weight)
+    check_sample_weight_shape(weight.shape, n_samples)
+    check_sample_weight_values(
+        np.min(weight), np.max(weight), bool(np.isfinite(weight).all())
+    )
+    return weight
+
+
+def check_sample_weight_values(smallest: float, largest: float, finite: bool) -> None:
+    """Raise a ValueError for non-finite, negative or all-zero sample weights.
+
+    ``smallest`` and ``largest`` are the extreme weights (NaN if any is NaN),
+    ``finite`` whether all are finite; each back-end computes them where its
+    data is.
+    """
+    if not finite or np.isnan(smallest):
+        raise ValueError("Input sample_weight contains NaN or infinity.")
+    if smallest < 0:
+        raise ValueError("Negative values in data passed to `sample_weight`")
+    if largest == 0:
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+
+
+def class_weights(class_weight, classes: np.ndarray, class_total: np.ndarray):
+    """The weight of each class, from the ``class_weight`` parameter and the
+    classes' total sample weights; checked.
+
+    Raises a ValueError for dict keys that match no class while a class has no
+    key, for weighted totals with an infinite sum, and for fewer than two
+    classes of positive total weight.
+    """
+    n_classes = len(classes)
+    weight = np.ones(n_classes)
+    if isinstance(class_weight, dict):
+        # scikit-learn's rule: keys for absent classes are fine (a CV fold
+        # may lack a rare class) unless some present class has no key.
+        labels = classes.tolist()
+        missing = [c for c in labels if c not in class_weight]
+        unknown = [k for k in class_weight if k not in set(labels)]
+        if missing and unknown:
+            raise ValueError(
+                f"class_weight has keys that are not class labels: {unknown}, "
+                f"and no weight for the classes {missing}; the classes are "
+                f"{labels}."
+            )
+        for k, label in enumerate(labels):
+            weight[k] = class_weight.get(label, 1.0)
+    elif class_weight == "balanced":
+        present = class_total > 0
+        weight[present] = class_total.sum() / (n_classes * class_total[present])
+    weighted_total = class_total * weight
+    with np.errstate(over="ignore"):
+        finite_sum = np.isfinite(weighted_total.sum())
+    if not finite_sum:
+        raise ValueError(
+            "sample_weight times class_weight must have a finite sum; "
+            "rescale the weights (only their ratios and C * their sum matter)."
+        )
+    n_weighted = int(np.sum(weighted_total > 0))
+    if n_weighted < 2:
+        raise ValueError(
+            "SoftmaxRegressionClassifier needs samples of at least 2 classes "
+            "with positive sample_weight, but the weights leave "
+            f"{n_weighted} class with positive weight."
+        )
+    return weight
+
+
+def check_finite_fit(weights: np.ndarray, intercept: np.ndarray) -> None:
+    """Raise a ValueError if the solver ended at non-finite coefficients."""
+    if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(intercept))):
+        raise ValueError(
+            "The fit produced non-finite coefficients: the values of X or of "
+            "sample_weight are too extreme for float64 arithmetic; rescale them."
+        )

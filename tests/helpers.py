@@ -1,0 +1,53 @@
+"""Test helpers shared by the test modules: settings, loaders, problems and
+scikit-learn references that several modules use."""
+
+import numpy as np
+import scipy.sparse as sp
+import sklearn
+from sklearn.datasets import load_digits, load_iris, load_wine
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.fixes import parse_version
+
+from sksoftmax._backends._numpy import InMemoryData
+from sksoftmax._objective import SoftmaxObjective
+
+#: Settings of a fit that reaches the optimum to about 1e-10.
+TIGHT = dict(tol=1e-10, max_iter=10000)
+LOADERS = {"iris": load_iris, "wine": load_wine, "digits": load_digits}
+
+
+def standardised(dataset):
+    """A scikit-learn dataset with standardised features."""
+    X, y = LOADERS[dataset](return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def saga(C, l1_ratio, tol):
+    """LogisticRegression(solver="saga") with the elastic-net penalty of l1_ratio."""
+    params = dict(solver="saga", C=C, l1_ratio=l1_ratio, tol=tol, max_iter=100_000)
+    if parse_version(sklearn.__version__) < parse_version("1.8"):
+        # Before 1.8, l1_ratio is only used with penalty="elasticnet".
+        params["penalty"] = "elasticnet"
+    return LogisticRegression(**params)
+
+
+def make_problem(n_samples=57, n_features=6, n_classes=4, sparse=False, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, n_features)) * rng.uniform(0.1, 10, n_features)
+    X += rng.normal(size=n_features) * 3
+    if sparse:
+        X[rng.random(X.shape) < 0.6] = 0.0
+        X = sp.csr_matrix(X)
+    y = rng.integers(n_classes, size=n_samples)
+    y[:n_classes] = np.arange(n_classes)
+    sample_weight = rng.uniform(0.0, 3.0, size=n_samples)
+    weights = rng.normal(size=(n_classes, n_features)) * 0.3
+    intercept = rng.normal(size=n_classes)
+    return X, y, sample_weight, weights, intercept
+
+
+def in_memory_objective(X, y_code, sample_weight, n_classes, **params):
+    """The objective over in-memory data; ``params`` as for SoftmaxObjective."""
+    data = InMemoryData(X, y_code, sample_weight)
+    return SoftmaxObjective(data, n_classes, **params)

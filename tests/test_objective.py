@@ -1,0 +1,90 @@
+"""The preconditioned, penalised objective over the flat parameter vector.
+
+References: the direct formula of ``reference.py`` and central finite
+differences.
+"""
+
+import numpy as np
+import pytest
+from helpers import in_memory_objective, make_problem
+from numpy.testing import assert_allclose
+from reference import objective as reference_objective
+
+# (l1_ratio, label_smoothing): the L2 path, the split L1 path with smoothing,
+# and the pure L1 path.
+PENALTIES = [(0.0, 0.0), (0.5, 0.2), (1.0, 0.0)]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("precondition", [False, True])
+@pytest.mark.parametrize("l1_ratio, label_smoothing", PENALTIES)
+def test_objective_gradient_matches_finite_differences(
+    sparse, fit_intercept, weighted, precondition, l1_ratio, label_smoothing
+):
+    X, y, sw, weights, intercept = make_problem(sparse=sparse, seed=1)
+    if not weighted:
+        sw = np.ones_like(sw)
+    objective = in_memory_objective(
+        X,
+        y,
+        sw,
+        4,
+        C=0.7,
+        fit_intercept=fit_intercept,
+        l1_ratio=l1_ratio,
+        label_smoothing=label_smoothing,
+        precondition=precondition,
+    )
+    theta = objective.pack(weights, intercept)
+    assert theta.size == objective.n_params
+    value, grad = objective.loss_gradient(theta)
+    if not fit_intercept:
+        intercept = np.zeros_like(intercept)
+    expected = reference_objective(
+        weights, intercept, X, y, sw, 0.7, l1_ratio, label_smoothing
+    )
+    assert_allclose(value, expected, rtol=1e-12)
+    step = 1e-6
+    numerical = np.empty_like(theta)
+    for j in range(theta.size):
+        e = np.zeros_like(theta)
+        e[j] = step
+        plus = objective.loss_gradient(theta + e)[0]
+        minus = objective.loss_gradient(theta - e)[0]
+        numerical[j] = (plus - minus) / (2 * step)
+    assert_allclose(grad, numerical, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.5])
+def test_preconditioning_leaves_coefficients_unchanged(l1_ratio):
+    X, y, sw, weights, intercept = make_problem(seed=3)
+    objective = in_memory_objective(
+        X, y, sw, 4, C=1.0, fit_intercept=True, l1_ratio=l1_ratio
+    )
+    assert not np.allclose(objective.scale, 1.0)
+    assert not np.allclose(objective.offset, 0.0)
+    round_trip = objective.unpack(objective.pack(weights, intercept))
+    assert_allclose(round_trip[0], weights, rtol=1e-13)
+    assert_allclose(round_trip[1], intercept, rtol=1e-12, atol=1e-12)
+
+
+def test_l1_split_parts_are_bounded_and_disjoint():
+    X, y, sw, weights, intercept = make_problem(seed=3)
+    weights[0, :3] = 0.0
+    objective = in_memory_objective(
+        X, y, sw, 4, C=1.0, fit_intercept=True, l1_ratio=1.0
+    )
+    theta = objective.pack(weights, intercept)
+    n_weights = weights.size
+    positive, negative = theta[:n_weights], theta[n_weights : 2 * n_weights]
+    assert theta.size == 2 * n_weights + 4
+    assert np.all(positive >= 0) and np.all(negative >= 0)
+    assert np.all(np.minimum(positive, negative) == 0)
+    bounds = objective.bounds()
+    assert np.all(bounds.lb[: 2 * n_weights] == 0)
+    assert np.all(np.isneginf(bounds.lb[2 * n_weights :]))
+    assert np.all(np.isposinf(bounds.ub))
+    # The L2 path has no bounds.
+    assert in_memory_objective(X, y, sw, 4, C=1.0, fit_intercept=True).bounds() is None

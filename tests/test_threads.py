@@ -1,0 +1,141 @@
+"""Threads in a process tree: forks, joblib workers, thread limits and
+overlapping calls from several threads."""
+
+import multiprocessing
+import threading
+
+import numpy as np
+import pytest
+from joblib import Parallel, delayed
+from numpy.testing import assert_allclose
+from sklearn.datasets import make_classification
+from sklearn.model_selection import GridSearchCV
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from sksoftmax import SoftmaxRegressionClassifier
+from sksoftmax._threads import available_cores, one_blas_thread, thread_budget
+
+
+def blas_threads():
+    counts = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    return max(counts) if counts else None
+
+
+@pytest.fixture(scope="module")
+def data():
+    # Three blocks of rows at least, so that fits and predictions use threads.
+    X, y = make_classification(
+        n_samples=40_000, n_features=20, n_informative=8, n_classes=4, random_state=0
+    )
+    return X, y
+
+
+def _fit_coef(X, y):
+    return SoftmaxRegressionClassifier().fit(X, y).coef_
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="no fork here"
+)
+def test_fit_in_forked_children_after_a_fit_in_the_parent(data):
+    # A pool cached by the parent's fit would be copied into the children
+    # without its threads, and their fits would wait for them forever.
+    X, y = data
+    with threadpool_limits(limits=2, user_api="blas"):
+        parent = _fit_coef(X, y)
+        SoftmaxRegressionClassifier().fit(X, y).predict_proba(np.vstack([X] * 3))
+    context = multiprocessing.get_context("fork")
+    with context.Pool(2) as pool:
+        children = pool.starmap_async(_fit_coef, [(X, y), (X, y)]).get(timeout=120)
+    for coef in children:
+        assert_allclose(coef, parent, rtol=1e-12)
+
+
+def test_thread_budget_follows_threadpoolctl():
+    if blas_threads() is None:
+        pytest.skip("no BLAS library found by threadpoolctl")
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert thread_budget() == 1
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert thread_budget() == min(2, available_cores())
+
+
+def test_joblib_workers_share_the_cores():
+    # joblib's worker processes get cores // n_jobs BLAS threads; a fit in one
+    # of them must not start more threads than that.
+    budgets = Parallel(n_jobs=2)(delayed(thread_budget)() for _ in range(4))
+    assert max(budgets) <= max(1, available_cores() // 2)
+
+
+def test_grid_search_in_parallel_equals_serial(data):
+    X, y = data
+    X, y = X[:4000], y[:4000]
+    grid = {"C": [0.01, 1.0]}
+    serial = GridSearchCV(SoftmaxRegressionClassifier(), grid, cv=3).fit(X, y)
+    parallel = GridSearchCV(SoftmaxRegressionClassifier(), grid, cv=3, n_jobs=2)
+    parallel.fit(X, y)
+    assert_allclose(
+        parallel.cv_results_["mean_test_score"],
+        serial.cv_results_["mean_test_score"],
+        rtol=1e-12,
+    )
+    assert_allclose(parallel.best_estimator_.coef_, serial.best_estimator_.coef_)
+
+
+@pytest.mark.parametrize("owner_leaves_first", [True, False])
+def test_overlapping_blas_limits_neither_leak_nor_oversubscribe(owner_leaves_first):
+    # Two threads inside at once, leaving in either order: afterwards BLAS is
+    # as it was; inside, a caller runs threads of its own only where BLAS is
+    # at one thread.
+    if blas_threads() is None:
+        pytest.skip("no BLAS library found by threadpoolctl")
+    with threadpool_limits(limits=2, user_api="blas"):
+        original = blas_threads()
+        first_in, second_in = threading.Event(), threading.Event()
+        first_out, inside = threading.Event(), []
+
+        def first():
+            with one_blas_thread() as budget:
+                inside.append((budget, blas_threads()))
+                first_in.set()
+                second_in.wait(10)
+                if not owner_leaves_first:
+                    first_out.wait(10)
+            first_out.set()
+
+        def second():
+            first_in.wait(10)
+            with one_blas_thread() as budget:
+                inside.append((budget, blas_threads()))
+                second_in.set()
+                if owner_leaves_first:
+                    first_out.wait(10)
+            first_out.set()
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+        assert len(inside) == 2
+        for budget, blas in inside:
+            assert budget == 1 or blas == 1
+        assert blas_threads() == original
+
+
+def test_concurrent_fits_from_threads_leave_blas_as_it_was(data):
+    if blas_threads() is None:
+        pytest.skip("no BLAS library found by threadpoolctl")
+    X, y = data
+    with threadpool_limits(limits=2, user_api="blas"):
+        original = blas_threads()
+        for _ in range(3):
+            threads = [
+                threading.Thread(target=_fit_coef, args=(X[:10000], y[:10000]))
+                for _ in range(2)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(120)
+            assert blas_threads() == original
