@@ -1,6 +1,8 @@
 """The scikit-learn estimator: it checks its parameters, hands the data to a
 back-end, runs the solver on the objective, and sets the fitted attributes."""
 
+from collections.abc import Callable
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -13,7 +15,7 @@ from ._backends._array_api import (
     float_dtypes,
 )
 from ._objective import SoftmaxObjective
-from ._solver import minimize_lbfgs
+from ._solver import SolverStep, minimize_lbfgs
 from ._validation import check_finite_fit, check_params
 
 #: The summary and the Returns section of each prediction method; their X is
@@ -217,7 +219,7 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         tags.array_api_support = dispatch_available()
         return tags
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None) -> "SoftmaxRegressionClassifier":
         """Fit the model to the training data.
 
         Parameters
@@ -243,7 +245,14 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         """
         return self._fit(X, y, sample_weight)
 
-    def _fit(self, X, y, sample_weight=None, *, callback=None):
+    def _fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        callback: Callable[[SolverStep], None] | None = None,
+    ) -> "SoftmaxRegressionClassifier":
         """``fit``, with ``callback(step)`` after every solver iteration
         (:class:`sksoftmax._solver.SolverStep`): for benchmarks and tests."""
         check_params(self.get_params())
@@ -283,7 +292,7 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         )
         return backend.predict(X, self._fitted_model(), method)
 
-    def _fitted_model(self):
+    def _fitted_model(self) -> FittedModel:
         return FittedModel(
             self.coef_,
             self.intercept_,

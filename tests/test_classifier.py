@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from helpers import LOADERS, TIGHT
 from numpy.testing import assert_allclose, assert_array_equal
 from reference import centered, newton_optimum, objective
 from sklearn.datasets import (
@@ -22,9 +23,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sksoftmax import SoftmaxRegressionClassifier
-
-TIGHT = dict(tol=1e-10, max_iter=10000)
-LOADERS = {"iris": load_iris, "wine": load_wine, "digits": load_digits}
 
 
 def fitted_objective(clf, X, y, sample_weight=None, C=None):
@@ -314,8 +312,11 @@ def test_warm_start_continues_from_previous_solution():
     cold = SoftmaxRegressionClassifier(**TIGHT).fit(X[y < 5], y[y < 5])
     clf.fit(X[y < 5], y[y < 5])
     assert_allclose(clf.coef_, cold.coef_, atol=1e-4)
-    clf.fit(X[:, :10], y)
-    assert clf.coef_.shape == (10, 10)
+    # 10 classes and 12 features: a transposed coef_ would have another shape.
+    clf.fit(X[:, :12], y)
+    assert clf.coef_.shape == (10, 12)
+    cold = SoftmaxRegressionClassifier(**TIGHT).fit(X[:, :12], y)
+    assert_allclose(clf.coef_, cold.coef_, atol=1e-4)
 
 
 def test_inputs_are_not_modified():

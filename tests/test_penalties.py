@@ -10,41 +10,18 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-import sklearn
+from helpers import TIGHT, saga, standardised
 from numpy.testing import assert_allclose, assert_array_equal
-from reference import objective, smooth_gradient
-from sklearn.datasets import load_digits, load_iris, load_wine
+from reference import balanced, objective, smooth_gradient
+from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler
-from sklearn.utils.fixes import parse_version
 
 from sksoftmax import SoftmaxRegressionClassifier
 
-TIGHT = dict(tol=1e-10, max_iter=10000)
-LOADERS = {"iris": load_iris, "wine": load_wine, "digits": load_digits}
-
-
-def standardised(dataset):
-    X, y = LOADERS[dataset](return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-def saga(C, l1_ratio, tol):
-    """LogisticRegression(solver="saga") with the elastic-net penalty of l1_ratio."""
-    params = dict(solver="saga", C=C, l1_ratio=l1_ratio, tol=tol, max_iter=100_000)
-    if parse_version(sklearn.__version__) < parse_version("1.8"):
-        # Before 1.8, l1_ratio is only used with penalty="elasticnet".
-        params["penalty"] = "elasticnet"
-    return LogisticRegression(**params)
-
 
 def effective_weights(y, sample_weight, class_weight):
-    """sample_weight times "balanced" class weights, from their definition."""
-    if class_weight is None:
-        return sample_weight
-    totals = np.bincount(y, weights=sample_weight)
-    return sample_weight * (totals.sum() / (len(totals) * totals))[y]
+    """sample_weight times the class weights ("balanced" or None)."""
+    return sample_weight if class_weight is None else balanced(y, sample_weight)
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from functools import partial
 
 import numpy as np
 from sklearn import get_config
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import _get_feature_names, check_array
 
 from .._loss import MAX_BLOCK_NET_INPUTS, iter_blocks, log_softmax, softmax
@@ -181,7 +182,7 @@ def check_same_namespace(coef, X, method, estimator_name):
     )
 
 
-def to_numpy(estimator):
+def to_numpy(estimator: BaseEstimator) -> BaseEstimator:
     """A copy of a fitted estimator with NumPy arrays for attributes.
 
     An estimator fitted with ``array_api_dispatch`` on keeps ``coef_``,
