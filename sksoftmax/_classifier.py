@@ -284,12 +284,11 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         """``method`` on X, by the back-end of X."""
         check_is_fitted(self)
         backend = backend_for(X)
-        if backend.__name__.endswith("_dask"):
-            return backend.predict(X, self._fitted_model(), method)
-        check_same_namespace(self.coef_, X, method, type(self).__name__)
-        X = validate_data(
-            self, X, accept_sparse="csr", dtype=float_dtypes(X), reset=False
-        )
+        if not backend.CHECKS_PREDICT_INPUT:
+            check_same_namespace(self.coef_, X, method, type(self).__name__)
+            X = validate_data(
+                self, X, accept_sparse="csr", dtype=float_dtypes(X), reset=False
+            )
         return backend.predict(X, self._fitted_model(), method)
 
     def _fitted_model(self) -> FittedModel:

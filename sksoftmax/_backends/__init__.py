@@ -11,8 +11,9 @@ the same two entry points:
   labels, applies the class weights, and returns a :class:`Prepared` record
   whose data term (:class:`sksoftmax._objective.DataTerm`) the objective reads;
 - ``predict(X, model, method) -> array``: one of the four prediction methods
-  for the :class:`FittedModel` (X already validated, except on Dask, which
-  checks its lazy input itself).
+  for the :class:`FittedModel`, on X that the estimator has validated unless
+  the module's ``CHECKS_PREDICT_INPUT`` says that it checks X itself (Dask,
+  whose lazy input is checked without computing it).
 
 Back-ends take arrays and return records: none of them sees the estimator,
 which alone sets fitted attributes.

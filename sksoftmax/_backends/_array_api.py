@@ -52,6 +52,8 @@ from ._numpy import ESTIMATOR_NAME
 #: before the float64 sum. Blocks are also kept to MAX_BLOCK_NET_INPUTS net
 #: inputs, so that the float64 temporaries of a block stay near 128 MB each.
 BLOCK_ROWS = 1 << 20
+#: ``predict`` reads X as the estimator validated it.
+CHECKS_PREDICT_INPUT = False
 
 
 def dispatch_available():

@@ -43,6 +43,8 @@ from ._contract import FittedModel, Prepared, weigh_classes
 _FAN_IN = 8
 #: Seconds between checks that the workers of a pending pass are still there.
 _POLL_SECONDS = 1.0
+#: ``predict`` checks X itself: lazy input, checked without computing it.
+CHECKS_PREDICT_INPUT = True
 
 
 def is_dask_collection(obj):

@@ -9,6 +9,8 @@ from .._validation import encode_labels, sample_weight_array
 from ._contract import FittedModel, Prepared, weigh_classes
 
 ESTIMATOR_NAME = "SoftmaxRegressionClassifier"
+#: ``predict`` reads X as the estimator validated it.
+CHECKS_PREDICT_INPUT = False
 
 
 class InMemoryData:

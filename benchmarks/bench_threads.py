@@ -1,0 +1,128 @@
+"""Threads in a process tree: a fork after a fit, the threads a fit starts in
+joblib's workers, and GridSearchCV with n_jobs=1 and 2 on the same data.
+
+Only the public API is used, so that the script runs against any version of
+the package (``PYTHONPATH=path/to/other/checkout python benchmarks/bench_threads.py``
+measures another one). Output: a Markdown table on stdout.
+
+- *fork after fit*: a fit in this process, then the same fit in two children
+  of a ``fork`` pool; the children's wall time, or "hung" past the timeout.
+- *threads a fit adds in a joblib worker*: in each worker of
+  ``Parallel(n_jobs=2)``, the most OS threads the process has during a fit,
+  minus those it had before (sampled every millisecond). BLAS's own threads
+  exist before the fit and are not counted.
+- *GridSearchCV*: wall time of a 4-value grid of C, 3 folds, n_jobs=1 and 2.
+"""
+
+import argparse
+import multiprocessing
+import os
+import threading
+import time
+
+import numpy as np
+import psutil
+from joblib import Parallel, delayed
+from sklearn.datasets import make_classification
+from sklearn.model_selection import GridSearchCV
+
+import sksoftmax
+from sksoftmax import SoftmaxRegressionClassifier
+
+#: Seconds after which the forked children count as hung.
+FORK_TIMEOUT = 60
+
+
+def make_data(n_samples):
+    # Wide enough rows for many blocks: the kernel then shares them among threads.
+    return make_classification(
+        n_samples=n_samples,
+        n_features=64,
+        n_informative=16,
+        n_classes=4,
+        random_state=0,
+    )
+
+
+def fit(X, y):
+    return SoftmaxRegressionClassifier(max_iter=30).fit(X, y).coef_
+
+
+def fork_after_fit(X, y):
+    fit(X, y)
+    context = multiprocessing.get_context("fork")
+    start = time.perf_counter()
+    with context.Pool(2) as pool:
+        try:
+            pool.starmap_async(fit, [(X, y), (X, y)]).get(timeout=FORK_TIMEOUT)
+        except multiprocessing.TimeoutError:
+            pool.terminate()
+            return f"hung (no result after {FORK_TIMEOUT} s)"
+    return f"finished in {time.perf_counter() - start:.2f} s"
+
+
+def threads_added_by_a_fit(X, y):
+    process = psutil.Process()
+    before = process.num_threads()
+    peak = [before]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], process.num_threads())
+            time.sleep(0.001)
+
+    # The sampler is one more thread of its own, not counted.
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    fit(X, y)
+    done.set()
+    sampler.join()
+    return peak[0] - before - 1
+
+
+def grid_search_seconds(X, y, n_jobs):
+    search = GridSearchCV(
+        SoftmaxRegressionClassifier(max_iter=30),
+        {"C": [0.01, 0.1, 1.0, 10.0]},
+        cv=3,
+        n_jobs=n_jobs,
+    )
+    start = time.perf_counter()
+    search.fit(X, y)
+    return time.perf_counter() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=60_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    X, y = make_data(args.samples)
+    fork = fork_after_fit(X, y)
+    in_workers = Parallel(n_jobs=2)(
+        delayed(threads_added_by_a_fit)(X, y) for _ in range(2)
+    )
+    in_main = threads_added_by_a_fit(X, y)
+    times = {
+        n_jobs: np.median(
+            [grid_search_seconds(X, y, n_jobs) for _ in range(args.repeats)]
+        )
+        for n_jobs in (1, 2)
+    }
+    print(
+        f"sksoftmax from {os.path.dirname(sksoftmax.__file__)}; "
+        f"{len(os.sched_getaffinity(0))} cores; {args.samples} x 64, 4 classes; "
+        f"medians of {args.repeats}\n"
+    )
+    print("| measurement | result |\n|---|---|")
+    print(f"| fork after fit: fits in 2 forked children | {fork} |")
+    print(f"| threads a fit adds, in this process | {in_main} |")
+    print(f"| threads a fit adds, in each joblib worker (n_jobs=2) | {in_workers} |")
+    print(f"| GridSearchCV n_jobs=1 (s) | {times[1]:.2f} |")
+    print(f"| GridSearchCV n_jobs=2 (s) | {times[2]:.2f} |")
+    print(f"| n_jobs=2 / n_jobs=1 | {times[2] / times[1]:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
