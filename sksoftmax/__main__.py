@@ -18,6 +18,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import type_of_target
 
 from . import SoftmaxRegressionClassifier, __version__
+from ._backends._numpy import InMemoryData
 from ._objective import SoftmaxObjective
 
 DATASETS = {
@@ -42,6 +43,8 @@ CHUNK_CELLS = 2**20
 # (so makes resident) what it grows by, while untouched room costs nothing.
 ROW_ESTIMATE_MARGIN = 1.1
 GROWTH = 1.25
+# The test part of the stratified split: compare() makes it, check_split() checks
+# beforehand that every class can be on both sides.
 TEST_SIZE = 0.25
 
 
@@ -363,9 +366,7 @@ def compare(X, y, C):
     ]
     codes = np.searchsorted(np.unique(y_train), y_train)
     objective = SoftmaxObjective(
-        X_train,
-        codes,
-        np.ones(len(y_train)),
+        InMemoryData(X_train, codes, np.ones(len(y_train))),
         n_classes,
         C=C,
         fit_intercept=True,
