@@ -24,7 +24,9 @@ two.
 The two estimators stop by different rules at the same ``tol``, so two more
 columns for sksoftmax: the seconds it spent in L-BFGS-B (its evaluations on
 the device included; the rest is checking and encoding the data and the
-preconditioning statistics) with its number of evaluations, and the time of
+preconditioning statistics) with its number of evaluations, both read from
+the solver's callback (``_fit(..., callback=...)``: ``elapsed`` and
+``n_evaluations`` of the last iteration's step), and the time of
 the shortest sksoftmax fit (fewest ``max_iter``, found by bisection) whose
 objective is at most LogisticRegression's.
 """
@@ -43,31 +45,7 @@ import torch  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
-import sksoftmax._solver as solver  # noqa: E402
 from sksoftmax import SoftmaxRegressionClassifier, to_numpy  # noqa: E402
-
-# (seconds in scipy.optimize.minimize, evaluations) of each call. The function
-# is SciPy's own, which LogisticRegression calls too: its entries are cleared.
-SOLVER_LOG = []
-
-
-def _logged_minimize(minimize):
-    def logged(fun, x0, **kwargs):
-        calls = []
-
-        def counted(x, *args):
-            calls.append(None)
-            return fun(x, *args)
-
-        start = time.perf_counter()
-        result = minimize(counted, x0, **kwargs)
-        SOLVER_LOG.append((time.perf_counter() - start, len(calls)))
-        return result
-
-    return logged
-
-
-solver.scipy.optimize.minimize = _logged_minimize(solver.scipy.optimize.minimize)
 
 
 def make_data(n_samples, n_features, n_classes, device, seed=0):
@@ -101,16 +79,29 @@ def synchronize(device):
         torch.cuda.synchronize(device)
 
 
-def timed_fit(estimator, X, y):
+def timed_fit(estimator, X, y, callback=None):
+    """Seconds of the fit (synchronised) and whether it warned; with a
+    ``callback``, sksoftmax is fitted through ``_fit`` with it."""
     synchronize(X.device)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         start = time.perf_counter()
-        estimator.fit(X, y)
+        if callback is None:
+            estimator.fit(X, y)
+        else:
+            estimator._fit(X, y, callback=callback)
         synchronize(X.device)
         seconds = time.perf_counter() - start
     warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
     return seconds, warned
+
+
+def in_solver(steps):
+    """The "in L-BFGS-B" cell of a sksoftmax fit from its solver steps:
+    seconds from the solver's start to its last iteration, and evaluations."""
+    if not steps:
+        return "-"
+    return f"{steps[-1].elapsed:.3f}, {steps[-1].n_evaluations}"
 
 
 def coefficients(estimator):
@@ -204,12 +195,14 @@ def main(argv=None):
                     for _ in range(args.repeats):
                         for label, make in estimators.items():
                             estimator = make()
-                            SOLVER_LOG.clear()
-                            seconds, warned = timed_fit(estimator, X, y)
+                            # sksoftmax's solver steps; LogisticRegression has
+                            # no callback and is fitted as it is.
+                            steps = []
+                            callback = steps.append if label == "sksoftmax" else None
+                            seconds, warned = timed_fit(estimator, X, y, callback)
                             best = results.get(label)
                             if best is None or seconds < best[0]:
-                                inside = list(SOLVER_LOG)
-                                results[label] = (seconds, warned, estimator, inside)
+                                results[label] = (seconds, warned, estimator, steps)
                     values = {
                         label: objective(*coefficients(est), X64, y, C)
                         for label, (_, _, est, _) in results.items()
@@ -223,10 +216,10 @@ def main(argv=None):
                         n_iter(results["sksoftmax"][2]),
                     )
                 lowest = min(values.values())
-                for label, (seconds, warned, estimator, inside) in results.items():
+                for label, (seconds, warned, estimator, steps) in results.items():
                     extra = "| - | - |"
                     if label == "sksoftmax":
-                        extra = f"| {inside[0][0]:.3f}, {inside[0][1]} | " + (
+                        extra = f"| {in_solver(steps)} | " + (
                             "not reached |"
                             if reach is None
                             else f"{reach[0]:.3f}, {reach[1]} |"

@@ -1,12 +1,30 @@
-"""The benchmark scripts run and report both estimators (no timing is asserted)."""
+"""The benchmark scripts: their measuring helpers, and quick runs whose tables
+are parsed and checked for consistency (no timing is asserted)."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from numpy.testing import assert_allclose
+from sklearn.datasets import load_digits
+
+from sksoftmax import SoftmaxRegressionClassifier
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+FIT_DATASETS = ("digits (raw pixels)", "sparse CSR 100k x 50k, 100 nnz/row, 20 classes")
+
+
+@pytest.fixture
+def bench_fit(monkeypatch):
+    """benchmarks/bench_fit.py as a module (the scripts import each other by
+    their directory)."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_fit
+
+    return bench_fit
 
 
 def run_quick(script, *args):
@@ -16,58 +34,275 @@ def run_quick(script, *args):
         [sys.executable, str(BENCHMARKS / script), "--quick", *args],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
-def test_benchmark_quick_run_writes_table_and_plot(tmp_path):
+def table(text, header_start):
+    """The rows of the Markdown table whose header starts with
+    ``header_start``, each a list of its cells."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header_start))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def half_unit(cell):
+    """Half a unit in the last place of a number as printed ("0.143", "30",
+    "5.2e-03"): how far the printed value may be from the value."""
+    mantissa, _, exponent = cell.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return 0.5 * 10.0 ** (int(exponent or 0) - decimals)
+
+
+def ratio_shown_is_consistent(shown, numerator, denominator):
+    """Whether the printed ratio ``shown`` can be the ratio of the values
+    printed as ``numerator`` and ``denominator``, given the rounding of all
+    three (cells as printed, possibly with a leading "> ")."""
+    shown = shown.removeprefix("> ")
+    a, da = float(numerator), half_unit(numerator)
+    b, db = float(denominator), half_unit(denominator)
+    low, high = (a - da) / (b + db), (a + da) / max(b - db, 1e-300)
+    return low - half_unit(shown) <= float(shown) <= high + half_unit(shown)
+
+
+# The measuring helpers ------------------------------------------------------------
+
+
+def fake_fits(least, seconds_per_iteration=0.01, stops_at=None):
+    """``fit_at`` of a deterministic fake solver: its model is within the gap
+    from iteration ``least`` on; it stops by itself at ``stops_at``."""
+    calls = []
+
+    def fit_at(k):
+        calls.append(k)
+        n_iter = k if stops_at is None else min(k, stops_at)
+        return n_iter * seconds_per_iteration, float(n_iter >= least), n_iter
+
+    return fit_at, calls
+
+
+@pytest.mark.parametrize("least", [1, 2, 7, 100, 1000])
+@pytest.mark.parametrize("refine", [0, 2, 5])
+def test_refit_to_gap_brackets_the_least_max_iter(bench_fit, least, refine):
+    fit_at, calls = fake_fits(least)
+    search = bench_fit.refit_to_gap(fit_at, bool, time_limit=1e9, refine=refine)
+    assert search.below < least <= search.reached_at
+    # Doubling to [2^j, 2^(j+1)], then `refine` bisection fits at most, each
+    # halving the bracket (whose width 2^j is below `least`).
+    assert len(calls) <= int(np.ceil(np.log2(least))) + 1 + refine
+    assert search.reached_at - search.below <= max(1, np.ceil(least / 2**refine))
+    assert search.time == pytest.approx(0.01 * search.reached_at)
+    assert search.bound == pytest.approx(0.01 * search.below)
+    assert [k for k, _, _ in search.fits] == sorted(set(calls))
+
+
+def test_refit_to_gap_starts_from_a_known_bracket(bench_fit):
+    fit_at, calls = fake_fits(least=37)
+    search = bench_fit.refit_to_gap(fit_at, bool, 1e9, first=40, refine=10)
+    assert calls[0] == 40
+    assert (search.below, search.reached_at) == (36, 37)
+
+
+def test_refit_to_gap_respects_the_time_limit(bench_fit):
+    # 1 s per iteration, a 100 s limit: no fit beyond 100 iterations.
+    fit_at, calls = fake_fits(least=1000, seconds_per_iteration=1.0)
+    search = bench_fit.refit_to_gap(fit_at, bool, time_limit=100.0)
+    assert search.reached_at is None and search.time == np.inf
+    assert max(calls) == 100 and search.below == 100
+    assert search.bound == pytest.approx(100.0)
+
+
+def test_refit_to_gap_stops_when_the_solver_stops_by_itself(bench_fit):
+    fit_at, calls = fake_fits(least=1000, stops_at=20)
+    search = bench_fit.refit_to_gap(fit_at, bool, time_limit=1e9)
+    assert search.reached_at is None
+    assert calls == [1, 2, 4, 8, 16, 32]
+
+
+def test_traced_fit_stops_at_the_target_and_truncated_fits_follow_the_trace(
+    bench_fit,
+):
+    """The premise of refit_to_gap: the fit with max_iter=k ends at the k-th
+    iterate of the long run, whose objective the callback reported."""
+    X, y = load_digits(return_X_y=True)
+    data = bench_fit.InMemoryData(X, y, np.ones(len(y)))
+    objective = bench_fit.SoftmaxObjective(
+        data, 10, C=1.0, fit_intercept=True, precondition=False
+    )
+
+    def make(max_iter=1_000_000):
+        return SoftmaxRegressionClassifier(tol=1e-10, max_iter=max_iter)
+
+    full = bench_fit.traced_fit(make(), X, y, lambda f: False, time_limit=1e9)
+    target = full[29][2]
+    trace = bench_fit.traced_fit(make(), X, y, lambda f: f <= target, 1e9)
+    assert [k for _, k, _ in trace] == list(range(1, 31))
+    assert all(np.diff([t for t, _, _ in trace]) >= 0)
+    assert_allclose([f for _, _, f in trace], [f for _, _, f in full[:30]])
+
+    fit_at = bench_fit.truncated_fits(make, X, y, objective)
+    for k in (1, 7, 30):
+        seconds, value, n_iter = fit_at(k)
+        assert n_iter == k and seconds > 0
+        assert_allclose(value, full[k - 1][2], rtol=1e-12)
+
+
+def test_traced_fit_stops_at_the_time_limit(bench_fit):
+    X, y = load_digits(return_X_y=True)
+    estimator = SoftmaxRegressionClassifier(tol=1e-10, max_iter=1000)
+    trace = bench_fit.traced_fit(estimator, X, y, lambda f: False, time_limit=0.0)
+    assert len(trace) == 1
+    assert not hasattr(estimator, "coef_")
+
+
+# Quick runs of the scripts ------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_benchmark_quick_run_writes_consistent_tables_and_plot(tmp_path):
     run_quick(
         "bench_fit.py",
         *["--only", "digits", "sparse", "--time-limit", "5", "--out", str(tmp_path)],
     )
-    table = (tmp_path / "fit.md").read_text()
-    for row in (
-        "| digits (raw pixels) | sksoftmax |",
-        "| digits (raw pixels) | LogisticRegression |",
-        "| sparse CSR 100k x 50k, 100 nnz/row, 20 classes | sksoftmax |",
-    ):
-        assert row in table
-    assert "Throughput ratio sksoftmax / LogisticRegression" in table
+    text = (tmp_path / "fit.md").read_text()
+    rows = table(text, "| dataset | estimator | fit time (s) |")
+    assert [row[:2] for row in rows] == [
+        [name, key]
+        for name in FIT_DATASETS
+        for key in ("sksoftmax", "LogisticRegression")
+    ]
+    cells = {}
+    for name, key, fit, n_iter, converged, gap, to_gap, iters, memory in rows:
+        assert float(fit) > 0 and int(n_iter) >= 1 and converged in ("yes", "no")
+        assert float(gap) >= 0 and float(memory) > 0
+        if key == "sksoftmax":
+            # The callback stops the run there: the quick datasets get there
+            # in well under a second.
+            assert float(to_gap) > 0 and int(iters) >= 1
+        elif to_gap == "not reached":
+            assert re.fullmatch(r"> \d+", iters)
+        else:
+            below, above = re.fullmatch(r"\((\d+), (\d+)\]", iters).groups()
+            assert float(to_gap) > 0 and int(below) < int(above)
+        cells[name, key] = {"fit": fit, "to gap": to_gap, "memory": memory, "gap": gap}
+
+    ratios = table(text, "| dataset | fit time ratio (default) |")
+    assert [row[0] for row in ratios] == list(FIT_DATASETS)
+    for name, fit_ratio, speedup, memory_ratio, gap_ok, _ in ratios:
+        ours, theirs = cells[name, "sksoftmax"], cells[name, "LogisticRegression"]
+        assert ratio_shown_is_consistent(fit_ratio, ours["fit"], theirs["fit"])
+        assert ratio_shown_is_consistent(memory_ratio, ours["memory"], theirs["memory"])
+        if theirs["to gap"] == "not reached":
+            # A lower bound, from LogisticRegression's longest fit (not shown).
+            assert re.fullmatch(r"> \d+\.\d", speedup)
+        else:
+            assert ratio_shown_is_consistent(speedup, theirs["to gap"], ours["to gap"])
+        assert gap_ok == ("yes" if float(ours["gap"]) <= float(theirs["gap"]) else "no")
+    predict = table(text, "| estimator | time (s) | rows per second |")
+    assert [row[0] for row in predict] == ["sksoftmax", "LogisticRegression"]
+    throughput = re.search(r"Throughput ratio .*: ([\d.]+)", text)[1]
+    assert ratio_shown_is_consistent(throughput, predict[1][1], predict[0][1])
     assert (tmp_path / "fit.png").stat().st_size > 10_000
 
 
-def test_elastic_net_benchmark_quick_run_writes_table(tmp_path):
+@pytest.mark.slow
+def test_elastic_net_benchmark_quick_run_writes_consistent_table(tmp_path):
     run_quick("bench_elasticnet.py", "--time-limit", "2", "--out", str(tmp_path))
-    table = (tmp_path / "elasticnet.md").read_text()
-    for row in (
-        "| dense 200k x 100, 10 classes | 0.2 | 0.5 |",
-        "| dense 200k x 100, 10 classes | 20 | 0.5 |",
-        "| sparse CSR 100k x 50k, 100 nnz/row, 20 classes | 2 | 0.5 |",
-    ):
-        assert row in table
-    assert "saga runs (epochs: seconds, gap)" in table
+    text = (tmp_path / "elasticnet.md").read_text()
+    dense, sparse = "dense 200k x 100, 10 classes", FIT_DATASETS[1]
+    settings = [(dense, "0.2"), (dense, "2"), (dense, "20"), (sparse, "2")]
+    rows = table(text, "| dataset | C | l1_ratio |")
+    assert [(row[0], row[1], row[2]) for row in rows] == [
+        (name, C, "0.5") for name, C in settings
+    ]
+    for _, _, _, ours, iters, saga, speedup, zeros, differ in rows:
+        if ours == "not reached":
+            assert speedup == "sksoftmax did not reach it"
+            continue
+        below, above = map(int, re.fullmatch(r"\((\d+), (\d+)\]", iters).groups())
+        assert below < above
+        bound = re.fullmatch(r"not reached \(best gap (\S+) after (\S+) s\)", saga)
+        if bound:
+            assert float(bound[1]) > 1e-6 and speedup.startswith("> ")
+            assert ratio_shown_is_consistent(speedup, bound[2], ours)
+        else:
+            assert ratio_shown_is_consistent(speedup, saga, ours)
+        for share in re.findall(r"([\d.]+)%", zeros):
+            assert 0 <= float(share) <= 100
+        assert re.fullmatch(r"\d+ weights", differ)
+    saga_runs = re.findall(r"^- (.*), C=(\S+): (.*)$", text, flags=re.MULTILINE)
+    assert [(name, C) for name, C, _ in saga_runs] == settings
+    for _, _, runs in saga_runs:
+        epochs = [int(e) for e in re.findall(r"(?:^|, )(\d+): ", runs)]
+        assert epochs == [2**i for i in range(len(epochs))]
+    defaults = table(text, "| dataset | C | fit time (s) | iterations |")
+    assert [(row[0], row[1]) for row in defaults] == settings
+    for _, _, seconds, n_iter, converged, gap, ref_iter in defaults:
+        assert float(seconds) > 0 and 1 <= int(n_iter) <= 100
+        assert converged in ("yes", "no") and float(gap) >= 0 and int(ref_iter) >= 1
 
 
+@pytest.mark.slow
 def test_dask_benchmark_quick_run_reports_both_fits():
     pytest.importorskip("distributed", reason="the Dask benchmark needs the extra")
     output = run_quick("bench_dask.py")
-    assert "| Dask, 4 workers |" in output
-    assert "| in memory, one process |" in output
-    assert "Time ratio Dask / in memory" in output
+    rows = table(output, "| fit | total (s) |")
+    assert [row[0] for row in rows] == ["Dask, 4 workers", "in memory, one process"]
+    for _, _, n_iter, n_evaluations, per_iteration, per_evaluation in rows:
+        assert int(n_evaluations) >= int(n_iter) >= 2
+        assert float(per_iteration) >= 0 and float(per_evaluation) >= 0
+    ratio = re.search(r"Time ratio Dask / in memory: ([\d.]+) \(total\)", output)[1]
+    assert ratio_shown_is_consistent(ratio, rows[0][1], rows[1][1])
+    per_evaluation, total_bytes, evaluations = re.search(
+        r"per evaluation: ([\d,]+), measured as the total bytes .*\(([\d,]+)\) over "
+        r"the evaluations in between \((\d+)\)",
+        output,
+    ).groups()
+    total_bytes, evaluations = int(total_bytes.replace(",", "")), int(evaluations)
+    assert 0 < evaluations < int(rows[0][3]) and total_bytes > 0
+    assert abs(int(per_evaluation.replace(",", "")) - total_bytes / evaluations) <= 1
+    difference = float(re.search(r"between the two fits: (\S+)\.$", output.strip())[1])
+    assert difference < 1e-4
 
 
+@pytest.mark.slow
 def test_gpu_benchmark_quick_run_on_the_cpu(tmp_path):
     pytest.importorskip("torch", reason="the GPU benchmark needs PyTorch")
     run_quick(
         "bench_gpu.py", "--device", "cpu", "--repeats", "1", "--out", str(tmp_path)
     )
-    table = (tmp_path / "gpu.md").read_text()
-    for dtype in ("float32", "float64"):
-        for C in ("1", "100"):
-            for estimator in ("LogisticRegression", "sksoftmax"):
-                assert f"| 20,000 x 16, 4 classes | {dtype} | {C} | {estimator} |" in (
-                    table
-                )
-    assert "Fit-time ratios sksoftmax / LogisticRegression" in table
+    text = (tmp_path / "gpu.md").read_text()
+    rows = table(text, "| data | dtype | C | estimator |")
+    expected = [
+        (data, dtype, C, estimator)
+        for data in ("20,000 x 16, 4 classes", "10,000 x 32, 20 classes")
+        for dtype in ("float32", "float64")
+        for C in ("1", "100")
+        for estimator in ("LogisticRegression", "sksoftmax")
+    ]
+    assert [tuple(row[:4]) for row in rows] == expected
+    fit_ratios = []  # (sksoftmax's fit time, LogisticRegression's), as printed
+    for theirs, ours in zip(rows[::2], rows[1::2], strict=True):
+        excess = [float(theirs[8]), float(ours[8])]
+        assert min(excess) == 0 and max(excess) >= 0
+        assert theirs[9:] == ["-", "-"]
+        seconds, n_iter = float(ours[4]), int(ours[5])
+        in_solver, evaluations = ours[9].split(", ")
+        # The solver's time is part of the fit's; it evaluates at least once
+        # per iteration.
+        assert 0 < float(in_solver) <= seconds and int(evaluations) >= n_iter
+        if ours[10] != "not reached":
+            reach_seconds, max_iter = ours[10].split(", ")
+            assert float(reach_seconds) > 0 and 1 <= int(max_iter) <= n_iter
+        fit_ratios.append((ours[4], theirs[4]))
+    shown = re.search(r"LogisticRegression: (.*) \(median", text)[1].split(", ")
+    assert len(shown) == len(fit_ratios)
+    for ratio, (ours, theirs) in zip(shown, fit_ratios, strict=True):
+        assert ratio_shown_is_consistent(ratio, ours, theirs)
