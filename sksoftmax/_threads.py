@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
-from threadpoolctl import ThreadpoolController
+from threadpoolctl import OpenBLASController, ThreadpoolController
 
 
 def available_cores() -> int:
@@ -42,18 +42,24 @@ class _BlasLimit:
 
     The one instance below coordinates a process-wide resource, BLAS's thread
     count; it holds no thread. Its rule: the caller that finds no limit in
-    place sets it and owns it, callers that overlap share it, and the owner
+    place sets it and owns it; callers that overlap it run on one thread (the
+    owner may leave first, and BLAS then gets its threads back); the owner
     restores the original when it leaves, whoever is still inside. So a limit
     never outlives the call that set it. (Counting callers and restoring when
-    the last leaves would be tighter, but threadpoolctl >= 3.8 lets only the
-    thread that first set a limit change it again: a last caller of another
-    thread could not restore it, and BLAS would stay at one thread.)
+    the last leaves would be tighter, but threadpoolctl >= 3.8 lets only one
+    thread at a time change OpenBLAS's limit: a last caller of another thread
+    could not restore it.) The owner enters and exits threadpoolctl's limiter
+    as a context, which is what hands control of OpenBLAS back for a fit in
+    another thread later.
 
     A caller that could not bring BLAS to one thread (threadpoolctl refuses a
-    thread that does not control BLAS) gets a budget of one thread: BLAS
-    keeps its threads, and no pool of ours adds to them. A fork copies the
-    owner's state into a child where the owner does not exist, so the child
-    starts afresh (``os.register_at_fork``).
+    thread while another, such as the user's ``with threadpool_limits(...)``
+    in the main thread, controls OpenBLAS) gets a budget of one thread: BLAS
+    keeps its threads, and no pool of ours adds to them.
+
+    A fork copies this state into a child where the other threads do not
+    exist, so the child starts afresh (``os.register_at_fork``); if an owner
+    in another thread had BLAS on one thread, the child puts it back.
     """
 
     def __init__(self):
@@ -61,10 +67,23 @@ class _BlasLimit:
 
     def _reset(self):
         self._lock = threading.Lock()
-        # The owning thread, its threadpoolctl limiter, BLAS's limit before it,
-        # and whether BLAS did go to one thread.
-        self._owner = self._limiter = self._original = self._controller = None
-        self._applied = False
+        # The owning thread and its threadpoolctl limiter.
+        self._owner = self._limiter = self._controller = None
+
+    def _after_fork_in_child(self):
+        owner, limiter = self._owner, self._limiter
+        self._reset()
+        if owner is not None and owner is not threading.current_thread():
+            # The owner's thread does not exist here, so nobody would restore
+            # BLAS. (An owner that forked from inside its block restores it
+            # itself when it leaves, in the child as in the parent.)
+            with contextlib.suppress(Exception):
+                limiter.restore_original_limits()
+                # threadpoolctl >= 3.8: this thread took control of OpenBLAS
+                # to restore it; give control back.
+                clear = getattr(OpenBLASController, "clear_controlling_thread", None)
+                if clear is not None:
+                    clear()
 
     def _blas(self):
         # Built on first use: inspecting the loaded libraries costs milliseconds.
@@ -80,21 +99,24 @@ class _BlasLimit:
     @contextlib.contextmanager
     def one_thread(self) -> Iterator[int]:
         """BLAS on one thread inside; yields the threads a kernel may use."""
+        limiter = None
         with self._lock:
-            owner = self._owner is None
-            if owner:
-                self._owner = threading.current_thread()
-                self._original = self._current()
-                self._limiter = self._blas().limit(limits=1)
-                self._applied = self._current() in (None, 1)
-            budget = _budget(self._original) if self._applied else 1
+            budget = 1
+            if self._owner is None:
+                original = self._current()
+                limiter = self._blas().limit(limits=1)
+                limiter.__enter__()
+                self._owner, self._limiter = threading.current_thread(), limiter
+                if self._current() in (None, 1):
+                    budget = _budget(original)
         try:
             yield budget
         finally:
-            if owner:
+            if limiter is not None:
                 with self._lock:
-                    self._limiter.restore_original_limits()
-                    self._owner = self._limiter = None
+                    limiter.__exit__(None, None, None)
+                    if self._limiter is limiter:
+                        self._owner = self._limiter = None
 
 
 def _budget(blas_threads):
@@ -104,7 +126,7 @@ def _budget(blas_threads):
 
 _BLAS_LIMIT = _BlasLimit()
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_BLAS_LIMIT._reset)
+    os.register_at_fork(after_in_child=_BLAS_LIMIT._after_fork_in_child)
 
 
 def one_blas_thread():

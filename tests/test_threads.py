@@ -82,60 +82,145 @@ def test_grid_search_in_parallel_equals_serial(data):
     assert_allclose(parallel.best_estimator_.coef_, serial.best_estimator_.coef_)
 
 
-@pytest.mark.parametrize("owner_leaves_first", [True, False])
-def test_overlapping_blas_limits_neither_leak_nor_oversubscribe(owner_leaves_first):
-    # Two threads inside at once, leaving in either order: afterwards BLAS is
-    # as it was; inside, a caller runs threads of its own only where BLAS is
-    # at one thread.
-    if blas_threads() is None:
-        pytest.skip("no BLAS library found by threadpoolctl")
+def in_thread(function):
+    """``function()`` run in a new thread; its result."""
+    result = []
+    thread = threading.Thread(target=lambda: result.append(function()))
+    thread.start()
+    thread.join(120)
+    return result[0]
+
+
+def inside_limit():
+    """(budget, BLAS's threads) seen inside one_blas_thread."""
+    with one_blas_thread() as budget:
+        return budget, blas_threads()
+
+
+@pytest.fixture
+def blas_on_several_threads():
+    """BLAS's threads now, where more than one: the tests that use this check
+    that our limit brings it to one, which says nothing where it is one."""
+    original = blas_threads()
+    if original is None or original < 2 or available_cores() < 2:
+        pytest.skip("needs BLAS on 2 threads or more, and 2 cores")
+    return original
+
+
+def test_a_thread_limits_blas_after_the_main_thread_did(data, blas_on_several_threads):
+    # threadpoolctl >= 3.8 lets one thread at a time control OpenBLAS, and
+    # gives control back only when its limiter is exited as a context: a
+    # limit set and restored without that keeps control in the main thread,
+    # and a later fit in another thread runs serially with BLAS on all its
+    # threads.
+    X, y = data
+    original = blas_on_several_threads
+    _fit_coef(X[:5000], y[:5000])
+    assert inside_limit() == (min(original, available_cores()), 1)
+    assert in_thread(inside_limit) == (min(original, available_cores()), 1)
+    assert in_thread(lambda: _fit_coef(X[:5000], y[:5000])).shape == (4, 20)
+    assert inside_limit() == (min(original, available_cores()), 1)
+    assert blas_threads() == original
+
+
+def test_a_thread_runs_serially_while_the_user_holds_blas_in_another(
+    blas_on_several_threads,
+):
+    # The user's own limit in the main thread holds OpenBLAS; a fit in
+    # another thread cannot bring BLAS to one thread, so it adds no threads.
     with threadpool_limits(limits=2, user_api="blas"):
-        original = blas_threads()
-        first_in, second_in = threading.Event(), threading.Event()
-        first_out, inside = threading.Event(), []
+        budget, blas = in_thread(inside_limit)
+        assert budget == 1 or blas == 1
+    assert blas_threads() == blas_on_several_threads
 
-        def first():
-            with one_blas_thread() as budget:
-                inside.append((budget, blas_threads()))
-                first_in.set()
-                second_in.wait(10)
-                if not owner_leaves_first:
-                    first_out.wait(10)
-            first_out.set()
 
-        def second():
-            first_in.wait(10)
-            with one_blas_thread() as budget:
-                inside.append((budget, blas_threads()))
-                second_in.set()
-                if owner_leaves_first:
-                    first_out.wait(10)
-            first_out.set()
+@pytest.mark.parametrize("owner_leaves_first", [True, False])
+def test_overlapping_blas_limits_neither_leak_nor_oversubscribe(
+    owner_leaves_first, blas_on_several_threads
+):
+    # Two threads inside at once, leaving in either order: the first to come
+    # in brings BLAS to one thread and runs its threads; the other runs on
+    # one thread, as the first may leave before it and give BLAS its threads
+    # back. Afterwards BLAS is as it was.
+    original = blas_on_several_threads
+    first_in, second_in = threading.Event(), threading.Event()
+    first_out, inside = threading.Event(), {}
 
-        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    def first():
+        with one_blas_thread() as budget:
+            inside["first"] = budget, blas_threads()
+            first_in.set()
+            second_in.wait(10)
+            if not owner_leaves_first:
+                first_out.wait(10)
+        first_out.set()
+
+    def second():
+        first_in.wait(10)
+        with one_blas_thread() as budget:
+            inside["second"] = budget, blas_threads()
+            second_in.set()
+            if owner_leaves_first:
+                first_out.wait(10)
+        first_out.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert inside["first"] == (min(original, available_cores()), 1)
+    assert inside["second"] == (1, 1)
+    assert blas_threads() == original
+    # And the limit is free for the next caller, in any thread.
+    assert in_thread(inside_limit) == (min(original, available_cores()), 1)
+
+
+def test_concurrent_fits_from_threads_leave_blas_as_it_was(
+    data, blas_on_several_threads
+):
+    X, y = data
+    for _ in range(3):
+        threads = [
+            threading.Thread(target=_fit_coef, args=(X[:10000], y[:10000]))
+            for _ in range(2)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(20)
-        assert len(inside) == 2
-        for budget, blas in inside:
-            assert budget == 1 or blas == 1
-        assert blas_threads() == original
+            thread.join(120)
+        assert blas_threads() == blas_on_several_threads
+    assert in_thread(inside_limit) == (
+        min(blas_on_several_threads, available_cores()),
+        1,
+    )
 
 
-def test_concurrent_fits_from_threads_leave_blas_as_it_was(data):
-    if blas_threads() is None:
-        pytest.skip("no BLAS library found by threadpoolctl")
-    X, y = data
-    with threadpool_limits(limits=2, user_api="blas"):
-        original = blas_threads()
-        for _ in range(3):
-            threads = [
-                threading.Thread(target=_fit_coef, args=(X[:10000], y[:10000]))
-                for _ in range(2)
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(120)
-            assert blas_threads() == original
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="no fork here"
+)
+def test_a_child_forked_while_another_thread_limits_blas_gets_it_back(
+    blas_on_several_threads,
+):
+    # The owner's thread is not copied into the child, so nobody there would
+    # put BLAS back to its threads.
+    entered, leave = threading.Event(), threading.Event()
+
+    def hold():
+        with one_blas_thread():
+            entered.set()
+            leave.wait(60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        entered.wait(10)
+        assert blas_threads() == 1
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            in_child = pool.apply_async(in_thread, (inside_limit,)).get(timeout=60)
+            blas_in_child = pool.apply_async(blas_threads).get(timeout=60)
+    finally:
+        leave.set()
+        holder.join(60)
+    assert blas_in_child == blas_on_several_threads
+    assert in_child == (min(blas_on_several_threads, available_cores()), 1)
