@@ -51,9 +51,10 @@ _MIN_BLOCK_ROWS = 64
 _MAX_BLOCK_ROWS = 16384
 #: Net inputs of a block, at most: its float64 temporaries stay near 128 MB.
 MAX_BLOCK_NET_INPUTS = 2**24
-#: Blocks per thread below which a prediction runs in the calling thread: a
-#: pool costs more than it saves on a few blocks.
-_BLOCKS_PER_THREAD = 4
+#: Blocks below which a prediction runs in the calling thread: starting a pool
+#: (and limiting BLAS) costs more than it saves on a few blocks. Eight keeps
+#: four blocks per thread on two cores.
+_MIN_BLOCKS_FOR_THREADS = 8
 
 
 def block_rows(X, n_classes):
@@ -157,6 +158,12 @@ def softmax(Z, xp=np):
     E = xp.exp(Z - xp.max(Z, axis=1, keepdims=True))
     E /= xp.sum(E, axis=1, keepdims=True)
     return E
+
+
+def two_class_margin(Z):
+    """The margin of ``classes_[1]`` over ``classes_[0]``: the binary
+    ``decision_function`` (any namespace)."""
+    return Z[:, 1] - Z[:, 0]
 
 
 def loss_gradient(
@@ -309,7 +316,7 @@ def predict_blocks(X, weights, intercept, out, transform=None, block_size=None):
             Z[...] = transform(Z)
 
     blocks = list(iter_blocks(n_samples, block_size))
-    if len(blocks) < _BLOCKS_PER_THREAD * 2:  # too few for threads to pay
+    if len(blocks) < _MIN_BLOCKS_FOR_THREADS:
         for rows in blocks:
             run(rows)
         return out

@@ -109,6 +109,10 @@ class DataTerm(Protocol):
     def class_totals(self, n_classes: int) -> np.ndarray:
         """Total sample weight of each class, float64, shape (n_classes,)."""
 
+    def weigh_classes(self, class_weight: np.ndarray) -> None:
+        """Multiply each sample's weight by ``class_weight`` of its class
+        (float64, shape (n_classes,)); ``weight_sum`` follows."""
+
     def feature_moments(self, offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``sum_i s_i x_i`` and ``sum_i s_i (x_i - offset)^2`` with the
         normalised weights s (see :func:`sksoftmax._loss.feature_moments`)."""
@@ -182,7 +186,14 @@ class SoftmaxObjective:
         precondition: bool = True,
     ):
         self.data = data
-        penalty = 0.0 if np.isinf(C) else (1.0 / C) / data.weight_sum
+        with np.errstate(over="ignore"):
+            penalty = 0.0 if np.isinf(C) else (1.0 / C) / data.weight_sum
+        if not np.isfinite(penalty):
+            raise ValueError(
+                f"The penalty 1 / (C * sum(sample_weight)) overflows (C={C!r}, "
+                f"sum(sample_weight)={data.weight_sum!r}): raise C or rescale "
+                "sample_weight (only C times the weights' sum matters)."
+            )
         self.l1_reg_strength = l1_ratio * penalty
         self.l2_reg_strength = (1.0 - l1_ratio) * penalty
         self.label_smoothing = label_smoothing

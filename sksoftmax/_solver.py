@@ -9,7 +9,7 @@ import numpy as np
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
-from ._validation import warn
+from ._validation import ESTIMATOR_NAME, warn
 
 #: Function evaluations allowed per iteration, on average: L-BFGS-B's line
 #: search rarely needs more than two, so the evaluation limit only stops a fit
@@ -133,7 +133,9 @@ def minimize_lbfgs(
             "maxls": _MAX_LINE_SEARCH,
             "gtol": tol,
             # A tiny ftol: stop on the projected gradient, not on a small
-            # relative decrease of the objective.
+            # relative decrease of the objective. (A few ulps, not zero: a
+            # decrease below float64's resolution of the objective cannot be
+            # measured, and the line search then fails instead of stopping.)
             "ftol": 64 * np.finfo(np.float64).eps,
         },
     )
@@ -162,7 +164,7 @@ def warn_not_converged(result, *, max_iter: int, tol: float) -> None:
             "try a smaller C"
         )
     warn(
-        f"SoftmaxRegressionClassifier did not converge: {reason} before the "
+        f"{ESTIMATOR_NAME} did not converge: {reason} before the "
         f"projected gradient fell below tol={tol} (final max |gradient| "
         f"{np.max(np.abs(result.jac)):.3e}). {advice}.",
         ConvergenceWarning,

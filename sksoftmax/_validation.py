@@ -18,8 +18,12 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import assert_all_finite
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+#: The estimator's name, as messages give it.
+ESTIMATOR_NAME = "SoftmaxRegressionClassifier"
+# Frames of files in this directory or below are the package's.
+_PACKAGE_PREFIX = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def warn(message: str, category: type[Warning]) -> None:
@@ -31,9 +35,9 @@ def warn(message: str, category: type[Warning]) -> None:
     this from Python 3.12.)
     """
     frame, level = sys._getframe(1), 2
-    while frame is not None and os.path.dirname(
-        os.path.abspath(frame.f_code.co_filename)
-    ).startswith(_PACKAGE_DIR):
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        _PACKAGE_PREFIX
+    ):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
 
@@ -63,7 +67,7 @@ def check_params(params: dict) -> None:
     C = p["C"]
     if not (_is_real(C) and C > 0):
         problems.append(f"C must be a positive float or np.inf, got {C!r}")
-    elif not np.isfinite(1.0 / C):
+    elif not np.isfinite(1.0 / float(C)):
         # A subnormal C: the penalty 1/C would be infinite.
         problems.append(f"C must be at least {1 / np.finfo(float).max:.1e}, got {C!r}")
     if not _is_bool(p["fit_intercept"]):
@@ -140,6 +144,8 @@ def distinct_labels(y: np.ndarray) -> np.ndarray:
     """
     if y.dtype.kind == "f":
         assert_all_finite(y, input_name="y")
+    elif y.dtype.kind == "O" and np.any(y != y):  # NaN is the one value != itself
+        raise ValueError("Input y contains NaN.")
     try:
         check_classification_targets(y)
         return np.unique(y)
@@ -151,13 +157,15 @@ def distinct_labels(y: np.ndarray) -> np.ndarray:
 
 
 def classes_of(labels: np.ndarray) -> np.ndarray:
-    """The sorted classes of the distinct ``labels``, checked: classification
-    targets, and at least two classes."""
-    check_classification_targets(labels)
+    """The sorted classes of the distinct ``labels`` (from
+    :func:`distinct_labels`, which checked them), at least two.
+
+    (Not :func:`check_classification_targets` again: on the distinct labels of
+    100 classes it warns that over half the values are unique.)"""
     classes = LabelBinarizer().fit(labels).classes_
     if len(classes) < 2:
         raise ValueError(
-            "SoftmaxRegressionClassifier needs samples of at least 2 classes "
+            f"{ESTIMATOR_NAME} needs samples of at least 2 classes "
             f"in the data, but the data contains only 1 class: {classes[0]}."
         )
     return classes
@@ -167,8 +175,7 @@ def check_y_given(y) -> None:
     """Raise scikit-learn's ValueError for a classifier fitted without y."""
     if y is None:
         raise ValueError(
-            "SoftmaxRegressionClassifier requires y to be passed, but the target "
-            "y is None."
+            f"{ESTIMATOR_NAME} requires y to be passed, but the target y is None."
         )
 
 
@@ -197,6 +204,13 @@ def encode_labels(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
 # Sample and class weights --------------------------------------------------
 
 
+def check_not_complex(is_complex: bool, name: str) -> None:
+    """Raise scikit-learn's ValueError for complex data, for inputs that
+    ``check_array`` does not see (lazy Dask arrays, device arrays)."""
+    if is_complex:
+        raise ValueError(f"Complex data not supported: {name} holds complex numbers.")
+
+
 def check_sample_weight_shape(shape: tuple, n_samples: int) -> None:
     """Raise a ValueError unless the weights are one per sample."""
     if tuple(shape) != (n_samples,):
@@ -210,9 +224,19 @@ def sample_weight_array(sample_weight, n_samples: int) -> np.ndarray:
     checked: None gives ones, a scalar is repeated."""
     if sample_weight is None:
         return np.ones(n_samples)
-    weight = np.array(sample_weight, dtype=np.float64)  # a copy, never a view
-    if weight.ndim == 0:
-        weight = np.full(n_samples, weight)
+    if isinstance(sample_weight, numbers.Number) or (
+        getattr(sample_weight, "ndim", None) == 0
+    ):
+        sample_weight = np.full(n_samples, sample_weight)
+    # check_array refuses complex and non-numeric weights with its messages.
+    weight = check_array(
+        sample_weight,
+        ensure_2d=False,
+        ensure_all_finite=False,
+        dtype=np.float64,
+        copy=True,  # never a view of the user's array
+        input_name="sample_weight",
+    )
     check_sample_weight_shape(weight.shape, n_samples)
     check_sample_weight_values(
         np.min(weight), np.max(weight), bool(np.isfinite(weight).all())
@@ -273,7 +297,7 @@ def class_weights(class_weight, classes: np.ndarray, class_total: np.ndarray):
     n_weighted = int(np.sum(weighted_total > 0))
     if n_weighted < 2:
         raise ValueError(
-            "SoftmaxRegressionClassifier needs samples of at least 2 classes "
+            f"{ESTIMATOR_NAME} needs samples of at least 2 classes "
             "with positive sample_weight, but the weights leave "
             f"{n_weighted} class with positive weight."
         )

@@ -288,8 +288,14 @@ def test_bad_input_on_a_device_is_refused(data):
     bad = X.copy()
     bad[3, 1] = np.nan
     with config_context(array_api_dispatch=True):
-        with pytest.raises(ValueError, match="NaN"):
+        with pytest.raises(ValueError, match="Input X contains NaN"):
             SoftmaxRegressionClassifier().fit(torch.asarray(bad), torch.asarray(y))
+        with pytest.raises(ValueError, match="Complex data not supported"):
+            SoftmaxRegressionClassifier().fit(
+                torch.asarray(X),
+                torch.asarray(y),
+                sample_weight=torch.ones(len(y), dtype=torch.complex64),
+            )
         with pytest.raises(ValueError, match="Negative values"):
             SoftmaxRegressionClassifier().fit(
                 torch.asarray(X), torch.asarray(y), sample_weight=-torch.ones(len(y))

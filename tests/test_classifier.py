@@ -422,11 +422,48 @@ def test_bad_training_data_is_rejected(X, y, match):
         (np.ones(149), "sample_weight.shape"),
         (np.r_[np.ones(149), np.nan], "sample_weight contains NaN or infinity"),
         (np.r_[np.ones(149), np.inf], "sample_weight contains NaN or infinity"),
+        # Casting would drop the imaginary parts without a word.
+        (np.ones(150) + 1j, "Complex data not supported"),
+        (np.ones(150, dtype=complex), "Complex data not supported"),
+        (np.array(["1"] * 150, dtype=object), None),
     ],
 )
 def test_bad_sample_weight_is_rejected(sample_weight, match):
+    if match is None:  # strings of numbers: converted, as scikit-learn does
+        fit = SoftmaxRegressionClassifier().fit(X_OK, Y_OK, sample_weight=sample_weight)
+        unweighted = SoftmaxRegressionClassifier().fit(X_OK, Y_OK)
+        assert_allclose(fit.coef_, unweighted.coef_)
+        return
     with pytest.raises(ValueError, match=match):
         SoftmaxRegressionClassifier().fit(X_OK, Y_OK, sample_weight=sample_weight)
+
+
+def test_a_penalty_that_overflows_is_named():
+    # C is representable and so are the weights, but 1 / (C * sum) is not.
+    with pytest.raises(ValueError, match="1 / \\(C \\* sum\\(sample_weight\\)\\)"):
+        SoftmaxRegressionClassifier(C=1e-300).fit(
+            X_OK, Y_OK, sample_weight=np.full(150, 1e-12)
+        )
+
+
+def test_nan_among_object_labels_is_named():
+    y = Y_OK.astype(object)
+    y[7] = np.nan
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        SoftmaxRegressionClassifier().fit(X_OK, y)
+
+
+def test_many_classes_fit_without_a_warning():
+    # 100 classes of 4 samples: the classes themselves are all "unique
+    # values", which scikit-learn's target check warns about if it is run on
+    # them rather than on y.
+    rng = np.random.RandomState(0)
+    X = rng.randn(400, 5)
+    y = np.arange(400) % 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = SoftmaxRegressionClassifier(max_iter=1000).fit(X, y)
+    assert clf.coef_.shape == (100, 5)
 
 
 @pytest.mark.parametrize(

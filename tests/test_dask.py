@@ -194,6 +194,16 @@ def test_bad_dask_input_is_rejected(client, data):
             da.from_array(y, chunks=CHUNKS),
             sample_weight=da.from_array(weights, chunks=CHUNKS),
         )
+    with pytest.raises(ValueError, match="Complex data not supported: X"):
+        SoftmaxRegressionClassifier().fit(
+            X_dask.astype(complex), da.from_array(y, chunks=CHUNKS)
+        )
+    with pytest.raises(ValueError, match="Complex data not supported: sample_weight"):
+        SoftmaxRegressionClassifier().fit(
+            X_dask,
+            da.from_array(y, chunks=CHUNKS),
+            sample_weight=da.ones(len(y), chunks=CHUNKS, dtype=complex),
+        )
     weights = -np.ones(len(y))
     with pytest.raises(ValueError, match="Negative values"):
         SoftmaxRegressionClassifier().fit(

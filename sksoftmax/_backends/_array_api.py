@@ -32,9 +32,17 @@ from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import _get_feature_names, check_array
 
-from .._loss import MAX_BLOCK_NET_INPUTS, iter_blocks, log_softmax, softmax
+from .._loss import (
+    MAX_BLOCK_NET_INPUTS,
+    iter_blocks,
+    log_softmax,
+    softmax,
+    two_class_margin,
+)
 from .._validation import (
+    ESTIMATOR_NAME,
     check_labels_shape,
+    check_not_complex,
     check_sample_weight_shape,
     check_sample_weight_values,
     check_y_given,
@@ -44,7 +52,6 @@ from .._validation import (
     warn_column_vector,
 )
 from ._contract import FittedModel, Prepared, weigh_classes
-from ._numpy import ESTIMATOR_NAME
 
 #: Rows per block of the device kernel, at most. Large blocks keep a GPU busy
 #: with few kernel launches (a block takes about 30); a block's float32
@@ -279,6 +286,7 @@ class ArrayAPIData:
 
     def _set_weights(self, sample_weight):
         xp = self.xp
+        self._raw_weight = sample_weight
         self.weight_sum = float(xp.sum(sample_weight))
         # Normalised weights: in the sum dtype for the loss, in X's for products.
         self.sample_weight = sample_weight / self.weight_sum
@@ -297,9 +305,7 @@ class ArrayAPIData:
         class_weight = xp.asarray(
             class_weight, dtype=self.sum_dtype, device=self.device
         )
-        self._set_weights(
-            self.sample_weight * self.weight_sum * xp.take(class_weight, self.y_code)
-        )
+        self._set_weights(self._raw_weight * xp.take(class_weight, self.y_code))
 
     def class_totals(self, n_classes):
         xp = self.xp
@@ -391,14 +397,18 @@ def _labels_on_device(y, xp, device, n_samples):
 
 
 def _sample_weight_on_device(sample_weight, xp, device, n_samples):
-    """Sample weights on the device, checked by the rules on the host."""
-    if not (_is_array(sample_weight) and namespace_name(sample_weight) != "numpy"):
-        weight = sample_weight_array(sample_weight, n_samples)
+    """Sample weights on the device, checked by the rules on the host.
+
+    Weights in memory (and a scalar) take the host's path; weights of a device
+    namespace stay on the device, and what the rules need of them (the
+    extremes, whether all are finite) is computed there."""
+    on_device = _is_array(sample_weight) and namespace_name(sample_weight) != "numpy"
+    if not on_device or sample_weight.ndim == 0:
+        weight = sample_weight_array(as_numpy(sample_weight), n_samples)
         return xp.asarray(weight, dtype=sum_dtype(xp, device), device=device)
     weight = move_to(sample_weight, xp, device)
-    if weight.ndim == 0:
-        weight = xp.full(n_samples, weight, device=device)
     check_sample_weight_shape(tuple(weight.shape), n_samples)
+    check_not_complex(xp.isdtype(weight.dtype, "complex floating"), "sample_weight")
     weight = xp.astype(weight, sum_dtype(xp, device))
     check_sample_weight_values(
         float(xp.min(weight)), float(xp.max(weight)), bool(xp.all(xp.isfinite(weight)))
@@ -416,7 +426,9 @@ def prepare(X, y, sample_weight, *, class_weight) -> Prepared:
     """
     xp, device = dispatch_namespace(X)
     feature_names = _get_feature_names(X)
-    X = check_array(X, dtype=[xp.float64, xp.float32], estimator=ESTIMATOR_NAME)
+    X = check_array(
+        X, dtype=[xp.float64, xp.float32], estimator=ESTIMATOR_NAME, input_name="X"
+    )
     n_samples = X.shape[0]
     check_y_given(y)
     if _is_array(y) and namespace_name(y) != "numpy" and y.dtype != xp.bool:
@@ -454,7 +466,7 @@ def predict(X, model: FittedModel, method: str):
     coef = xp.astype(model.coef, X.dtype)
     Z = X @ coef.T + xp.astype(model.intercept, X.dtype)
     if method == "decision_function":
-        return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z
+        return two_class_margin(Z) if Z.shape[1] == 2 else Z
     if method == "predict":
         codes = xp.argmax(Z, axis=1)
         if namespace_name(model.classes) != "numpy":

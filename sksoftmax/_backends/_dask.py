@@ -7,8 +7,8 @@ weights and intercepts to the workers (``n_classes * (n_features + 1)``
 numbers), runs the fused kernel of :mod:`sksoftmax._loss` on every block where
 it lives, and adds the partial losses and gradients up in a tree; only those
 sums come back. The feature moments and class totals of the preconditioned
-objective come from distributed passes of the same kind, running the NumPy
-back-end's block functions on each block.
+objective come from distributed passes of the same kind, running the kernels of
+:mod:`sksoftmax._loss` on each block.
 
 Dask is optional: nothing here imports it at module level, and
 :func:`is_dask_collection` looks for it only among the modules already loaded
@@ -21,11 +21,12 @@ import contextlib
 import sys
 
 import numpy as np
-from sklearn.utils.validation import check_array
+from sklearn.utils.validation import _get_feature_names, check_array
 
 from .._loss import feature_moments, loss_gradient
 from .._validation import (
     check_labels_shape,
+    check_not_complex,
     check_sample_weight_shape,
     check_sample_weight_values,
     check_y_given,
@@ -267,7 +268,8 @@ class DaskData:
 
     def summary(self):
         """The sorted distinct labels, whether X and the weights are finite
-        everywhere, and the smallest sample weight, in one pass."""
+        everywhere, and the smallest and largest sample weights, in one
+        pass."""
         return self._reduce(_block_summary, combine=_merge_summaries)
 
     def _replace_blocks(self, function, **kwargs):
@@ -342,6 +344,7 @@ def _check_inputs(X, y, sample_weight):
             "Dask arrays of dense NumPy blocks only (sparse blocks are not "
             f"supported): the blocks of X are {type(X._meta).__name__}."
         )
+    check_not_complex(X.dtype.kind == "c", "X")
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
     if sample_weight is None:
@@ -349,6 +352,7 @@ def _check_inputs(X, y, sample_weight):
     elif is_dask_collection(sample_weight):
         sample_weight = as_dask_array(sample_weight, "sample_weight")
         check_sample_weight_shape(sample_weight.shape, X.shape[0])
+        check_not_complex(sample_weight.dtype.kind == "c", "sample_weight")
         sample_weight = sample_weight.astype(np.float64)
     else:  # weights in memory (or a scalar) with Dask data: checked here
         sample_weight = da.from_array(
@@ -366,10 +370,9 @@ def prepare(X, y, sample_weight, *, class_weight) -> Prepared:
     passes over those blocks, by the rules of :mod:`sksoftmax._validation`.
     """
     client = get_client()
-    columns = getattr(X, "columns", None)
-    names = None
-    if columns is not None and all(isinstance(name, str) for name in columns):
-        names = np.asarray(list(columns), dtype=object)
+    # scikit-learn's rule for the names, on the empty pandas frame that
+    # describes a Dask DataFrame's partitions.
+    names = _get_feature_names(getattr(X, "_meta", None))
     X, y, sample_weight = _check_inputs(X, y, sample_weight)
     data = DaskData(client, X, y, sample_weight)
     try:

@@ -3,12 +3,18 @@
 import numpy as np
 from sklearn.utils.validation import _get_feature_names, check_array
 
-from .._loss import feature_moments, log_softmax, loss_gradient, predict_blocks, softmax
+from .._loss import (
+    feature_moments,
+    log_softmax,
+    loss_gradient,
+    predict_blocks,
+    softmax,
+    two_class_margin,
+)
 from .._threads import SERIAL, kernel_threads
-from .._validation import encode_labels, sample_weight_array
+from .._validation import ESTIMATOR_NAME, encode_labels, sample_weight_array
 from ._contract import FittedModel, Prepared, weigh_classes
 
-ESTIMATOR_NAME = "SoftmaxRegressionClassifier"
 #: ``predict`` reads X as the estimator validated it.
 CHECKS_PREDICT_INPUT = False
 
@@ -62,9 +68,7 @@ class InMemoryData:
 
     def weigh_classes(self, class_weight):
         """Multiply each sample weight by the weight of its class."""
-        self._set_weights(
-            self.sample_weight * self.weight_sum * class_weight[self.y_code]
-        )
+        self._set_weights(self._raw_weight * class_weight[self.y_code])
 
     def class_totals(self, n_classes):
         return np.bincount(self.y_code, weights=self._raw_weight, minlength=n_classes)
@@ -92,6 +96,7 @@ def prepare(X, y, sample_weight, *, class_weight) -> Prepared:
         accept_sparse="csr",
         dtype=[np.float64, np.float32],
         estimator=ESTIMATOR_NAME,
+        input_name="X",
     )
     classes, y_code = encode_labels(y, X.shape[0])
     data = InMemoryData(X, y_code, sample_weight_array(sample_weight, X.shape[0]))
@@ -108,7 +113,7 @@ def predict(X, model: FittedModel, method: str):
         return model.classes[codes]
     if method == "decision_function" and n_classes == 2:
         margin = np.empty(n_samples, dtype=X.dtype)
-        return predict_blocks(X, model.coef, model.intercept, margin, _margin)
+        return predict_blocks(X, model.coef, model.intercept, margin, two_class_margin)
     transform = {"predict_proba": softmax, "predict_log_proba": log_softmax}
     scores = np.empty((n_samples, n_classes), dtype=X.dtype)
     return predict_blocks(X, model.coef, model.intercept, scores, transform.get(method))
@@ -116,8 +121,3 @@ def predict(X, model: FittedModel, method: str):
 
 def _argmax(Z):
     return Z.argmax(axis=1)
-
-
-def _margin(Z):
-    """The margin of ``classes_[1]`` over ``classes_[0]``."""
-    return Z[:, 1] - Z[:, 0]
