@@ -41,25 +41,29 @@ class _BlasLimit:
     """BLAS limited to one thread around kernels that run threads of their own.
 
     The one instance below coordinates a process-wide resource, BLAS's thread
-    count; it holds no thread. Its rule: the caller that finds no limit in
-    place sets it and owns it; callers that overlap it run on one thread (the
-    owner may leave first, and BLAS then gets its threads back); the owner
-    restores the original when it leaves, whoever is still inside. So a limit
-    never outlives the call that set it. (Counting callers and restoring when
-    the last leaves would be tighter, but threadpoolctl >= 3.8 lets only one
-    thread at a time change OpenBLAS's limit: a last caller of another thread
-    could not restore it.) The owner enters and exits threadpoolctl's limiter
-    as a context, which is what hands control of OpenBLAS back for a fit in
-    another thread later.
+    count; it holds no thread. Its rule: a caller that finds BLAS on several
+    threads and no limit of ours in place brings it to one thread and owns
+    the limit; callers that overlap it run on one thread (the owner may leave
+    first, and BLAS then gets its threads back); the owner restores the count
+    it found when it leaves. (Counting callers and restoring when the last
+    leaves would be tighter, but threadpoolctl >= 3.8 lets only one thread at
+    a time change OpenBLAS's limit: a last caller of another thread could not
+    restore it.) The owner enters and exits threadpoolctl's limiter as a
+    context, which is what hands control of OpenBLAS back for a fit in another
+    thread later.
 
-    A caller that could not bring BLAS to one thread (threadpoolctl refuses a
-    thread while another, such as the user's ``with threadpool_limits(...)``
-    in the main thread, controls OpenBLAS) gets a budget of one thread: BLAS
-    keeps its threads, and no pool of ours adds to them.
+    A caller that finds BLAS on one thread already (joblib's workers, a user's
+    ``threadpool_limits(1)``) changes nothing and runs on one thread. A caller
+    that could not bring BLAS to one thread (threadpoolctl refuses a thread
+    while another, such as the user's ``with threadpool_limits(...)`` in the
+    main thread, controls OpenBLAS) undoes its attempt at once, owns nothing
+    and runs on one thread: BLAS keeps its threads, and no pool of ours adds
+    to them. So a call restores only what it changed.
 
-    A fork copies this state into a child where the other threads do not
-    exist, so the child starts afresh (``os.register_at_fork``); if an owner
-    in another thread had BLAS on one thread, the child puts it back.
+    A fork copies this state into a child where the owner's thread does not
+    run on (``os.register_at_fork``): if a limit of ours was in place, or
+    being set, the child puts BLAS back to the count the owner found and
+    starts afresh.
     """
 
     def __init__(self):
@@ -67,18 +71,21 @@ class _BlasLimit:
 
     def _reset(self):
         self._lock = threading.Lock()
-        # The owning thread and its threadpoolctl limiter.
-        self._owner = self._limiter = self._controller = None
+        # The owning thread, its threadpoolctl limiter, and BLAS's thread
+        # count before it. The owner and the count are recorded before the
+        # limit is set, so that a fork while it is being set finds them.
+        self._owner = self._limiter = self._original = self._controller = None
 
     def _after_fork_in_child(self):
-        owner, limiter = self._owner, self._limiter
+        owner, original = self._owner, self._original
         self._reset()
-        if owner is not None and owner is not threading.current_thread():
-            # The owner's thread does not exist here, so nobody would restore
-            # BLAS. (An owner that forked from inside its block restores it
-            # itself when it leaves, in the child as in the parent.)
+        if owner is not None and original is not None:
+            # Even an owner that forked from inside its block may never leave
+            # it in the child (a multiprocessing worker ends with os._exit).
+            # (threadpoolctl takes a lock of its own here; a thread of the
+            # parent holding it at the fork would hang the child.)
             with contextlib.suppress(Exception):
-                limiter.restore_original_limits()
+                self._blas().limit(limits=original)
                 # threadpoolctl >= 3.8: this thread took control of OpenBLAS
                 # to restore it; give control back.
                 clear = getattr(OpenBLASController, "clear_controlling_thread", None)
@@ -96,27 +103,48 @@ class _BlasLimit:
         counts = [lib["num_threads"] for lib in self._blas().info()]
         return max(counts) if counts else None
 
+    def _enter(self):
+        """Set the limit if this caller may own it; (limiter or None, budget).
+        Called under the lock."""
+        if self._owner is not None:
+            return None, 1  # overlapping a limit of ours
+        original = self._current()
+        if original is None or original <= 1:
+            return None, _budget(original)
+        self._owner, self._original = threading.current_thread(), original
+        limiter = None
+        try:
+            limiter = self._blas().limit(limits=1)
+            limiter.__enter__()
+            if self._current() == 1:
+                self._limiter = limiter
+                return limiter, _budget(original)
+            # Refused: another thread controls OpenBLAS. Undo the attempt
+            # (which changed nothing) and own nothing.
+            limiter.__exit__(None, None, None)
+            return None, 1
+        finally:
+            if self._limiter is None:  # not set: own nothing
+                self._owner = self._original = None
+
+    def _leave(self, limiter):
+        with self._lock:
+            try:
+                limiter.__exit__(None, None, None)
+            finally:
+                if self._limiter is limiter:
+                    self._owner = self._limiter = self._original = None
+
     @contextlib.contextmanager
     def one_thread(self) -> Iterator[int]:
         """BLAS on one thread inside; yields the threads a kernel may use."""
-        limiter = None
         with self._lock:
-            budget = 1
-            if self._owner is None:
-                original = self._current()
-                limiter = self._blas().limit(limits=1)
-                limiter.__enter__()
-                self._owner, self._limiter = threading.current_thread(), limiter
-                if self._current() in (None, 1):
-                    budget = _budget(original)
+            limiter, budget = self._enter()
         try:
             yield budget
         finally:
             if limiter is not None:
-                with self._lock:
-                    limiter.__exit__(None, None, None)
-                    if self._limiter is limiter:
-                        self._owner = self._limiter = None
+                self._leave(limiter)
 
 
 def _budget(blas_threads):

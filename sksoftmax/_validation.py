@@ -135,8 +135,10 @@ def check_labels_shape(shape: tuple, n_samples: int) -> None:
         )
 
 
-def distinct_labels(y: np.ndarray) -> np.ndarray:
-    """The sorted distinct labels of a (block of) 1-d labels, checked.
+def distinct_labels(y: np.ndarray, *, check: bool = True) -> np.ndarray:
+    """The sorted distinct labels of a (block of) 1-d labels, checked for
+    missing values and, if ``check``, as classification targets (skip it for
+    labels already checked in blocks).
 
     Labels that cannot be sorted together (None among strings) get an
     "Unknown label type" ValueError, as scikit-learn gives most of them, not a
@@ -144,10 +146,16 @@ def distinct_labels(y: np.ndarray) -> np.ndarray:
     """
     if y.dtype.kind == "f":
         assert_all_finite(y, input_name="y")
-    elif y.dtype.kind == "O" and np.any(y != y):  # NaN is the one value != itself
-        raise ValueError("Input y contains NaN.")
+    elif y.dtype.kind == "O":
+        try:
+            missing = bool(np.any(y != y))  # NaN is the one value != itself
+        except TypeError:  # pd.NA: its comparisons are neither True nor False
+            missing = True
+        if missing:
+            raise ValueError("Input y contains missing values (NaN or pd.NA).")
     try:
-        check_classification_targets(y)
+        if check:
+            check_classification_targets(y)
         return np.unique(y)
     except TypeError as error:
         raise ValueError(
@@ -156,12 +164,21 @@ def distinct_labels(y: np.ndarray) -> np.ndarray:
         ) from error
 
 
-def classes_of(labels: np.ndarray) -> np.ndarray:
-    """The sorted classes of the distinct ``labels`` (from
-    :func:`distinct_labels`, which checked them), at least two.
+#: Largest group of labels on which scikit-learn's target check does not warn
+#: that the values are mostly unique.
+_TARGET_GROUP = 20
 
-    (Not :func:`check_classification_targets` again: on the distinct labels of
-    100 classes it warns that over half the values are unique.)"""
+
+def classes_of(labels: np.ndarray) -> np.ndarray:
+    """The sorted classes of the distinct ``labels``, checked: classification
+    targets (not continuous, not of unknown type), at least two.
+
+    scikit-learn's check runs on groups of 20 labels: the verdict depends only
+    on which values there are, and on more than 20 distinct values at once it
+    warns that over half of them are unique, which distinct values always are.
+    """
+    for start in range(0, len(labels), _TARGET_GROUP):
+        check_classification_targets(labels[start : start + _TARGET_GROUP])
     classes = LabelBinarizer().fit(labels).classes_
     if len(classes) < 2:
         raise ValueError(
@@ -224,19 +241,20 @@ def sample_weight_array(sample_weight, n_samples: int) -> np.ndarray:
     checked: None gives ones, a scalar is repeated."""
     if sample_weight is None:
         return np.ones(n_samples)
-    if isinstance(sample_weight, numbers.Number) or (
+    scalar = isinstance(sample_weight, numbers.Number | str) or (
         getattr(sample_weight, "ndim", None) == 0
-    ):
-        sample_weight = np.full(n_samples, sample_weight)
+    )
     # check_array refuses complex and non-numeric weights with its messages.
     weight = check_array(
-        sample_weight,
+        np.reshape(sample_weight, 1) if scalar else sample_weight,
         ensure_2d=False,
         ensure_all_finite=False,
         dtype=np.float64,
         copy=True,  # never a view of the user's array
         input_name="sample_weight",
     )
+    if scalar:
+        weight = np.full(n_samples, weight[0])
     check_sample_weight_shape(weight.shape, n_samples)
     check_sample_weight_values(
         np.min(weight), np.max(weight), bool(np.isfinite(weight).all())

@@ -290,6 +290,10 @@ def test_bad_input_on_a_device_is_refused(data):
     with config_context(array_api_dispatch=True):
         with pytest.raises(ValueError, match="Input X contains NaN"):
             SoftmaxRegressionClassifier().fit(torch.asarray(bad), torch.asarray(y))
+        with pytest.raises(ValueError, match="Unknown label type: continuous"):
+            SoftmaxRegressionClassifier().fit(
+                torch.asarray(X), torch.asarray(y + 0.5, dtype=torch.float64)
+            )
         with pytest.raises(ValueError, match="Complex data not supported"):
             SoftmaxRegressionClassifier().fit(
                 torch.asarray(X),

@@ -5,6 +5,7 @@ import re
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from helpers import LOADERS, TIGHT
@@ -446,11 +447,25 @@ def test_a_penalty_that_overflows_is_named():
         )
 
 
-def test_nan_among_object_labels_is_named():
+@pytest.mark.parametrize("missing", [np.nan, pd.NA], ids=["NaN", "pd.NA"])
+def test_missing_labels_among_objects_are_named(missing):
     y = Y_OK.astype(object)
-    y[7] = np.nan
-    with pytest.raises(ValueError, match="Input y contains NaN"):
+    y[7] = missing
+    with pytest.raises(ValueError, match="Input y contains missing values"):
         SoftmaxRegressionClassifier().fit(X_OK, y)
+    names = pd.Series(np.array(["a", "b", "c"])[Y_OK], dtype="string")
+    names[7] = pd.NA
+    with pytest.raises(ValueError, match="Input y contains missing values"):
+        SoftmaxRegressionClassifier().fit(X_OK, names)
+
+
+@pytest.mark.parametrize("weight", [2, 2.0, np.float32(2), np.array(2.0), "2"])
+def test_a_scalar_sample_weight_weighs_every_sample(weight):
+    # Weight 2 everywhere at C=0.5 is the unweighted fit at C=1 (C * S counts).
+    weighted = SoftmaxRegressionClassifier(C=0.5, **TIGHT)
+    weighted.fit(X_OK, Y_OK, sample_weight=weight)
+    unweighted = SoftmaxRegressionClassifier(C=1.0, **TIGHT).fit(X_OK, Y_OK)
+    assert_allclose(weighted.coef_, unweighted.coef_, rtol=1e-6, atol=1e-8)
 
 
 def test_many_classes_fit_without_a_warning():

@@ -394,3 +394,17 @@ def test_convergence_warning_on_dask_points_at_the_callers_line(client, data):
             da.from_array(X, chunks=(CHUNKS, -1)), da.from_array(y, chunks=CHUNKS)
         )
     assert [w.filename for w in record] == [__file__]
+
+
+def test_many_classes_on_dask_fit_without_a_warning(client, data):
+    # The blocks' distinct labels, merged, are all unique values: scikit-learn's
+    # target check on them warned that over half the values are unique.
+    X, _ = data
+    y = np.arange(len(X)) % 60
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        clf = SoftmaxRegressionClassifier(max_iter=5).fit(
+            da.from_array(X, chunks=(CHUNKS, -1)), da.from_array(y, chunks=CHUNKS)
+        )
+    assert [str(w.message) for w in record if "unique" in str(w.message)] == []
+    assert_array_equal(clf.classes_, np.arange(60))

@@ -2,7 +2,9 @@
 overlapping calls from several threads."""
 
 import multiprocessing
+import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -10,7 +12,12 @@ from joblib import Parallel, delayed
 from numpy.testing import assert_allclose
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import (
+    OpenBLASController,
+    ThreadpoolController,
+    threadpool_info,
+    threadpool_limits,
+)
 
 from sksoftmax import SoftmaxRegressionClassifier
 from sksoftmax._threads import available_cores, one_blas_thread, thread_budget
@@ -97,14 +104,30 @@ def inside_limit():
         return budget, blas_threads()
 
 
+#: BLAS's threads when this module was imported.
+BLAS_AT_START = blas_threads()
+
+
+def set_blas_threads(count):
+    """Put BLAS at ``count`` threads, owned by no thread (so that one test's
+    leak does not skip or fail the next ones)."""
+    ThreadpoolController().select(user_api="blas").limit(limits=count)
+    clear = getattr(OpenBLASController, "clear_controlling_thread", None)
+    if clear is not None:
+        clear(force=True)
+
+
 @pytest.fixture
 def blas_on_several_threads():
-    """BLAS's threads now, where more than one: the tests that use this check
+    """BLAS's threads, where more than one: the tests that use this check
     that our limit brings it to one, which says nothing where it is one."""
-    original = blas_threads()
-    if original is None or original < 2 or available_cores() < 2:
+    if BLAS_AT_START is None or BLAS_AT_START < 2 or available_cores() < 2:
         pytest.skip("needs BLAS on 2 threads or more, and 2 cores")
-    return original
+    if blas_threads() != BLAS_AT_START:
+        set_blas_threads(BLAS_AT_START)
+    yield BLAS_AT_START
+    if blas_threads() != BLAS_AT_START:
+        set_blas_threads(BLAS_AT_START)
 
 
 def test_a_thread_limits_blas_after_the_main_thread_did(data, blas_on_several_threads):
@@ -126,11 +149,32 @@ def test_a_thread_limits_blas_after_the_main_thread_did(data, blas_on_several_th
 def test_a_thread_runs_serially_while_the_user_holds_blas_in_another(
     blas_on_several_threads,
 ):
-    # The user's own limit in the main thread holds OpenBLAS; a fit in
-    # another thread cannot bring BLAS to one thread, so it adds no threads.
-    with threadpool_limits(limits=2, user_api="blas"):
+    # The user's own limit in the main thread holds BLAS at one thread; a fit
+    # in another thread changes nothing, adds no threads, and (the user's
+    # block ending first) must not put back the count it found when it leaves.
+    inside, user_left = threading.Event(), threading.Event()
+    seen = []
+
+    def fit_like():
+        with one_blas_thread() as budget:
+            seen.append((budget, blas_threads()))
+            inside.set()
+            user_left.wait(10)
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        thread = threading.Thread(target=fit_like)
+        thread.start()
+        inside.wait(10)
+    user_left.set()
+    thread.join(20)
+    assert seen == [(1, 1)]
+    assert blas_threads() == blas_on_several_threads
+    # The same while the user's limit leaves BLAS where it was: a thread
+    # refused by threadpoolctl >= 3.8 runs on one thread; one under 3.5 sets
+    # the limit itself. Either way, no pool of ours on top of BLAS's threads.
+    with threadpool_limits(limits=blas_on_several_threads, user_api="blas"):
         budget, blas = in_thread(inside_limit)
-        assert budget == 1 or blas == 1
+    assert budget == 1 or blas == 1
     assert blas_threads() == blas_on_several_threads
 
 
@@ -224,3 +268,50 @@ def test_a_child_forked_while_another_thread_limits_blas_gets_it_back(
         holder.join(60)
     assert blas_in_child == blas_on_several_threads
     assert in_child == (min(blas_on_several_threads, available_cores()), 1)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_children_forked_while_a_thread_sets_and_lifts_limits_get_blas_back(
+    blas_on_several_threads,
+):
+    # A fork can come while another thread is inside threadpoolctl setting the
+    # limit, before the owner is recorded; such children kept BLAS at one
+    # thread (5% of forks, with a thread looping over the limit). Fork for 3 s.
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            with one_blas_thread():
+                pass
+
+    looper = threading.Thread(target=loop)
+    looper.start()
+    counts = []
+    try:
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            counts.append(_blas_threads_in_a_forked_child())
+    finally:
+        stop.set()
+        looper.join(20)
+    assert len(counts) > 20
+    assert set(counts) == {blas_on_several_threads}
+
+
+def _blas_threads_in_a_forked_child():
+    """BLAS's threads as a child forked now sees them (its exit status)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os._exit(min(blas_threads() or 0, 255))
+        finally:
+            os._exit(255)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.001)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    raise AssertionError("a forked child hung")
