@@ -77,8 +77,11 @@ class _BlasLimit:
         self._owner = self._limiter = self._original = self._controller = None
 
     def _after_fork_in_child(self):
-        owner, original = self._owner, self._original
+        owner, original, controller = self._owner, self._original, self._controller
         self._reset()
+        # The libraries stay loaded in the child: keep their controller
+        # rather than inspect them again inside the fork handler.
+        self._controller = controller
         if owner is not None and original is not None:
             # Even an owner that forked from inside its block may never leave
             # it in the child (a multiprocessing worker ends with os._exit).
