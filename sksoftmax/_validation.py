@@ -135,6 +135,20 @@ def check_labels_shape(shape: tuple, n_samples: int) -> None:
         )
 
 
+def _is_missing(value) -> bool:
+    """Whether one label is NaN (the one value unequal to itself) or pd.NA
+    (whose comparisons are neither True nor False)."""
+    try:
+        return bool(value != value)
+    except TypeError:
+        return True
+
+
+# Element by element: NumPy < 1.25 compares an object array holding pd.NA
+# with itself as one scalar, with a DeprecationWarning.
+_IS_MISSING = np.frompyfunc(_is_missing, 1, 1)
+
+
 def distinct_labels(y: np.ndarray, *, check: bool = True) -> np.ndarray:
     """The sorted distinct labels of a (block of) 1-d labels, checked for
     missing values and, if ``check``, as classification targets (skip it for
@@ -146,13 +160,8 @@ def distinct_labels(y: np.ndarray, *, check: bool = True) -> np.ndarray:
     """
     if y.dtype.kind == "f":
         assert_all_finite(y, input_name="y")
-    elif y.dtype.kind == "O":
-        try:
-            missing = bool(np.any(y != y))  # NaN is the one value != itself
-        except TypeError:  # pd.NA: its comparisons are neither True nor False
-            missing = True
-        if missing:
-            raise ValueError("Input y contains missing values (NaN or pd.NA).")
+    elif y.dtype.kind == "O" and _IS_MISSING(y).any():
+        raise ValueError("Input y contains missing values (NaN or pd.NA).")
     try:
         if check:
             check_classification_targets(y)
