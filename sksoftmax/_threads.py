@@ -67,6 +67,10 @@ class _BlasLimit:
     """
 
     def __init__(self):
+        # threadpoolctl's controller of the BLAS libraries, built on first use
+        # (inspecting them costs milliseconds); a forked child keeps it, as
+        # the libraries stay loaded.
+        self._controller = None
         self._reset()
 
     def _reset(self):
@@ -74,14 +78,11 @@ class _BlasLimit:
         # The owning thread, its threadpoolctl limiter, and BLAS's thread
         # count before it. The owner and the count are recorded before the
         # limit is set, so that a fork while it is being set finds them.
-        self._owner = self._limiter = self._original = self._controller = None
+        self._owner = self._limiter = self._original = None
 
     def _after_fork_in_child(self):
-        owner, original, controller = self._owner, self._original, self._controller
+        owner, original = self._owner, self._original
         self._reset()
-        # The libraries stay loaded in the child: keep their controller
-        # rather than inspect them again inside the fork handler.
-        self._controller = controller
         if owner is not None and original is not None:
             # Even an owner that forked from inside its block may never leave
             # it in the child (a multiprocessing worker ends with os._exit).
@@ -96,7 +97,6 @@ class _BlasLimit:
                     clear()
 
     def _blas(self):
-        # Built on first use: inspecting the loaded libraries costs milliseconds.
         if self._controller is None:
             self._controller = ThreadpoolController().select(user_api="blas")
         return self._controller
