@@ -326,6 +326,7 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             tol=self.tol,
             max_iter=self.max_iter,
             bounds=objective.bounds(),
+            rescale=objective.follow_curvature,
             callback=callback,
             verbose=self.verbose,
         )

@@ -208,17 +208,10 @@ def loss_gradient(
     grad_weights : ndarray of shape (n_classes, n_features)
     grad_intercept : ndarray of shape (n_classes,)
     """
-    n_samples, n_features = X.shape
     n_classes = weights.shape[0]
     if block_size is None:
         block_size = block_rows(X, n_classes)
     weights_x = weights.astype(X.dtype, copy=False)
-    n_blocks = -(-n_samples // block_size)
-    n_threads = min(threads.n_threads, n_blocks)
-    # Contiguous runs of whole blocks, one per thread, summed in a fixed order
-    # so that the result does not depend on which thread finishes first.
-    edges = [block_size * (n_blocks * t // n_threads) for t in range(n_threads)]
-    runs = [slice(a, b) for a, b in zip(edges, [*edges[1:], n_samples], strict=True)]
 
     def run(rows):
         return _loss_gradient_rows(
@@ -232,13 +225,78 @@ def loss_gradient(
             rows,
         )
 
+    return _sum_runs(run, X.shape[0], block_size, threads)
+
+
+def _sum_runs(run, n_samples, block_size, threads):
+    """``run(rows)`` over contiguous runs of whole blocks, one per thread, and
+    the sum of the tuples they return.
+
+    The parts are summed in a fixed order, so that the result does not depend
+    on which thread finishes first.
+    """
+    n_blocks = -(-n_samples // block_size)
+    n_threads = max(min(threads.n_threads, n_blocks), 1)
+    edges = [block_size * (n_blocks * t // n_threads) for t in range(n_threads)]
+    runs = [slice(a, b) for a, b in zip(edges, [*edges[1:], n_samples], strict=True)]
     if n_threads == 1:
         return run(runs[0])
     parts = list(threads.map(run, runs))
-    loss = sum(part[0] for part in parts)
-    grad_weights = sum(part[1] for part in parts)
-    grad_intercept = sum(part[2] for part in parts)
-    return loss, grad_weights, grad_intercept
+    return tuple(sum(values) for values in zip(*parts, strict=True))
+
+
+def curvature(
+    weights, intercept, X, sample_weight, offset, block_size=None, threads=SERIAL
+):
+    """Diagonal of the data term's Hessian at ``(weights, intercept)``.
+
+    With P = softmax(Z) and q_ik = p_ik (1 - p_ik), the second derivatives of
+    the weighted mean cross-entropy along each weight, taken about ``offset``
+    (that is, with ``b + W @ offset`` held fixed), and along each intercept::
+
+        sum_i s_i q_ik (x_ij - offset_j)^2      shape (n_classes, n_features)
+        sum_i s_i q_ik                          shape (n_classes,)
+
+    Label smoothing does not change them: the targets enter the loss linearly.
+    One pass over X, with the arguments of :func:`loss_gradient` (the class
+    codes are not needed); for sparse X the squares are expanded about zero
+    and clipped at zero, so that X is never centred or densified.
+
+    Returns
+    -------
+    weight_curvature : ndarray of shape (n_classes, n_features)
+    intercept_curvature : ndarray of shape (n_classes,)
+    """
+    n_classes = weights.shape[0]
+    if block_size is None:
+        block_size = block_rows(X, n_classes)
+    weights_x = weights.astype(X.dtype, copy=False)
+    sparse = sp.issparse(X)
+
+    def run(rows):
+        about_zero = np.zeros(weights.shape)
+        first = np.zeros(weights.shape)
+        by_class = np.zeros(n_classes)
+        for block in iter_blocks(rows.stop, block_size, start=rows.start):
+            X_block = X[block]
+            Q = softmax(net_input(X_block, weights_x, intercept))
+            Q *= 1.0 - Q
+            Q *= sample_weight[block][:, None]
+            by_class += Q.sum(axis=0)
+            if sparse:
+                X_block = X_block.astype(np.float64)
+                about_zero += (X_block.multiply(X_block).T @ Q).T
+                first += (X_block.T @ Q).T
+            else:
+                about_zero += Q.T @ np.square(X_block - offset, dtype=np.float64)
+        return about_zero, first, by_class
+
+    weight_curvature, first, by_class = _sum_runs(run, X.shape[0], block_size, threads)
+    if sparse:
+        # sum q (x - o)^2 = sum q x^2 - 2 o sum q x + o^2 sum q
+        weight_curvature += offset * (offset * by_class[:, None] - 2 * first)
+        weight_curvature = np.maximum(weight_curvature, 0.0)
+    return weight_curvature, by_class
 
 
 def _loss_gradient_rows(

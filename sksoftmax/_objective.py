@@ -89,6 +89,11 @@ import scipy.optimize
 #: Class frequency that a class of zero total weight starts from, instead of
 #: log(0): its intercept heads down from a finite point.
 _EMPTY_CLASS_FREQUENCY = 1e-8
+#: Least share of the initial curvature that a re-estimated curvature keeps:
+#: along a weight that saturated probabilities have made flat the curvature
+#: tends to zero (and to exactly zero without a penalty), and a scale of zero
+#: would make the variable infinite.
+_CURVATURE_FLOOR = 1e-8
 
 
 @runtime_checkable
@@ -122,36 +127,32 @@ class DataTerm(Protocol):
     ) -> tuple[float, np.ndarray, np.ndarray]:
         """The data term and its gradient (:func:`sksoftmax._loss.loss_gradient`)."""
 
+    def curvature(
+        self, weights: np.ndarray, intercept: np.ndarray, offset: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The diagonal of the data term's Hessian about ``offset``
+        (:func:`sksoftmax._loss.curvature`)."""
+
     def __enter__(self) -> "DataTerm": ...
 
     def __exit__(self, *exc_info) -> None:
         """Release what the data holds."""
 
 
-def feature_statistics(data: DataTerm, center: bool):
-    """Weighted per-feature offset and spread used for preconditioning.
-
-    Parameters
-    ----------
-    data : DataTerm
-    center : bool
-        Use the weighted mean as offset (with an intercept, which absorbs it);
-        otherwise the offset is zero.
+def feature_statistics(data: DataTerm):
+    """Weighted per-feature mean and spread about it, used for preconditioning.
 
     Returns
     -------
-    offset, spread : ndarrays of shape (n_features,)
-        The offset and the weighted root mean square of ``X - offset``, both
-        accumulated in float64.
+    mean, spread : ndarrays of shape (n_features,)
+        The weighted mean and the weighted root mean square of ``X - mean``,
+        both accumulated in float64.
     """
-    offset = np.zeros(data.n_features)
-    mean, second_moment = data.feature_moments(offset)
-    if center:
-        # A second pass about the mean: E[x^2] - m^2 loses every digit of a
-        # small spread around a large mean.
-        offset = mean
-        _, second_moment = data.feature_moments(offset)
-    return offset, np.sqrt(second_moment)
+    mean, _ = data.feature_moments(np.zeros(data.n_features))
+    # A second pass about the mean: E[x^2] - m^2 loses every digit of a small
+    # spread around a large mean.
+    _, second_moment = data.feature_moments(mean)
+    return mean, np.sqrt(second_moment)
 
 
 class SoftmaxObjective:
@@ -200,16 +201,78 @@ class SoftmaxObjective:
         self.n_classes = n_classes
         self.n_features = data.n_features
         self.fit_intercept = fit_intercept
+        #: Direction n (n @ mean = 1) along which the weights carry the
+        #: intercept-like variable of a fit without intercept, or None (the
+        #: module docstring, "Without an intercept").
+        self.mean_direction = None
         if precondition:
-            self.offset, spread = feature_statistics(data, center=fit_intercept)
-            curvature = (1 / n_classes) * (1 - 1 / n_classes)
-            self.scale = np.sqrt(curvature * spread**2 + self.l2_reg_strength)
-            self.scale[~(self.scale > 0)] = 1.0
-            self.intercept_scale = np.sqrt(curvature)
+            mean, spread = feature_statistics(data)
+            self.offset = mean
+            # The uniform curvature (the module docstring) and the scales it
+            # gives, about the mean.
+            uniform = (1 / n_classes) * (1 - 1 / n_classes)
+            mean_scale = np.sqrt(uniform * spread**2 + self.l2_reg_strength)
+            mean_scale[~(mean_scale > 0)] = 1.0
+            # Without an intercept, a mean far from zero in units of the spread
+            # couples every weight (the module docstring): it is carried by a
+            # variable of its own, unless the L1 split needs the weights as
+            # they are.
+            carry_mean = not fit_intercept and not self.uses_l1_split
+            standardised_mean = np.sqrt(uniform) * mean / mean_scale
+            if carry_mean and np.vdot(standardised_mean, standardised_mean) > 1:
+                self.mean_direction = mean / np.vdot(mean, mean)
+            elif not fit_intercept:
+                # The L1 split keeps each weight a variable of its own: the
+                # spread is taken about zero, where a fit without intercept is.
+                self.offset = np.zeros(self.n_features)
+                _, second_moment = data.feature_moments(self.offset)
+                spread = np.sqrt(second_moment)
+            self._initial_curvature = (
+                np.broadcast_to(uniform * spread**2, (n_classes, self.n_features)),
+                np.full(n_classes, uniform),
+            )
+            self._set_scales(*self._initial_curvature)
         else:
+            self._initial_curvature = None
             self.offset = np.zeros(self.n_features)
-            self.scale = np.ones(self.n_features)
-            self.intercept_scale = 1.0
+            self.scale = np.ones((n_classes, self.n_features))
+            self.intercept_scale = np.ones(n_classes)
+
+    @property
+    def has_intercept_variables(self) -> bool:
+        """Whether the flat vector ends with one intercept-like variable per
+        class (the intercepts, or the weights along the mean direction)."""
+        return self.fit_intercept or self.mean_direction is not None
+
+    def _set_scales(self, weight_curvature, intercept_curvature):
+        """Scales of the variables for the given curvature of the data term
+        (the module docstring), floored at a fraction of the initial one."""
+        initial_weight, initial_intercept = self._initial_curvature
+        weight_curvature = np.maximum(
+            weight_curvature, _CURVATURE_FLOOR * initial_weight
+        )
+        intercept_curvature = np.maximum(
+            intercept_curvature, _CURVATURE_FLOOR * initial_intercept
+        )
+        scale = np.sqrt(weight_curvature + self.l2_reg_strength)
+        scale[~(scale > 0)] = 1.0
+        intercept_scale = np.sqrt(intercept_curvature)
+        intercept_scale[~(intercept_scale > 0)] = 1.0
+        self.scale, self.intercept_scale = scale, intercept_scale
+
+    def follow_curvature(self, theta):
+        """Rescale the variables to the curvature of the data term at ``theta``
+        and return ``theta`` in the new variables.
+
+        The weights and intercepts stay where they are (with the L1 split, a
+        weight whose two parts are both positive keeps only their difference,
+        which lowers the penalty). Without preconditioning nothing changes.
+        """
+        if self._initial_curvature is None:
+            return theta
+        weights, intercept = self.unpack(theta)
+        self._set_scales(*self.data.curvature(weights, intercept, self.offset))
+        return self.pack(weights, intercept)
 
     @property
     def uses_l1_split(self) -> bool:
@@ -221,7 +284,7 @@ class SoftmaxObjective:
         n_weights = self.n_classes * self.n_features
         return (
             1 + self.uses_l1_split
-        ) * n_weights + self.n_classes * self.fit_intercept
+        ) * n_weights + self.n_classes * self.has_intercept_variables
 
     def bounds(self):
         """Bounds of the flat vector for L-BFGS-B: None without the L1 split."""
@@ -239,11 +302,13 @@ class SoftmaxObjective:
             weights = weights - theta[n_weights : 2 * n_weights]
             n_weights *= 2
         weights = weights.reshape(self.n_classes, self.n_features) / self.scale
+        intercept = np.zeros(self.n_classes)
         if self.fit_intercept:
             intercept = theta[n_weights:] / self.intercept_scale
             intercept -= weights @ self.offset
-        else:
-            intercept = np.zeros(self.n_classes)
+        elif self.mean_direction is not None:
+            along_mean = theta[n_weights:] / self.intercept_scale
+            weights += np.outer(along_mean - weights @ self.offset, self.mean_direction)
         return weights, intercept
 
     def pack(self, weights, intercept):
@@ -254,11 +319,9 @@ class SoftmaxObjective:
             parts = [np.maximum(scaled, 0.0), np.maximum(-scaled, 0.0)]
         else:
             parts = [scaled]
-        if self.fit_intercept:
-            parts.append(
-                (np.asarray(intercept, dtype=np.float64) + weights @ self.offset)
-                * self.intercept_scale
-            )
+        if self.has_intercept_variables:
+            intercept = np.asarray(intercept, dtype=np.float64) * self.fit_intercept
+            parts.append((intercept + weights @ self.offset) * self.intercept_scale)
         return np.concatenate(parts)
 
     def value(self, weights, intercept):
@@ -275,7 +338,10 @@ class SoftmaxObjective:
             loss += 0.5 * self.l2_reg_strength * np.vdot(weights, weights)
             grad_w += self.l2_reg_strength * weights
         grad_v = grad_w
-        if self.fit_intercept:
+        if self.mean_direction is not None:
+            # W = V + (u - V m) n^T: dV = dW - (dW n) m^T, du = dW n.
+            grad_b = grad_w @ self.mean_direction
+        if self.has_intercept_variables:
             grad_v -= np.outer(grad_b, self.offset)
         grad_v /= self.scale
         if self.uses_l1_split:
@@ -284,11 +350,11 @@ class SoftmaxObjective:
             n_weights = self.n_classes * self.n_features
             l1_per_v = self.l1_reg_strength / self.scale
             parts_sum = theta[:n_weights] + theta[n_weights : 2 * n_weights]
-            loss += float((parts_sum.reshape(grad_v.shape) @ l1_per_v).sum())
+            loss += float(np.vdot(parts_sum, l1_per_v))
             parts = [(grad_v + l1_per_v).ravel(), (l1_per_v - grad_v).ravel()]
         else:
             parts = [grad_v.ravel()]
-        if self.fit_intercept:
+        if self.has_intercept_variables:
             parts.append(grad_b / self.intercept_scale)
         return loss, np.concatenate(parts)
 

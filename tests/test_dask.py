@@ -50,11 +50,16 @@ def client():
     cluster.close()
 
 
+COEF_ATOL = 5e-5
+
+
 @pytest.fixture(scope="module")
 def data():
-    # Well determined (n >> p): the optimum's coefficients are pinned down to
-    # 1e-7 by an objective converged to 1e-10 (on the 64-pixel data, flat
-    # directions leave them 2e-6 apart at the same objective).
+    # Well determined (n >> p). At tol=1e-10 a fit runs until the objective
+    # stops falling at float64's resolution (1e-13 relative here, with a
+    # ConvergenceWarning), where the coefficients are fixed to ~1e-5: a fit
+    # ends 1.1e-5 from Newton's optimum. Fits on the two back-ends are compared
+    # at that precision (COEF_ATOL), and their objectives to 1e-10.
     X, y = make_classification(
         n_samples=1797, n_features=20, n_informative=10, n_classes=4, random_state=0
     )
@@ -94,8 +99,8 @@ def test_distributed_fit_equals_in_memory_fit(client, data, dtype, weighted, par
     ]
     assert_allclose(values[1], values[0], rtol=1e-10 if dtype == np.float64 else 1e-6)
     if dtype == np.float64:
-        assert_allclose(distributed_fit.coef_, local.coef_, atol=1e-7)
-        assert_allclose(distributed_fit.intercept_, local.intercept_, atol=1e-7)
+        assert_allclose(distributed_fit.coef_, local.coef_, atol=COEF_ATOL)
+        assert_allclose(distributed_fit.intercept_, local.intercept_, atol=COEF_ATOL)
     # float32 products round differently in differently sized blocks: the
     # gradients carry ~1e-7 relative noise, and fits that agree on the
     # objective to 1e-6 stopped 4e-4 (NumPy 2.4) and 9e-3 (NumPy 1.24) apart
@@ -129,7 +134,7 @@ def test_dask_dataframe_fit_equals_pandas_fit(client, data):
     )
     assert_array_equal(distributed_fit.classes_, ["a", "b", "c", "d"])
     assert_array_equal(distributed_fit.feature_names_in_, local.feature_names_in_)
-    assert_allclose(distributed_fit.coef_, local.coef_, atol=1e-7)
+    assert_allclose(distributed_fit.coef_, local.coef_, atol=COEF_ATOL)
     assert_array_equal(distributed_fit.predict(frame), local.predict(frame))
     lazy = distributed_fit.predict_proba(dd.from_pandas(frame, npartitions=3))
     with warnings.catch_warnings():
@@ -153,7 +158,7 @@ def test_fit_survives_a_worker_restarted_between_iterations(client, data):
         callback=at_iteration(4, restart_one_worker),
     )
     assert set(client.scheduler_info()["workers"]) != before  # a new process
-    assert_allclose(distributed_fit.coef_, local.coef_, atol=1e-7)
+    assert_allclose(distributed_fit.coef_, local.coef_, atol=COEF_ATOL)
 
 
 def test_fit_raises_a_clear_error_when_the_cluster_restarts():
@@ -235,7 +240,9 @@ def test_warm_start_and_convergence_warning_on_dask(client, data):
     X, y = data
     X_dask = da.from_array(X, chunks=(CHUNKS, -1))
     y_dask = da.from_array(y, chunks=CHUNKS)
-    local = SoftmaxRegressionClassifier(C=0.5, **TIGHT).fit(X, y)
+    # tol=1e-7, which float64 reaches: a warm start from a fit that converged
+    # converges at once.
+    local = SoftmaxRegressionClassifier(C=0.5, tol=1e-7, max_iter=1000).fit(X, y)
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         clf = SoftmaxRegressionClassifier(C=0.5, tol=1e-10, max_iter=3)
         clf.fit(X_dask, y_dask)
@@ -243,9 +250,10 @@ def test_warm_start_and_convergence_warning_on_dask(client, data):
     # Warm-started from the NumPy fit's optimum, the Dask fit stays there.
     local.set_params(warm_start=True).fit(X_dask, y_dask)
     assert local.n_iter_ <= 2
-    cold = SoftmaxRegressionClassifier(C=0.5, **TIGHT).fit(X_dask, y_dask)
+    cold = SoftmaxRegressionClassifier(C=0.5, tol=1e-7, max_iter=1000)
+    cold.fit(X_dask, y_dask)
     assert cold.n_iter_ > 10
-    assert_allclose(local.coef_, cold.coef_, atol=1e-7)
+    assert_allclose(local.coef_, cold.coef_, atol=COEF_ATOL)
 
 
 def test_verbose_on_dask_prints_the_objective(client, data, capsys):
@@ -352,7 +360,7 @@ def test_dask_data_with_in_memory_weights_equals_in_memory_fit(client, data):
         da.from_array(y, chunks=CHUNKS),
         sample_weight=weights,
     )
-    assert_allclose(distributed_fit.coef_, local.coef_, atol=1e-7)
+    assert_allclose(distributed_fit.coef_, local.coef_, atol=COEF_ATOL)
     with pytest.raises(ValueError, match="sample_weight.shape"):
         SoftmaxRegressionClassifier().fit(
             da.from_array(X, chunks=(CHUNKS, -1)),

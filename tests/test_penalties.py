@@ -182,13 +182,17 @@ def test_label_smoothing_bounds_the_unpenalised_model():
     plain = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        clf = SoftmaxRegressionClassifier(C=np.inf, label_smoothing=eps, **TIGHT)
+        clf = SoftmaxRegressionClassifier(
+            C=np.inf, label_smoothing=eps, tol=1e-7, max_iter=10000
+        )
         clf.fit(X, y)
     grad_w, grad_b = smooth_gradient(
         clf.coef_, clf.intercept_, X, y, np.ones(len(y)), np.inf, 0.0, eps
     )
-    assert_allclose(grad_w, 0, atol=1e-7)
-    assert_allclose(grad_b, 0, atol=1e-7)
+    # tol bounds the preconditioned gradient; in the user's units it is a few
+    # times larger (the starting gradient is ~0.1).
+    assert_allclose(grad_w, 0, atol=5e-7)
+    assert_allclose(grad_b, 0, atol=5e-7)
     assert np.abs(clf.coef_).max() < 0.02 * np.abs(plain.coef_).max()
     assert (clf.predict(X) == y).mean() > 0.95
 

@@ -19,13 +19,17 @@ def test_preconditioned_and_plain_fits_reach_the_same_optimum(sparse, fit_interc
         objective = in_memory_objective(
             X, y, sw, 4, C=2.0, fit_intercept=fit_intercept, precondition=precondition
         )
-        result = minimize_lbfgs(
-            objective.loss_gradient,
-            objective.initial_theta(),
-            tol=1e-10,
-            max_iter=20000,
-        )
-        assert result.converged
+        # tol=1e-10 is below the gradient's rounding (~1e-8 preconditioned,
+        # ~1e-7 plain): both run until the objective stops falling, and say so.
+        with pytest.warns(ConvergenceWarning, match="stopped making progress"):
+            result = minimize_lbfgs(
+                objective.loss_gradient,
+                objective.initial_theta(),
+                tol=1e-10,
+                max_iter=20000,
+                rescale=objective.follow_curvature,
+            )
+        assert not result.converged
         solutions.append(objective.unpack(result.x))
     (w_plain, b_plain), (w_pre, b_pre) = solutions
     f_plain = reference_objective(w_plain, b_plain, X, y, sw, C=2.0)

@@ -384,6 +384,28 @@ class ArrayAPIData:
             grad_intercept.numpy(),
         )
 
+    def curvature(self, weights, intercept, offset):
+        """The diagonal of the data term's Hessian, as
+        :func:`sksoftmax._loss.curvature` computes it, on the device."""
+        xp, X, device = self.xp, self.X, self.device
+        n_classes = weights.shape[0]
+        W = xp.asarray(weights, dtype=X.dtype, device=device)
+        b = xp.asarray(intercept, dtype=X.dtype, device=device)
+        offset_X = xp.asarray(offset, dtype=X.dtype, device=device)
+        by_weight = KahanSum(xp, self.sum_dtype)
+        by_class = KahanSum(xp, self.sum_dtype)
+        for rows in _blocks(X.shape[0], max(n_classes, self.n_features)):
+            X_block = X[rows, :]
+            Z = xp.astype(X_block @ W.T + b, self.sum_dtype)
+            Z = Z - xp.max(Z, axis=1, keepdims=True)
+            P = xp.exp(Z)
+            P = P / xp.sum(P, axis=1, keepdims=True)
+            Q = P * (1.0 - P) * self.sample_weight[rows][:, None]
+            by_class.add(xp.sum(Q, axis=0))
+            centred = X_block - offset_X
+            by_weight.add(xp.astype(Q, X.dtype).T @ (centred * centred))
+        return by_weight.numpy(), by_class.numpy()
+
 
 def _labels_on_device(y, xp, device, n_samples):
     """Classes (NumPy) and codes (on the device) of labels of a non-NumPy

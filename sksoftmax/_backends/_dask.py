@@ -23,7 +23,7 @@ import sys
 import numpy as np
 from sklearn.utils.validation import _get_feature_names, check_array
 
-from .._loss import feature_moments, loss_gradient
+from .._loss import curvature, feature_moments, loss_gradient
 from .._validation import (
     check_labels_shape,
     check_not_complex,
@@ -189,6 +189,12 @@ def _block_loss_gradient(block, coefficients, weight_sum, label_smoothing):
     )
 
 
+def _block_curvature(block, coefficients, weight_sum, offset):
+    X, _, sample_weight = block
+    weights, intercept = coefficients
+    return curvature(weights, intercept, X, sample_weight / weight_sum, offset)
+
+
 class DaskData:
     """Row blocks of the training data persisted on the workers of ``client``.
 
@@ -296,18 +302,26 @@ class DaskData:
     def feature_moments(self, offset):
         return self._reduce(_block_moments, weight_sum=self.weight_sum, offset=offset)
 
-    def loss_gradient(self, weights, intercept, label_smoothing):
+    def _scatter(self, weights, intercept):
         # The coefficients go to every worker once per evaluation. hash=False:
         # a point evaluated twice would otherwise share its key with a future
         # that is being released, and lose its data.
-        coefficients = self.client.scatter(
-            (weights, intercept), broadcast=True, hash=False
-        )
+        return self.client.scatter((weights, intercept), broadcast=True, hash=False)
+
+    def loss_gradient(self, weights, intercept, label_smoothing):
         return self._reduce(
             _block_loss_gradient,
-            coefficients=coefficients,
+            coefficients=self._scatter(weights, intercept),
             weight_sum=self.weight_sum,
             label_smoothing=label_smoothing,
+        )
+
+    def curvature(self, weights, intercept, offset):
+        return self._reduce(
+            _block_curvature,
+            coefficients=self._scatter(weights, intercept),
+            weight_sum=self.weight_sum,
+            offset=offset,
         )
 
     def release(self):

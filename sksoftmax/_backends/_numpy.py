@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.utils.validation import _get_feature_names, check_array
 
 from .._loss import (
+    curvature,
     feature_moments,
     log_softmax,
     loss_gradient,
@@ -84,6 +85,16 @@ class InMemoryData:
             self.y_code,
             self.sample_weight,
             label_smoothing=label_smoothing,
+            threads=self.threads,
+        )
+
+    def curvature(self, weights, intercept, offset):
+        return curvature(
+            weights,
+            intercept,
+            self.X,
+            self.sample_weight,
+            offset,
             threads=self.threads,
         )
 
