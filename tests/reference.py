@@ -85,15 +85,18 @@ def _gradient_hessian(theta, X1, Y, sample_weight, penalty):
     return grad.ravel(), hess
 
 
-def newton_optimum(weights, intercept, X, y_code, sample_weight, C, n_steps=50):
+def newton_optimum(
+    weights, intercept, X, y_code, sample_weight, C, n_steps=50, fit_intercept=True
+):
     """Minimiser of :func:`objective` by Newton's method from a starting point.
 
     The Hessian is singular along "add a constant to every intercept", so each
-    step solves the Newton system in the least-squares sense.
+    step solves the Newton system in the least-squares sense. Without an
+    intercept the intercepts stay at zero.
     """
     X = _dense(X)
     n_classes, n_features = np.shape(weights)
-    X1 = np.hstack([X, np.ones((X.shape[0], 1))])
+    X1 = np.hstack([X, np.full((X.shape[0], 1), float(fit_intercept))])
     Y = np.eye(n_classes)[y_code]
     penalty = np.zeros((n_classes, n_features + 1))
     if not np.isinf(C):

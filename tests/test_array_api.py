@@ -144,6 +144,33 @@ def test_device_kernel_matches_the_direct_formula(
     assert bool(data._targets) == (2 * n_classes <= n_features)
 
 
+@pytest.mark.parametrize("name", NAMESPACES)
+def test_device_curvature_matches_the_direct_formula(name, monkeypatch):
+    from array_api_compat import array_namespace
+    from scipy.special import softmax
+
+    monkeypatch.setattr(array_api, "BLOCK_ROWS", 50)
+    rng = np.random.default_rng(3)
+    n_samples, n_features, n_classes = 230, 7, 5
+    X = rng.normal(size=(n_samples, n_features)) + 10.0
+    y = rng.integers(0, n_classes, n_samples)
+    sample_weight = rng.uniform(0.1, 3.0, n_samples)
+    _, device = namespace(name)
+    X_xp = as_xp(X, name)
+    data = array_api.ArrayAPIData(
+        X_xp, as_xp(y, name), as_xp(sample_weight, name), array_namespace(X_xp), device
+    )
+    weights = rng.normal(size=(n_classes, n_features)) * 0.3
+    intercept = rng.normal(size=n_classes)
+    offset = X.mean(axis=0)
+    by_weight, by_class = data.curvature(weights, intercept, offset)
+    s = sample_weight / sample_weight.sum()
+    P = softmax(X @ weights.T + intercept, axis=1)
+    Q = P * (1 - P) * s[:, None]
+    assert_allclose(by_class, Q.sum(axis=0), rtol=1e-10)
+    assert_allclose(by_weight, Q.T @ (X - offset) ** 2, rtol=1e-10)
+
+
 def test_float32_sums_without_float64_reach_the_optimum(data, monkeypatch):
     # A device without float64 (Apple's MPS) sums in float32 with Kahan
     # compensation; PyTorch's CPU plays that device here.

@@ -416,3 +416,30 @@ def test_many_classes_on_dask_fit_without_a_warning(client, data):
         )
     assert [str(w.message) for w in record if "unique" in str(w.message)] == []
     assert_array_equal(clf.classes_, np.arange(60))
+
+
+def test_distributed_curvature_matches_the_direct_formula(client, data):
+    from scipy.special import softmax
+
+    from sksoftmax._backends._dask import DaskData
+
+    X, y = data
+    rng = np.random.default_rng(2)
+    sample_weight = rng.uniform(0.5, 2.0, len(y))
+    blocks = DaskData(
+        client,
+        da.from_array(X, chunks=(CHUNKS, -1)),
+        da.from_array(y, chunks=CHUNKS),
+        da.from_array(sample_weight, chunks=CHUNKS),
+    )
+    blocks.encode(np.unique(y))
+    weights = rng.normal(size=(4, X.shape[1])) * 0.3
+    intercept = rng.normal(size=4)
+    offset = X.mean(axis=0) + 1.0
+    with blocks:
+        by_weight, by_class = blocks.curvature(weights, intercept, offset)
+    s = sample_weight / sample_weight.sum()
+    P = softmax(X @ weights.T + intercept, axis=1)
+    Q = P * (1 - P) * s[:, None]
+    assert_allclose(by_class, Q.sum(axis=0), rtol=1e-12)
+    assert_allclose(by_weight, Q.T @ (X - offset) ** 2, rtol=1e-12)

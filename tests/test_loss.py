@@ -15,7 +15,13 @@ from reference import smooth_gradient
 from scipy.special import softmax
 from threadpoolctl import threadpool_limits
 
-from sksoftmax._loss import block_rows, feature_moments, loss_gradient, predict_blocks
+from sksoftmax._loss import (
+    block_rows,
+    curvature,
+    feature_moments,
+    loss_gradient,
+    predict_blocks,
+)
 from sksoftmax._loss import softmax as stable_softmax
 from sksoftmax._threads import thread_pool
 
@@ -145,3 +151,71 @@ def test_feature_moments_match_the_direct_formula(sparse, block_size):
     first, second = feature_moments(X, sw, offset, block_size=block_size)
     assert_allclose(first, sw @ dense, rtol=1e-12)
     assert_allclose(second, sw @ (dense - offset) ** 2, rtol=1e-10)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("block_size", [1, 16, 1000])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_curvature_matches_direct_formula(sparse, block_size, dtype):
+    # sum_i s_i q_ik (x_ij - o_j)^2 and sum_i s_i q_ik, q = p (1 - p), with
+    # weights and an offset far from zero (sparse X is expanded about zero).
+    X, y, sw, weights, intercept = make_problem(sparse=sparse)
+    X = X.astype(dtype)
+    offset = np.random.default_rng(1).normal(size=X.shape[1]) * 5
+    s = sw / sw.sum()
+    by_weight, by_class = curvature(
+        weights, intercept, X, s, offset, block_size=block_size
+    )
+    dense = X.toarray() if sparse else X
+    P = softmax(dense.astype(np.float64) @ weights.T + intercept, axis=1)
+    Q = P * (1 - P) * s[:, None]
+    rtol = 1e-10 if dtype == np.float64 else 1e-5
+    assert_allclose(by_class, Q.sum(axis=0), rtol=rtol)
+    assert_allclose(by_weight, Q.T @ (dense - offset) ** 2, rtol=rtol)
+
+
+def test_curvature_is_the_diagonal_of_the_hessian():
+    # Second differences of the loss along single weights (with b + W @ offset
+    # held fixed) and along single intercepts.
+    X, y, sw, weights, intercept = make_problem(n_features=3, n_classes=3)
+    s = sw / sw.sum()
+    offset = X.mean(axis=0)
+    by_weight, by_class = curvature(weights, intercept, X, s, offset)
+    h = 1e-4
+
+    def loss(w, b):
+        return loss_gradient(w, b, X, y, s)[0]
+
+    for k, j in [(0, 0), (1, 2), (2, 1)]:
+        step = np.zeros_like(weights)
+        step[k, j] = h
+        # Moving W_kj by h moves b_k by -h offset_j: the centred variables.
+        shift = -step @ offset
+        second = (
+            loss(weights + step, intercept + shift)
+            - 2 * loss(weights, intercept)
+            + loss(weights - step, intercept - shift)
+        ) / h**2
+        assert second == pytest.approx(by_weight[k, j], rel=1e-5)
+    for k in range(3):
+        step = np.zeros(3)
+        step[k] = h
+        second = (
+            loss(weights, intercept + step)
+            - 2 * loss(weights, intercept)
+            + loss(weights, intercept - step)
+        ) / h**2
+        assert second == pytest.approx(by_class[k], rel=1e-5)
+
+
+def test_curvature_in_threads_equals_serial():
+    X, y, sw, weights, intercept = make_problem(n_samples=500)
+    s = sw / sw.sum()
+    offset = X.mean(axis=0)
+    serial = curvature(weights, intercept, X, s, offset, block_size=64)
+    with threadpool_limits(1), thread_pool(2) as threads:
+        threaded = curvature(
+            weights, intercept, X, s, offset, block_size=64, threads=threads
+        )
+    for a, b in zip(serial, threaded, strict=True):
+        assert_allclose(a, b, rtol=1e-13)

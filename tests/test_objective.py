@@ -88,3 +88,70 @@ def test_l1_split_parts_are_bounded_and_disjoint():
     assert np.all(np.isposinf(bounds.ub))
     # The L2 path has no bounds.
     assert in_memory_objective(X, y, sw, 4, C=1.0, fit_intercept=True).bounds() is None
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.5])
+def test_following_the_curvature_keeps_the_point_and_the_objective(
+    sparse, fit_intercept, l1_ratio
+):
+    # make_problem's features sit far from zero: without an intercept and the
+    # L1 split, the mean has a variable of its own.
+    X, y, sw, weights, intercept = make_problem(sparse=sparse, seed=4)
+    objective = in_memory_objective(
+        X, y, sw, 4, C=1.0, fit_intercept=fit_intercept, l1_ratio=l1_ratio
+    )
+    if not fit_intercept:
+        intercept = np.zeros(4)
+        assert (objective.mean_direction is not None) == (l1_ratio == 0)
+    theta = objective.pack(weights, intercept)
+    value = objective.loss_gradient(theta)[0]
+    before = objective.scale.copy()
+    moved = objective.follow_curvature(theta)
+    assert not np.allclose(objective.scale, before)
+    assert_allclose(objective.unpack(moved)[0], weights, rtol=1e-12, atol=1e-14)
+    assert_allclose(objective.unpack(moved)[1], intercept, rtol=1e-12, atol=1e-12)
+    assert_allclose(objective.loss_gradient(moved)[0], value, rtol=1e-13)
+    assert_allclose(
+        reference_objective(weights, intercept, X, y, sw, 1.0, l1_ratio),
+        value,
+        rtol=1e-12,
+    )
+    # The gradient in the new variables, by central differences.
+    _, grad = objective.loss_gradient(moved)
+    rng = np.random.default_rng(0)
+    for i in rng.choice(moved.size, 8, replace=False):
+        step = np.zeros_like(moved)
+        step[i] = 1e-6 * max(1.0, abs(moved[i]))
+        if objective.uses_l1_split:
+            # Stay inside the bounds: a forward difference from the point.
+            difference = (objective.loss_gradient(moved + step)[0] - value) / step[i]
+            assert difference == pytest.approx(grad[i], rel=1e-3, abs=1e-6)
+            continue
+        difference = (
+            objective.loss_gradient(moved + step)[0]
+            - objective.loss_gradient(moved - step)[0]
+        ) / (2 * step[i])
+        assert difference == pytest.approx(grad[i], rel=1e-5, abs=1e-9)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_after_following_the_curvature_the_hessian_diagonal_is_one(sparse):
+    # The scales are the square roots of the curvature (data term plus
+    # penalty) at the point: second differences of the objective along each
+    # variable are one there.
+    X, y, sw, weights, intercept = make_problem(sparse=sparse, seed=6)
+    objective = in_memory_objective(X, y, sw, 4, C=1.0, fit_intercept=True)
+    theta = objective.follow_curvature(objective.pack(weights, intercept))
+    value = objective.loss_gradient(theta)[0]
+    h = 1e-4
+    for i in range(theta.size):
+        step = np.zeros_like(theta)
+        step[i] = h
+        second = (
+            objective.loss_gradient(theta + step)[0]
+            - 2 * value
+            + objective.loss_gradient(theta - step)[0]
+        ) / h**2
+        assert second == pytest.approx(1.0, rel=1e-4)
