@@ -175,11 +175,13 @@ def test_label_smoothing_fit_agrees_with_direct_smoothed_objective():
 
 def test_label_smoothing_bounds_the_unpenalised_model():
     # Setosa is separable: without a penalty the plain model's weights run off
-    # to hundreds before the objective is flat. Smoothed targets have a finite
+    # (to 40 or more) until the objective is flat. Smoothed targets have a finite
     # optimum, which the fit reaches without a warning.
     X, y = load_iris(return_X_y=True)
     eps = 0.1
-    plain = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y)
+    # The plain problem has no minimiser: its fit must not report convergence.
+    with pytest.warns(ConvergenceWarning):
+        plain = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         clf = SoftmaxRegressionClassifier(
@@ -193,7 +195,7 @@ def test_label_smoothing_bounds_the_unpenalised_model():
     # times larger (the starting gradient is ~0.1).
     assert_allclose(grad_w, 0, atol=5e-7)
     assert_allclose(grad_b, 0, atol=5e-7)
-    assert np.abs(clf.coef_).max() < 0.02 * np.abs(plain.coef_).max()
+    assert np.abs(clf.coef_).max() < 0.1 * np.abs(plain.coef_).max()
     assert (clf.predict(X) == y).mean() > 0.95
 
 
