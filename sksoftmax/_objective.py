@@ -260,19 +260,37 @@ class SoftmaxObjective:
         intercept_scale[~(intercept_scale > 0)] = 1.0
         self.scale, self.intercept_scale = scale, intercept_scale
 
-    def follow_curvature(self, theta):
-        """Rescale the variables to the curvature of the data term at ``theta``
-        and return ``theta`` in the new variables.
+    def follow_curvature(self, theta, gradient=None):
+        """Rescale the variables to the curvature of the data term at ``theta``.
 
-        The weights and intercepts stay where they are (with the L1 split, a
-        weight whose two parts are both positive keeps only their difference,
-        which lowers the penalty). Without preconditioning nothing changes.
+        Returns ``theta`` in the new variables and, if ``gradient`` (the
+        objective's gradient at ``theta``) is given, the gradient there in the
+        new variables, else None. The weights and intercepts stay where they
+        are, so the objective is unchanged and the chain rule divides by the
+        new scales instead of the old ones. (With the L1 split, a weight whose
+        two parts are both positive keeps only their difference: that lowers
+        the penalty and moves the point, and the gradient is then None.)
+        Without preconditioning nothing changes.
         """
         if self._initial_curvature is None:
-            return theta
+            return theta, gradient
         weights, intercept = self.unpack(theta)
+        old_scales = self._flat_scales()
         self._set_scales(*self.data.curvature(weights, intercept, self.offset))
-        return self.pack(weights, intercept)
+        moved = self.pack(weights, intercept)
+        new_scales = self._flat_scales()
+        if gradient is None or not np.allclose(
+            moved / new_scales, theta / old_scales, rtol=1e-15, atol=0
+        ):
+            return moved, None
+        return moved, gradient * (old_scales / new_scales)
+
+    def _flat_scales(self):
+        """The scale of each component of the flat vector."""
+        parts = [self.scale.ravel()] * (1 + self.uses_l1_split)
+        if self.has_intercept_variables:
+            parts.append(self.intercept_scale)
+        return np.concatenate(parts)
 
     @property
     def uses_l1_split(self) -> bool:

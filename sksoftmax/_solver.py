@@ -21,8 +21,11 @@ _MIN_EVALUATIONS = 15000
 #: of badly scaled problems the search needed more to find a decrease.
 _MAX_LINE_SEARCH = 50
 #: Iterations of the first L-BFGS-B round between rescalings; each next round
-#: may run twice as long. (Measured: see ``benchmarks/bench_fit.py``.)
-_FIRST_ROUND = 10
+#: may run twice as long. Early rounds let the scaling follow the curvature
+#: where it changes most; long later rounds keep L-BFGS's memory (fixed rounds
+#: of 50 or 100 iterations left nearly separable data 10-100 times further from
+#: the optimum after 4,000 evaluations than doubling rounds did).
+_FIRST_ROUND = 20
 #: Iterations per window of :func:`remaining_gap_estimate`.
 _TREND_WINDOW = 10
 #: Rounds in a row without progress that end a fit (with a warning).
@@ -85,15 +88,16 @@ def minimize_lbfgs(
     tol: float,
     max_iter: int,
     bounds=None,
-    rescale: Callable[[np.ndarray], np.ndarray] | None = None,
+    rescale: Callable[[np.ndarray, np.ndarray], tuple] | None = None,
     callback: Callable[[SolverStep], None] | None = None,
     verbose: int = 0,
 ) -> SolverResult:
     """Minimise ``loss_gradient`` (returning value and gradient) with L-BFGS-B.
 
-    With ``rescale``, L-BFGS-B runs in rounds: after each, ``rescale(x)``
-    changes the variables (to the current curvature) and returns x in the
-    new ones, and a new round starts there from an empty memory. The rounds
+    L-BFGS-B runs in rounds. After each, ``rescale(x, gradient)`` changes
+    the variables (to the current curvature) and returns x and its gradient
+    in the new ones (the gradient None if it must be evaluated again), and the
+    next round starts there from an empty memory. The rounds
     grow (:data:`_FIRST_ROUND` iterations, then doubling); a round also ends
     where L-BFGS-B stops. The fit has converged only when the projected
     gradient is at most ``tol`` in the variables of the *last* rescaling:
@@ -116,7 +120,8 @@ def minimize_lbfgs(
     bounds : scipy.optimize.Bounds, default=None
         Box constraints on the parameters (unchanged by ``rescale``).
     rescale : callable, default=None
-        ``rescale(x) -> x`` between rounds; None runs one round.
+        ``rescale(x, gradient) -> (x, gradient or None)`` between rounds;
+        None keeps the variables.
     callback : callable, default=None
         ``callback(step)`` with a :class:`SolverStep` after every iteration.
         An exception it raises ends the solver and propagates.
@@ -166,7 +171,7 @@ def minimize_lbfgs(
     last_round_value = np.inf
     n_stalled = 0
     while True:
-        iter_left = max_iter - state["n_iter"]
+        round_limit = min(round_iter, max_iter - state["n_iter"])
         start_value = fun(x)[0]
         result = scipy.optimize.minimize(
             fun,
@@ -176,7 +181,7 @@ def minimize_lbfgs(
             bounds=bounds,
             callback=report,
             options={
-                "maxiter": min(round_iter, iter_left),
+                "maxiter": round_limit,
                 "maxfun": max(max_evaluations - state["n_evaluations"], 1),
                 "maxls": _MAX_LINE_SEARCH,
                 "gtol": round_tol,
@@ -191,9 +196,14 @@ def minimize_lbfgs(
             },
         )
         x = result.x
-        if rescale is not None:
-            x = rescale(x)
         value, grad = fun(x)
+        if rescale is not None:
+            x, grad = rescale(x, grad)
+            if grad is None:
+                value, grad = fun(x)
+            else:
+                # The same point in new variables: no evaluation needed.
+                state.update(x=x.copy(), value=value, grad=grad.copy())
         gradient_norm = projected_gradient_norm(x, grad, bounds)
         if gradient_norm <= tol:
             if remaining_gap_estimate(history) <= tol * abs(value):
@@ -211,7 +221,7 @@ def minimize_lbfgs(
         # by no more than its resolution: another round would do the same.
         # Twice in a row: a round that starts from an empty memory may stop
         # after a few tiny steps where a second one still gets further.
-        stalled = result.nit < min(round_iter, iter_left) and not (
+        stalled = result.nit < round_limit and not (
             value < last_round_value - _RESOLUTION * abs(value)
         )
         n_stalled = n_stalled + 1 if stalled else 0

@@ -106,10 +106,16 @@ def test_following_the_curvature_keeps_the_point_and_the_objective(
         intercept = np.zeros(4)
         assert (objective.mean_direction is not None) == (l1_ratio == 0)
     theta = objective.pack(weights, intercept)
-    value = objective.loss_gradient(theta)[0]
+    value, gradient = objective.loss_gradient(theta)
     before = objective.scale.copy()
-    moved = objective.follow_curvature(theta)
+    moved, moved_gradient = objective.follow_curvature(theta, gradient)
     assert not np.allclose(objective.scale, before)
+    if moved_gradient is not None:
+        # The gradient in the new variables without an evaluation: the same
+        # as evaluating there.
+        assert_allclose(
+            moved_gradient, objective.loss_gradient(moved)[1], rtol=1e-10, atol=1e-14
+        )
     assert_allclose(objective.unpack(moved)[0], weights, rtol=1e-12, atol=1e-14)
     assert_allclose(objective.unpack(moved)[1], intercept, rtol=1e-12, atol=1e-12)
     assert_allclose(objective.loss_gradient(moved)[0], value, rtol=1e-13)
@@ -143,7 +149,7 @@ def test_after_following_the_curvature_the_hessian_diagonal_is_one(sparse):
     # variable are one there.
     X, y, sw, weights, intercept = make_problem(sparse=sparse, seed=6)
     objective = in_memory_objective(X, y, sw, 4, C=1.0, fit_intercept=True)
-    theta = objective.follow_curvature(objective.pack(weights, intercept))
+    theta, _ = objective.follow_curvature(objective.pack(weights, intercept))
     value = objective.loss_gradient(theta)[0]
     h = 1e-4
     for i in range(theta.size):
