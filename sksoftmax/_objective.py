@@ -40,30 +40,43 @@ thousands next to one measured in thousandths gives a badly conditioned problem
 and a fit that stops at ``max_iter`` far from the optimum. The solver therefore
 works on rescaled variables that leave the objective unchanged::
 
-    V = W * scale                       (scale: per feature, see below)
-    u = (b + W @ offset) * b_scale      (offset: per-feature mean, zero
-                                         without an intercept)
+    V = W * scale                       (scale: per class and feature)
+    u = (b + W @ offset) * b_scale      (offset: per-feature mean; b_scale:
+                                         per class)
 
-so that ``Z = X W^T + b = ((X - offset) / scale) V^T + u / b_scale``: the
-optimiser sees the problem of standardised data, but X is never copied, centred
-or densified; the kernel runs on ``W = V / scale`` and
+so that ``Z = X W^T + b = (X - offset) (V / scale)^T + u / b_scale``: the
+optimiser sees a standardised problem, but X is never copied, centred or
+densified; the kernel runs on ``W = V / scale`` and
 ``b = u / b_scale - W @ offset`` and the chain rule maps its gradient back:
 ``dV = (dW - db offset^T) / scale``, ``du = db / b_scale``. The penalty stays
 ``||W||^2`` in the user's units.
 
-The scales make the diagonal of the Hessian about one. Along W_kj the curvature
-is about ``h * var_j + l2``: the data term, with ``h = (1/K)(1 - 1/K)`` the
-softmax curvature at uniform probabilities, plus the penalty ``l2 = 1/(C S)``.
-Along b_k it is about ``h``. Hence ``scale_j = sqrt(h * var_j + l2)`` and
-``b_scale = sqrt(h)``. Two consequences:
+The scales make the diagonal of the Hessian one. Along W_kj (with u fixed) the
+curvature is ``c_kj + l2``: the data term's
+``c_kj = sum_i s_i q_ik (x_ij - offset_j)^2``, with ``q_ik = p_ik (1 - p_ik)``
+the softmax curvature of sample i in class k, plus the penalty's
+``l2 = 1/(C S)``; along u_k it is ``sum_i s_i q_ik``. Hence
+``scale_kj = sqrt(c_kj + l2)`` and ``b_scale_k = sqrt(sum_i s_i q_ik)``.
 
-- the penalty's own curvature is included, so nearly constant features (the
+- *At the start* the probabilities are taken as uniform, ``q = h = (1/K)(1 -
+  1/K)``, so that the scales need only the feature variances:
+  ``sqrt(h * var_j + l2)`` and ``sqrt(h)``.
+- *Following the curvature.* Near separation the probabilities saturate and
+  the true curvature along most weights falls by orders of magnitude: with the
+  starting scales the gradient is then tiny far from the optimum, ``tol`` is
+  met early, and L-BFGS crawls. The solver therefore re-estimates the
+  curvature at the current point (:meth:`SoftmaxObjective.follow_curvature`,
+  one pass over the data through :meth:`DataTerm.curvature`) between rounds
+  of L-BFGS-B, and always before it accepts a stop. A re-estimated curvature
+  keeps at least ``_CURVATURE_FLOOR`` of the starting one.
+- The penalty's own curvature is included, so nearly constant features (the
   near-empty pixels of the digits) do not get a huge curvature ``l2 / var_j``,
-  as a plain standardisation would give them (it slowed fits tenfold);
-- a unit curvature makes ``tol`` mean the same for any number of classes: the
-  gradient bounds the distance to the optimum in standardised units. With a
-  curvature of h instead, fits with 100 or 1000 classes stopped at ``tol`` up
-  to 1e-2 above the optimum.
+  as a plain standardisation would give them (it slowed fits tenfold).
+- A unit curvature makes ``tol`` mean the same for any scale of the features,
+  any number of classes and any degree of separation: the gradient bounds the
+  distance to the optimum in units of the local curvature. (With a curvature
+  of h instead, fits with 100 or 1000 classes stopped at ``tol`` up to 1e-2
+  above the optimum.)
 
 The statistics use the sample weights, so that integer weights and repeated
 rows give the same path.
@@ -73,12 +86,31 @@ With the L1 split the two parts are scaled like V, ``V+ = W+ * scale`` and
 linear penalty's gradient along them is ``r / (C S) / scale``. The penalty's
 curvature in ``scale`` is only that of its L2 part, ``(1 - r) / (C S)``.
 
+Without an intercept
+--------------------
+Without an intercept the features cannot be centred, and a mean m far from
+zero (in units of the spread) couples every weight: ``W m`` acts like an
+intercept that all the weights must move together to change. Diagonal scales
+cannot undo that (features offset by 1000 left the default fit 9.45e-3 above
+the optimum, reporting convergence). That intercept-like quantity therefore
+gets a variable of its own: with ``n = m / ||m||^2``,
+
+    W = V / scale + (u / b_scale - (V / scale) m) n^T,   u = (W m) * b_scale
+
+so that ``W m = u / b_scale`` and ``Z = (X - m) W^T + u / b_scale``: the
+problem of centred data, with u in the role of the intercepts, and still
+``b = 0``. The gradient is ``dV = (dW - (dW n) m^T) / scale`` and
+``du = (dW n) / b_scale``. It is used where the standardised mean has a norm
+above one, and not with the L1 split, whose bounds need each weight as a
+variable of its own (there the spread is taken about zero, as before).
+
 Parameter vector
 ----------------
 The flat vector that SciPy sees (``pack`` builds it, ``unpack`` reads it)
-is ``[V.ravel(), u]`` (C order, u only with an
-intercept), of length ``n_classes * (n_features + fit_intercept)``; with the L1
-split it is ``[V+.ravel(), V-.ravel(), u]``, the first two bounded below by 0.
+is ``[V.ravel(), u]`` (C order; u with an intercept, or for the mean without
+one), of length ``n_classes * (n_features + 1)`` or ``n_classes *
+n_features``; with the L1 split it is ``[V+.ravel(), V-.ravel(), u]``, the
+first two bounded below by 0.
 """
 
 from typing import Protocol, runtime_checkable

@@ -1,5 +1,6 @@
-"""SciPy's L-BFGS-B as the solver: progress through a callback, convergence
-reported in one place."""
+"""SciPy's L-BFGS-B as the solver, in rounds between which the variables follow
+the curvature: progress through a callback, convergence decided and reported
+in one place."""
 
 import time
 from collections.abc import Callable
@@ -57,7 +58,9 @@ class SolverResult(NamedTuple):
     x: np.ndarray
     #: Iterations run, at least 1 (scikit-learn's convention for ``n_iter_``).
     n_iter: int
-    #: Whether the projected gradient fell below ``tol``.
+    #: Whether the projected gradient fell below ``tol`` (in the variables of
+    #: the last rescaling) with the objective's extrapolated decrease below
+    #: ``tol`` too.
     converged: bool
 
 
