@@ -67,6 +67,16 @@ def smooth_gradient(
     return grad_weights, R.sum(axis=0)
 
 
+def curvature(weights, intercept, X, sample_weight, offset):
+    """The diagonal of the data term's Hessian, from its definition: with
+    q = p (1 - p) and the normalised weights s, ``sum_i s_i q_ik (x_ij -
+    offset_j)^2`` per class and feature, and ``sum_i s_i q_ik`` per class."""
+    X = _dense(X).astype(np.float64)
+    P = softmax(X @ weights.T + np.asarray(intercept, np.float64), axis=1)
+    Q = P * (1 - P) * (sample_weight / sample_weight.sum())[:, None]
+    return Q.T @ (X - offset) ** 2, Q.sum(axis=0)
+
+
 def _gradient_hessian(theta, X1, Y, sample_weight, penalty):
     """Gradient and Hessian of the objective over theta = [W, b] rows."""
     n_classes = Y.shape[1]
