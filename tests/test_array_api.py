@@ -264,7 +264,9 @@ def test_labels_and_weights_follow_the_features(data):
             sample_weight=as_xp(sample_weight, "array_api_strict"),
         )
     assert isinstance(clf.coef_, torch.Tensor)
-    assert_allclose(clf.coef_.numpy(), reference.coef_, atol=1e-6)
+    # At tol=1e-10 both fits run until the objective stops falling (and warn);
+    # there the coefficients are fixed to ~1e-5, as on the Dask back-end.
+    assert_allclose(clf.coef_.numpy(), reference.coef_, atol=5e-5)
 
 
 @pytest.mark.parametrize("name", NAMESPACES)
