@@ -354,14 +354,21 @@ class ArrayAPIData:
         if keep:
             self._targets = {key: blocks}
 
+    def _coefficients(self, weights, intercept):
+        """Weights and intercepts on the device, in X's dtype (cast on the
+        host: a device may have no float64 at all)."""
+        xp, dtype, device = self.xp, self.X.dtype, self.device
+        return (
+            xp.asarray(weights, dtype=dtype, device=device),
+            xp.asarray(intercept, dtype=dtype, device=device),
+        )
+
     def loss_gradient(self, weights, intercept, label_smoothing):
         """The data term and its gradient, as
         :func:`sksoftmax._loss.loss_gradient` computes them, on the device."""
-        xp, X, device = self.xp, self.X, self.device
+        xp, X = self.xp, self.X
         n_classes = weights.shape[0]
-        # Cast on the host: a device may have no float64 at all.
-        W = xp.asarray(weights, dtype=X.dtype, device=device)
-        b = xp.asarray(intercept, dtype=X.dtype, device=device)
+        W, b = self._coefficients(weights, intercept)
         loss = KahanSum(xp, self.sum_dtype)
         grad_weights = KahanSum(xp, self.sum_dtype)
         grad_intercept = KahanSum(xp, self.sum_dtype)
@@ -387,11 +394,10 @@ class ArrayAPIData:
     def curvature(self, weights, intercept, offset):
         """The diagonal of the data term's Hessian, as
         :func:`sksoftmax._loss.curvature` computes it, on the device."""
-        xp, X, device = self.xp, self.X, self.device
+        xp, X = self.xp, self.X
         n_classes = weights.shape[0]
-        W = xp.asarray(weights, dtype=X.dtype, device=device)
-        b = xp.asarray(intercept, dtype=X.dtype, device=device)
-        offset_X = xp.asarray(offset, dtype=X.dtype, device=device)
+        W, b = self._coefficients(weights, intercept)
+        offset_X = xp.asarray(offset, dtype=X.dtype, device=self.device)
         by_weight = KahanSum(xp, self.sum_dtype)
         by_class = KahanSum(xp, self.sum_dtype)
         for rows in _blocks(X.shape[0], max(n_classes, self.n_features)):
