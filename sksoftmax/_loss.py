@@ -41,6 +41,7 @@ memory beyond X is O(block_rows x n_classes + n_classes x n_features).
 import numpy as np
 import scipy.sparse as sp
 
+from . import _sparse
 from ._threads import SERIAL, kernel_threads
 
 # Bytes of X (or of the block's net inputs, whichever is wider) per block. A few
@@ -127,16 +128,27 @@ def feature_moments(X, sample_weight, offset, block_size=None):
     return first, second
 
 
-def net_input(X_block, weights, intercept):
-    """Net inputs ``X_block @ weights.T + intercept`` as a float64 array.
+def right_factor(weights, X):
+    """``weights.T`` in X's dtype, C-contiguous: the right factor of the net
+    inputs, made once per pass over X (each stored value of a sparse X reads
+    one row of it, see :mod:`sksoftmax._sparse`)."""
+    return np.ascontiguousarray(weights.T, dtype=X.dtype)
 
-    ``weights`` is cast to X's dtype first, so that float32 X keeps a float32
-    matrix product; the fit promotes the result to float64 for the softmax and
-    the sums. (Predictions stay in X's dtype, so that float32 probabilities and
-    log-probabilities are rounded consistently: see :func:`predict_blocks`.)
+
+def net_input(X, rows, weights_t, intercept):
+    """Net inputs ``X[rows] @ weights_t + intercept`` as a float64 array.
+
+    ``weights_t`` is :func:`right_factor`: in X's dtype, so that float32 X keeps
+    a float32 matrix product; the fit promotes the result to float64 for the
+    softmax and the sums. (Predictions stay in X's dtype, so that float32
+    probabilities and log-probabilities are rounded consistently: see
+    :func:`predict_blocks`.) A sparse X is not sliced (:mod:`sksoftmax._sparse`).
     """
-    Z = X_block @ weights.T.astype(X_block.dtype, copy=False)
-    Z = np.asarray(Z, dtype=np.float64)
+    if sp.issparse(X):
+        Z = np.empty((rows.stop - rows.start, weights_t.shape[1]))
+        _sparse.times(X, rows, weights_t, Z)
+    else:
+        Z = np.asarray(X[rows] @ weights_t, dtype=np.float64)
     Z += intercept
     return Z
 
@@ -211,11 +223,11 @@ def loss_gradient(
     n_classes = weights.shape[0]
     if block_size is None:
         block_size = block_rows(X, n_classes)
-    weights_x = weights.astype(X.dtype, copy=False)
+    weights_t = right_factor(weights, X)
 
     def run(rows):
         return _loss_gradient_rows(
-            weights_x,
+            weights_t,
             intercept,
             X,
             y_code,
@@ -267,56 +279,61 @@ def curvature(
     weight_curvature : ndarray of shape (n_classes, n_features)
     intercept_curvature : ndarray of shape (n_classes,)
     """
+    n_samples, n_features = X.shape
     n_classes = weights.shape[0]
     if block_size is None:
         block_size = block_rows(X, n_classes)
-    weights_x = weights.astype(X.dtype, copy=False)
+    weights_t = right_factor(weights, X)
     sparse = sp.issparse(X)
 
     def run(rows):
-        about_zero = np.zeros(weights.shape)
-        first = np.zeros(weights.shape)
+        if sparse:
+            # Per feature, sum q x and sum q x^2 (about zero) side by side.
+            about_zero = np.zeros((n_features, 2, n_classes))
+        else:
+            about_zero = np.zeros(weights.shape)
         by_class = np.zeros(n_classes)
         for block in iter_blocks(rows.stop, block_size, start=rows.start):
-            X_block = X[block]
-            Q = softmax(net_input(X_block, weights_x, intercept))
+            Q = softmax(net_input(X, block, weights_t, intercept))
             Q *= 1.0 - Q
             Q *= sample_weight[block][:, None]
             by_class += Q.sum(axis=0)
             if sparse:
-                X_block = X_block.astype(np.float64)
-                about_zero += (X_block.multiply(X_block).T @ Q).T
-                first += (X_block.T @ Q).T
+                _sparse.moments_transpose_times_add(X, block, Q, about_zero)
             else:
-                about_zero += Q.T @ np.square(X_block - offset, dtype=np.float64)
-        return about_zero, first, by_class
+                about_zero += Q.T @ np.square(X[block] - offset, dtype=np.float64)
+        return about_zero, by_class
 
-    weight_curvature, first, by_class = _sum_runs(run, X.shape[0], block_size, threads)
+    weight_curvature, by_class = _sum_runs(run, n_samples, block_size, threads)
     if sparse:
         # sum q (x - o)^2 = sum q x^2 - 2 o sum q x + o^2 sum q
-        weight_curvature += offset * (offset * by_class[:, None] - 2 * first)
+        first, second = weight_curvature[:, 0].T, weight_curvature[:, 1].T
+        weight_curvature = second + offset * (offset * by_class[:, None] - 2 * first)
         weight_curvature = np.maximum(weight_curvature, 0.0)
     return weight_curvature, by_class
 
 
 def _loss_gradient_rows(
-    weights, intercept, X, y_code, sample_weight, label_smoothing, block_size, run
+    weights_t, intercept, X, y_code, sample_weight, label_smoothing, block_size, run
 ):
     """The block loop of :func:`loss_gradient` over the rows ``run``, in one thread.
 
-    Blocks are sliced from X one at a time: a sparse X is never copied whole.
+    Dense blocks are views of X; sparse ones are read in place
+    (:mod:`sksoftmax._sparse`) or, by SciPy, sliced one at a time: a sparse X is
+    never copied whole.
     """
-    n_classes = weights.shape[0]
+    n_classes = weights_t.shape[1]
     on_value = 1.0 - label_smoothing
     off_value = label_smoothing / n_classes
     loss = 0.0
-    grad_weights = np.zeros(weights.shape)
+    sparse = sp.issparse(X)
+    # (n_features, n_classes) for sparse X, as its products give it.
+    grad_weights = np.zeros(weights_t.shape if sparse else weights_t.shape[::-1])
     grad_intercept = np.zeros(n_classes)
     for rows in iter_blocks(run.stop, block_size, start=run.start):
-        X_block = X[rows]
         sw = sample_weight[rows]
         code = y_code[rows]
-        Z = net_input(X_block, weights, intercept)
+        Z = net_input(X, rows, weights_t, intercept)
         Z -= Z.max(axis=1, keepdims=True)
         true_class = (np.arange(Z.shape[0]), code)
         # T_i @ Z_i: the target rows sum to one, so the shift above cancels.
@@ -334,11 +351,12 @@ def _loss_gradient_rows(
         else:
             Z[true_class] -= sw
         grad_intercept += Z.sum(axis=0)
-        R = Z.astype(X.dtype, copy=False)
-        if sp.issparse(X_block):
-            grad_weights += (X_block.T @ R).T
+        if sparse:
+            _sparse.transpose_times_add(X, rows, Z, grad_weights)
         else:
-            grad_weights += R.T @ X_block
+            grad_weights += Z.astype(X.dtype, copy=False).T @ X[rows]
+    if sparse:
+        grad_weights = np.ascontiguousarray(grad_weights.T)
     return float(loss), grad_weights, grad_intercept
 
 
@@ -354,23 +372,25 @@ def predict_blocks(X, weights, intercept, out, transform=None, block_size=None):
     n_samples, n_features = X.shape
     if block_size is None:
         block_size = block_rows(X, weights.shape[0])
-    weights_t = weights.T.astype(X.dtype)
+    weights_t = right_factor(weights, X)
     intercept = intercept.astype(X.dtype)
 
     def run(rows):
-        X_block = X[rows]
-        if out.ndim == 1:
-            out[rows] = transform(X_block @ weights_t + intercept)
-            return
-        # The net inputs go straight into ``out``: a block's transform then
-        # needs two temporaries of its size, not three.
-        Z = out[rows]
-        if sp.issparse(X_block):
-            Z[...] = X_block @ weights_t
+        # The net inputs go straight into ``out`` where it holds a row per
+        # block: a block's transform then needs two temporaries of its size,
+        # not three.
+        if out.ndim == 2:
+            Z = out[rows]
         else:
-            np.matmul(X_block, weights_t, out=Z)
+            Z = np.empty((rows.stop - rows.start, weights_t.shape[1]), dtype=X.dtype)
+        if sp.issparse(X):
+            _sparse.times(X, rows, weights_t, Z)
+        else:
+            np.matmul(X[rows], weights_t, out=Z)
         Z += intercept
-        if transform is not None:
+        if out.ndim == 1:
+            out[rows] = transform(Z)
+        elif transform is not None:
             Z[...] = transform(Z)
 
     blocks = list(iter_blocks(n_samples, block_size))
