@@ -17,7 +17,9 @@ These hold for every function in this module and for the rest of the package.
   ``sum_i s_i * (logsumexp(Z_i) - Z_i[y_i])``. Penalties and the intercept
   convention (never penalised) belong to :mod:`sksoftmax._objective`.
 - Sums (the loss, the gradient, the softmax) are accumulated in float64. Matrix
-  products with X run in X's dtype, so float32 X keeps float32 BLAS calls.
+  products with X run in X's dtype, so float32 X keeps float32 BLAS calls
+  (the compiled sparse products of :mod:`sksoftmax._sparse` multiply in X's
+  dtype too but sum in float64).
 
 Label smoothing
 ---------------
@@ -63,10 +65,12 @@ def block_rows(X, n_classes):
 
     A block's bytes are those of its rows of X (for sparse X, the stored values
     and their column indices) or of its float64 net inputs, whichever is more.
-    For sparse X, each block's gradient product ``X_block^T R`` is a dense
-    n_features x n_classes array: a block then holds at least as many stored
-    values as that array has entries (within 16 MiB of net inputs), so that
-    adding it up costs no more than the product itself.
+    For sparse X, SciPy's gradient product ``X_block^T R`` of each block is a
+    dense n_features x n_classes array: a block then holds at least as many
+    stored values as that array has entries (within 16 MiB of net inputs), so
+    that adding it up costs no more than the product itself. (The compiled
+    products add into one such array per thread, and larger blocks cost them
+    nothing.)
     """
     n_samples, n_features = X.shape
     if sp.issparse(X):
@@ -142,7 +146,8 @@ def net_input(X, rows, weights_t, intercept):
     a float32 matrix product; the fit promotes the result to float64 for the
     softmax and the sums. (Predictions stay in X's dtype, so that float32
     probabilities and log-probabilities are rounded consistently: see
-    :func:`predict_blocks`.) A sparse X is not sliced (:mod:`sksoftmax._sparse`).
+    :func:`predict_blocks`.) A sparse X is read in place where numba is
+    installed, else sliced (:mod:`sksoftmax._sparse`).
     """
     if sp.issparse(X):
         Z = np.empty((rows.stop - rows.start, weights_t.shape[1]))

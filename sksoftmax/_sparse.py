@@ -15,14 +15,16 @@ same results to rounding.
 No numba thread pool is used (no ``parallel=True``): the loops are serial and
 the threads are ours, so numba's threading layers, which differ in whether
 they survive a fork or run from several threads at once, never start. The
-compiled code is cached on disk next to this module (numba's ``cache=True``),
-so a new process does not compile it again.
+compiled code is cached on disk (numba's ``cache=True``: next to this module,
+or in numba's user cache where that is read-only), so a new process loads it
+instead of compiling it again; each combination of dtypes (float32 or float64
+values, int32 or int64 indices) is compiled once.
 
 The compiled products accumulate in float64 whatever X's dtype (SciPy's run in
-X's dtype, as BLAS does for dense X). Each function takes a CSR matrix (any
-index dtype; unsorted indices and duplicate entries are allowed), the slice of
-its rows to use, and ``compiled`` (default: whether numba is installed) to
-choose the path.
+X's dtype, as BLAS does for dense X). Each function takes a CSR matrix or
+array (any index dtype; unsorted indices and duplicate entries are allowed),
+the slice of its rows to use, and ``compiled`` to choose the path (None, the
+default: compiled where numba is installed).
 """
 
 import numpy as np
@@ -37,10 +39,16 @@ COMPILED = numba is not None
 
 
 def _jit(function):
-    """``function`` compiled without the GIL, or None without numba."""
+    """``function`` compiled without the GIL, or None without numba. The
+    machine code is cached on disk where numba finds a writable place (next to
+    this module, or numba's user cache); where it finds none, it is compiled
+    in each process."""
     if numba is None:
         return None
-    return numba.njit(nogil=True, cache=True)(function)
+    try:
+        return numba.njit(nogil=True, cache=True)(function)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator"
+        return numba.njit(nogil=True)(function)
 
 
 def _times_loop(data, indices, indptr, start, stop, right, out):
@@ -84,60 +92,95 @@ _transpose_times_add = _jit(_transpose_times_add_loop)
 _moments_transpose_times_add = _jit(_moments_transpose_times_add_loop)
 
 
-def times(X, rows, right, out, *, compiled=COMPILED):
+def _use_compiled(compiled: bool | None) -> bool:
+    return COMPILED if compiled is None else compiled
+
+
+def _row_range(X, rows: slice, *arrays) -> tuple[int, int]:
+    """``rows`` as (start, stop) within X, checked: a step of one, and
+    ``arrays`` with one row per row of the block (the compiled loops do not
+    check their bounds)."""
+    start, stop, step = rows.indices(X.shape[0])
+    if step != 1:
+        raise ValueError(f"The rows of a block must be contiguous, not {rows}.")
+    for array in arrays:
+        if array.shape[0] != stop - start:
+            raise ValueError(
+                f"An array of {array.shape[0]} rows for a block of {stop - start}."
+            )
+    return start, stop
+
+
+def _check_columns(X, array):
+    """``array`` has one row per column of X (the compiled loops index it)."""
+    if array.shape[0] != X.shape[1]:
+        raise ValueError(
+            f"An array of {array.shape[0]} rows for the {X.shape[1]} columns of X."
+        )
+
+
+def times(X, rows: slice, right, out, *, compiled: bool | None = None):
     """``out[...] = X[rows] @ right``.
 
     Parameters
     ----------
-    X : CSR matrix of shape (n_samples, n_features)
+    X : CSR matrix or array of shape (n_samples, n_features)
         The whole matrix: the compiled loops read the block in place, where
         SciPy's product needs it sliced (a copy of its stored values).
     rows : slice
-        The block, a contiguous range of rows (step 1).
+        The block, a contiguous range of rows.
     right : ndarray of shape (n_features, n_columns)
         C-contiguous (each stored value reads one row of it).
-    out : ndarray of shape (rows.stop - rows.start, n_columns)
+    out : ndarray of shape (n_rows, n_columns)
         Written in place, in its own dtype.
+    compiled : bool, default=None
+        Whether to run the compiled loop; None: where numba is installed.
 
     Returns
     -------
     out
     """
-    if compiled:
-        _times(X.data, X.indices, X.indptr, rows.start, rows.stop, right, out)
+    start, stop = _row_range(X, rows, out)
+    _check_columns(X, right)
+    if _use_compiled(compiled):
+        _times(X.data, X.indices, X.indptr, start, stop, right, out)
     else:
-        out[...] = X[rows] @ right.astype(X.dtype, copy=False)
+        out[...] = X[start:stop] @ right.astype(X.dtype, copy=False)
     return out
 
 
-def transpose_times_add(X, rows, left, out, *, compiled=COMPILED):
+def transpose_times_add(X, rows: slice, left, out, *, compiled: bool | None = None):
     """``out += X[rows].T @ left``, with ``left`` of shape (n_rows, n_columns)
     and ``out`` a float64 C-contiguous array of shape (n_features, n_columns)
     (the other arguments as in :func:`times`)."""
-    if compiled:
-        _transpose_times_add(
-            X.data, X.indices, X.indptr, rows.start, rows.stop, left, out
-        )
+    start, stop = _row_range(X, rows, left)
+    _check_columns(X, out)
+    if _use_compiled(compiled):
+        _transpose_times_add(X.data, X.indices, X.indptr, start, stop, left, out)
     else:
-        out += X[rows].T @ left.astype(X.dtype, copy=False)
+        out += X[start:stop].T @ left.astype(X.dtype, copy=False)
     return out
 
 
-def moments_transpose_times_add(X, rows, left, out, *, compiled=COMPILED):
+def moments_transpose_times_add(
+    X, rows: slice, left, out, *, compiled: bool | None = None
+):
     """``out[:, 0] += X[rows].T @ left`` and ``out[:, 1] += (X[rows] *
-    X[rows]).T @ left`` in one pass (the squares elementwise, of the stored
-    values only), with ``out`` a float64 C-contiguous array of shape
+    X[rows]).T @ left`` in one pass (the squares of the matrix's entries,
+    zeros not stored), with ``out`` a float64 C-contiguous array of shape
     (n_features, 2, n_columns): a feature's two sums lie side by side in
     memory. The other arguments are those of :func:`transpose_times_add`."""
+    start, stop = _row_range(X, rows, left)
+    _check_columns(X, out)
     # The loop squares each stored value: where X is not in canonical format
     # (sorted, without duplicate entries, which must be summed before they are
-    # squared), SciPy does it.
-    if compiled and X.has_canonical_format:
+    # squared), SciPy does it. SciPy caches the check on X.
+    if _use_compiled(compiled) and X.has_canonical_format:
         _moments_transpose_times_add(
-            X.data, X.indices, X.indptr, rows.start, rows.stop, left, out
+            X.data, X.indices, X.indptr, start, stop, left, out
         )
     else:
-        X_block = X[rows].astype(np.float64)
+        X_block = X[start:stop].astype(np.float64)
         out[:, 0] += X_block.T @ left
         out[:, 1] += X_block.multiply(X_block).T @ left
     return out
