@@ -364,12 +364,10 @@ def compare(X, y, C):
         X, y, test_size=TEST_SIZE, random_state=0, stratify=y
     )
     n_classes = len(np.unique(y_train))
-    # With two classes the symmetric softmax model at C is the binary logistic
-    # model at 2 C (see the estimator's Notes): compare the same model.
-    lr_C = 2 * C if n_classes == 2 else C
+    # The same model at the same C, for two classes as for more.
     estimators = [
         ("SoftmaxRegressionClassifier", SoftmaxRegressionClassifier(C=C)),
-        ('LogisticRegression("lbfgs")', LogisticRegression(C=lr_C)),
+        ('LogisticRegression("lbfgs")', LogisticRegression(C=C)),
     ]
     codes = np.searchsorted(np.unique(y_train), y_train)
     objective = SoftmaxObjective(
@@ -387,9 +385,6 @@ def compare(X, y, C):
             estimator.fit(X_train, y_train)
             seconds = time.perf_counter() - start
         coef, intercept = estimator.coef_, estimator.intercept_
-        if coef.shape[0] == 1:  # binary LogisticRegression: w = w_1 - w_0
-            coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-            intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
         results.append(
             {
                 "estimator": name,

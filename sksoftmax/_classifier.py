@@ -4,6 +4,7 @@ back-end, runs the solver on the objective, and sets the fitted attributes."""
 from collections.abc import Callable
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -14,7 +15,7 @@ from ._backends._array_api import (
     dispatch_available,
     float_dtypes,
 )
-from ._objective import SoftmaxObjective
+from ._objective import SoftmaxObjective, with_reference_class
 from ._solver import SolverStep, minimize_lbfgs
 from ._validation import check_finite_fit, check_params
 
@@ -78,7 +79,9 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
     """Multinomial (softmax) logistic regression fitted with L-BFGS-B.
 
     One weight vector and one intercept per class; the class probabilities are
-    the softmax of the net inputs ``X @ coef_.T + intercept_``. The fit
+    the softmax of the net inputs ``X @ coef_.T + intercept_``. With two
+    classes the model is the binary logistic one: one weight vector and one
+    intercept, for ``classes_[1]`` against ``classes_[0]``. The fit
     minimises the weighted mean multi-category cross-entropy plus an L2, L1 or
     elastic-net penalty on the weights (never on the intercepts)::
 
@@ -87,10 +90,10 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
 
     where s_i are the sample weights (times the class weights), S their sum,
     r = ``l1_ratio`` and CE_i the cross-entropy of sample i (against the
-    smoothed target row with ``label_smoothing``). For three or more classes
-    this is exactly the model and the objective of
-    ``LogisticRegression(C=C, l1_ratio=r)`` (scikit-learn >= 1.8), so a
-    parameter grid moves between the two. With r > 0 the fit is
+    smoothed target row with ``label_smoothing``). This is exactly the model
+    and the objective of ``LogisticRegression(C=C, l1_ratio=r)``
+    (scikit-learn >= 1.8), for two classes as for more, so a parameter grid
+    moves between the two. With r > 0 the fit is
     still L-BFGS-B, exactly: each weight is split into a positive and a
     negative part held at or above zero by bounds, which makes the L1 term
     linear; weights whose optimum is zero end exactly at zero.
@@ -146,14 +149,16 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of shape (n_classes,)
         The class labels, sorted.
-    coef_ : ndarray of shape (n_classes, n_features)
-        One weight vector per class, also when there are two classes (unlike
-        ``LogisticRegression``, whose binary ``coef_`` has shape
-        (1, n_features)). float32 for float32 X, otherwise float64.
-    intercept_ : ndarray of shape (n_classes,)
-        One intercept per class; zeros if ``fit_intercept=False``.
-    n_iter_ : int
-        Number of L-BFGS-B iterations run (at least 1).
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        One weight vector per class; with two classes one row, the weights of
+        ``classes_[1]`` (as in ``LogisticRegression``). float32 for float32 X,
+        otherwise float64; a SciPy sparse matrix after :meth:`sparsify`.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        The intercepts, in the rows of ``coef_``; zeros if
+        ``fit_intercept=False``.
+    n_iter_ : ndarray of shape (1,)
+        Number of L-BFGS-B iterations run (at least 1), as
+        ``LogisticRegression`` reports it for one multinomial fit.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -167,14 +172,12 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
 
     Notes
     -----
-    With two classes the symmetric parameterisation (one weight vector per
-    class) penalises both ``w_0`` and ``w_1``, and only ``d = w_1 - w_0``
-    enters the probabilities. With the L2 penalty the optimum has ``w_0 =
-    -w_1``, so the model equals the binary ``LogisticRegression`` at ``2 * C``
-    with ``coef = coef_[1] - coef_[0]`` and ``intercept = intercept_[1] -
-    intercept_[0]``. In general the penalty on d is ``r |d| + (1 - r) / 4 d^2``
-    over ``C S``: the binary ``LogisticRegression`` at ``C' = 2 C / (1 + r)``
-    and ``l1_ratio' = 2 r / (1 + r)`` (the same C for the L1 penalty).
+    With two classes class 0 is the reference class: its weights and
+    intercept are zero and not stored, the probability of ``classes_[1]`` is
+    the logistic function of ``X @ coef_[0] + intercept_[0]``, and the penalty
+    is on that one row. This is ``LogisticRegression``'s binary model at the
+    same ``C`` and ``l1_ratio``. (Version 0.1 previews fitted one penalised
+    row per class, which equals ``LogisticRegression`` at ``2 * C``.)
 
     float32 X stays float32: the matrix products run in float32, while the
     loss, the gradient and the optimiser work in float64.
@@ -280,13 +283,52 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = prepared.to_fitted(prepared.classes)
         self.coef_ = prepared.to_fitted(weights.astype(prepared.dtype))
         self.intercept_ = prepared.to_fitted(intercept.astype(prepared.dtype))
-        self.n_iter_ = n_iter
+        self.n_iter_ = prepared.to_fitted(np.array([n_iter], dtype=np.int32))
         return self
 
     decision_function = _prediction_method("decision_function")
     predict_proba = _prediction_method("predict_proba")
     predict_log_proba = _prediction_method("predict_log_proba")
     predict = _prediction_method("predict")
+
+    def sparsify(self) -> "SoftmaxRegressionClassifier":
+        """Store ``coef_`` as a SciPy CSR matrix, as ``LogisticRegression``'s
+        ``sparsify`` does.
+
+        Worth it after an L1 or elastic-net fit whose weights are mostly zero
+        (``LogisticRegression``'s rule of thumb: more than half of them), for
+        the memory of a stored model. Predictions are unchanged, on any input
+        the estimator predicts on; :meth:`densify` undoes it.
+
+        Returns
+        -------
+        self : SoftmaxRegressionClassifier
+            The estimator, with a sparse ``coef_``.
+        """
+        check_is_fitted(self)
+        if not sp.issparse(self.coef_):
+            if not isinstance(self.coef_, np.ndarray):
+                raise TypeError(
+                    "sparsify needs NumPy coefficients, but coef_ is a "
+                    f"{type(self.coef_).__module__}.{type(self.coef_).__name__}"
+                    " (fitted under array API dispatch): convert the model with "
+                    "sksoftmax.to_numpy first."
+                )
+            self.coef_ = sp.csr_matrix(self.coef_)
+        return self
+
+    def densify(self) -> "SoftmaxRegressionClassifier":
+        """Store ``coef_`` as a dense array again (undoes :meth:`sparsify`).
+
+        Returns
+        -------
+        self : SoftmaxRegressionClassifier
+            The estimator, with a NumPy ``coef_``.
+        """
+        check_is_fitted(self)
+        if sp.issparse(self.coef_):
+            self.coef_ = self.coef_.toarray()
+        return self
 
     def _predict(self, X, method):
         """``method`` on X, by the back-end of X."""
@@ -300,9 +342,14 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         return backend.predict(X, self._fitted_model(), method)
 
     def _fitted_model(self) -> FittedModel:
+        # One row per class (the reference class's zero row with two classes),
+        # dense: what the prediction kernels take.
+        coef, intercept = with_reference_class(
+            self.coef_, self.intercept_, self.classes_.shape[0]
+        )
         return FittedModel(
-            self.coef_,
-            self.intercept_,
+            coef,
+            intercept,
             self.classes_,
             self.n_features_in_,
             getattr(self, "feature_names_in_", None),
@@ -323,9 +370,11 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             self.warm_start
             and hasattr(self, "coef_")
             and np.array_equal(as_numpy(self.classes_), classes)
-            and tuple(self.coef_.shape) == (n_classes, data.n_features)
+            and tuple(self.coef_.shape) == (objective.n_rows, data.n_features)
         ):
-            theta0 = objective.pack(as_numpy(self.coef_), as_numpy(self.intercept_))
+            coef = self.coef_
+            coef = coef.toarray() if sp.issparse(coef) else as_numpy(coef)
+            theta0 = objective.pack(coef, as_numpy(self.intercept_))
         else:
             theta0 = objective.initial_theta()
         result = minimize_lbfgs(

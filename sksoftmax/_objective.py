@@ -7,7 +7,8 @@ split, the preconditioning and the solver exist once.
 Objective
 ---------
 With normalised sample weights s_i (they sum to one), S the sum of the raw
-weights, the weights W of shape (n_classes, n_features) and r = ``l1_ratio``::
+weights, the weights W of shape (n_rows, n_features) (one row per class, or
+one row for two classes, see "Two classes") and r = ``l1_ratio``::
 
     f(W, b) = sum_i s_i * CE_i(W, b)
               + 1 / (C * S) * (r * ||W||_1 + (1 - r) / 2 * ||W||_F^2)
@@ -17,6 +18,18 @@ This is ``LogisticRegression(C=C, l1_ratio=r)``'s objective (its
 the same ``C`` and r. The intercepts b are never penalised; ``C=np.inf`` drops
 the penalty whatever r is. CE_i is the cross-entropy of :mod:`sksoftmax._loss`,
 with label smoothing if asked for.
+
+Two classes
+-----------
+With two classes the model is the binary logistic one, as in
+``LogisticRegression``: class 0 is a reference class whose weights and
+intercept are fixed at zero, so that W and b have one row (``n_rows`` is 1,
+else ``n_classes``), the net input of class 1 is the margin ``x @ w + b``, and
+the penalty is on w alone. The data term still sees one row per class (the
+zero row first, :func:`with_reference_class`): the softmax of ``(0, z)`` is
+the logistic function of z, so one kernel serves both models. (A symmetric
+parameterisation, one penalised row per class, would give the binary model at
+2C instead.)
 
 The L1 term as bounds
 ---------------------
@@ -108,8 +121,8 @@ Parameter vector
 ----------------
 The flat vector that SciPy sees (``pack`` builds it, ``unpack`` reads it)
 is ``[V.ravel(), u]`` (C order; u with an intercept, or for the mean without
-one), of length ``n_classes * (n_features + 1)`` or ``n_classes *
-n_features``; with the L1 split it is ``[V+.ravel(), V-.ravel(), u]``, the
+one), of length ``n_rows * (n_features + 1)`` or ``n_rows * n_features``;
+with the L1 split it is ``[V+.ravel(), V-.ravel(), u]``, the
 first two bounded below by 0.
 """
 
@@ -117,6 +130,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 import scipy.optimize
+from array_api_compat import array_namespace
 
 #: Class frequency that a class of zero total weight starts from, instead of
 #: log(0): its intercept heads down from a finite point.
@@ -231,6 +245,10 @@ class SoftmaxObjective:
         self.l2_reg_strength = (1.0 - l1_ratio) * penalty
         self.label_smoothing = label_smoothing
         self.n_classes = n_classes
+        #: Rows of the model's weights and intercepts: one per class, or one
+        #: with two classes, whose class 0 is the reference (the module
+        #: docstring, "Two classes").
+        self.n_rows = 1 if n_classes == 2 else n_classes
         self.n_features = data.n_features
         self.fit_intercept = fit_intercept
         #: Direction n (n @ mean = 1) along which the weights carry the
@@ -260,15 +278,15 @@ class SoftmaxObjective:
                 _, second_moment = data.feature_moments(self.offset)
                 spread = np.sqrt(second_moment)
             self._initial_curvature = (
-                np.broadcast_to(uniform * spread**2, (n_classes, self.n_features)),
-                np.full(n_classes, uniform),
+                np.broadcast_to(uniform * spread**2, (self.n_rows, self.n_features)),
+                np.full(self.n_rows, uniform),
             )
             self._set_scales(*self._initial_curvature)
         else:
             self._initial_curvature = None
             self.offset = np.zeros(self.n_features)
-            self.scale = np.ones((n_classes, self.n_features))
-            self.intercept_scale = np.ones(n_classes)
+            self.scale = np.ones((self.n_rows, self.n_features))
+            self.intercept_scale = np.ones(self.n_rows)
 
     @property
     def has_intercept_variables(self) -> bool:
@@ -308,7 +326,11 @@ class SoftmaxObjective:
             return theta, gradient
         weights, intercept = self.unpack(theta)
         old_scales = self._flat_scales()
-        self._set_scales(*self.data.curvature(weights, intercept, self.offset))
+        weight_curvature, intercept_curvature = self.data.curvature(
+            *self.all_classes(weights, intercept), self.offset
+        )
+        rows = self._model_rows
+        self._set_scales(weight_curvature[rows], intercept_curvature[rows])
         moved = self.pack(weights, intercept)
         new_scales = self._flat_scales()
         if gradient is None or not np.allclose(
@@ -331,28 +353,28 @@ class SoftmaxObjective:
 
     @property
     def n_params(self) -> int:
-        n_weights = self.n_classes * self.n_features
+        n_weights = self.n_rows * self.n_features
         return (
             1 + self.uses_l1_split
-        ) * n_weights + self.n_classes * self.has_intercept_variables
+        ) * n_weights + self.n_rows * self.has_intercept_variables
 
     def bounds(self):
         """Bounds of the flat vector for L-BFGS-B: None without the L1 split."""
         if not self.uses_l1_split:
             return None
         lower = np.full(self.n_params, -np.inf)
-        lower[: 2 * self.n_classes * self.n_features] = 0.0
+        lower[: 2 * self.n_rows * self.n_features] = 0.0
         return scipy.optimize.Bounds(lower, np.inf)
 
     def unpack(self, theta):
         """Weights and intercepts in the user's units from the flat vector."""
-        n_weights = self.n_classes * self.n_features
+        n_weights = self.n_rows * self.n_features
         weights = theta[:n_weights]
         if self.uses_l1_split:
             weights = weights - theta[n_weights : 2 * n_weights]
             n_weights *= 2
-        weights = weights.reshape(self.n_classes, self.n_features) / self.scale
-        intercept = np.zeros(self.n_classes)
+        weights = weights.reshape(self.n_rows, self.n_features) / self.scale
+        intercept = np.zeros(self.n_rows)
         if self.fit_intercept:
             intercept = theta[n_weights:] / self.intercept_scale
             intercept -= weights @ self.offset
@@ -382,8 +404,9 @@ class SoftmaxObjective:
         """Objective and its gradient with respect to the flat vector."""
         weights, intercept = self.unpack(theta)
         loss, grad_w, grad_b = self.data.loss_gradient(
-            weights, intercept, self.label_smoothing
+            *self.all_classes(weights, intercept), self.label_smoothing
         )
+        grad_w, grad_b = grad_w[self._model_rows], grad_b[self._model_rows]
         if self.l2_reg_strength:
             loss += 0.5 * self.l2_reg_strength * np.vdot(weights, weights)
             grad_w += self.l2_reg_strength * weights
@@ -397,7 +420,7 @@ class SoftmaxObjective:
         if self.uses_l1_split:
             # The linear penalty over both parts, l1 * sum(W+ + W-), in the
             # scaled variables; it equals l1 * ||W||_1 wherever min(W+, W-) = 0.
-            n_weights = self.n_classes * self.n_features
+            n_weights = self.n_rows * self.n_features
             l1_per_v = self.l1_reg_strength / self.scale
             parts_sum = theta[:n_weights] + theta[n_weights : 2 * n_weights]
             loss += float(np.vdot(parts_sum, l1_per_v))
@@ -409,13 +432,48 @@ class SoftmaxObjective:
         return loss, np.concatenate(parts)
 
     def initial_theta(self):
-        """Zero weights; intercepts at the centred log class frequencies."""
-        weights = np.zeros((self.n_classes, self.n_features))
-        intercept = np.zeros(self.n_classes)
+        """Zero weights; intercepts at the log class frequencies, centred (or,
+        with two classes, relative to the reference class)."""
+        weights = np.zeros((self.n_rows, self.n_features))
+        intercept = np.zeros(self.n_rows)
         if self.fit_intercept:
             freq = self.data.class_totals(self.n_classes) / self.data.weight_sum
             eps = self.label_smoothing
             freq = (1.0 - eps) * freq + eps / self.n_classes
             log_freq = np.log(np.maximum(freq, _EMPTY_CLASS_FREQUENCY))
-            intercept = log_freq - log_freq.mean()
+            reference = log_freq[0] if self.uses_reference_class else log_freq.mean()
+            intercept = (log_freq - reference)[self._model_rows]
         return self.pack(weights, intercept)
+
+    @property
+    def uses_reference_class(self) -> bool:
+        """Whether class 0 is a reference class, with weights and intercept
+        fixed at zero (two classes: the binary logistic model)."""
+        return self.n_rows < self.n_classes
+
+    @property
+    def _model_rows(self) -> slice:
+        """The rows of the data term's (n_classes, ...) arrays that belong to
+        the model's variables."""
+        return slice(self.n_classes - self.n_rows, self.n_classes)
+
+    def all_classes(self, weights, intercept):
+        """The model's weights and intercepts as one row per class, as the
+        data term takes them: with a reference class, its zero row first."""
+        return with_reference_class(weights, intercept, self.n_classes)
+
+
+def with_reference_class(weights, intercept, n_classes):
+    """One row per class of the weights (n_rows, n_features) and intercepts
+    (n_rows,) of a model: a zero row for the reference class put first where
+    there is one row fewer than classes (the binary model), else unchanged.
+    Arrays of any array API namespace; a sparse ``weights`` is made dense."""
+    if hasattr(weights, "toarray"):
+        weights = weights.toarray()
+    if weights.shape[0] == n_classes:
+        return weights, intercept
+    xp = array_namespace(weights, intercept)
+    return (
+        xp.concat([xp.zeros_like(weights[:1, :]), weights]),
+        xp.concat([xp.zeros_like(intercept[:1]), intercept]),
+    )

@@ -292,9 +292,19 @@ def warn_not_converged(
             "C=np.inf or have a class of zero total weight; loosen tol or try "
             "a smaller C"
         )
+    if gradient_norm <= tol:
+        # The gradient test passed, the objective's trend did not.
+        unmet = (
+            f"while the objective was still falling, although the projected "
+            f"gradient was below tol={tol} (final max |gradient| "
+            f"{gradient_norm:.3e})"
+        )
+    else:
+        unmet = (
+            f"before the projected gradient fell below tol={tol} (final max "
+            f"|gradient| {gradient_norm:.3e})"
+        )
     warn(
-        f"{ESTIMATOR_NAME} did not converge: {reason} before the "
-        f"projected gradient fell below tol={tol} (final max |gradient| "
-        f"{gradient_norm:.3e}). {advice}.",
+        f"{ESTIMATOR_NAME} did not converge: {reason} {unmet}. {advice}.",
         ConvergenceWarning,
     )

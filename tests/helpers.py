@@ -4,7 +4,7 @@ scikit-learn references that several modules use."""
 import numpy as np
 import scipy.sparse as sp
 import sklearn
-from sklearn.datasets import load_digits, load_iris, load_wine
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.fixes import parse_version
@@ -30,6 +30,28 @@ def saga(C, l1_ratio, tol):
         # Before 1.8, l1_ratio is only used with penalty="elasticnet".
         params["penalty"] = "elasticnet"
     return LogisticRegression(**params)
+
+
+def breast_cancer(weighted=False):
+    """Standardised breast-cancer data (two classes) and sample weights: ones,
+    or drawn from [0.2, 3)."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    rng = np.random.default_rng(0)
+    sample_weight = rng.uniform(0.2, 3.0, size=len(y)) if weighted else np.ones(len(y))
+    return X, y, sample_weight
+
+
+def tight_logistic_regression(C, fit_intercept=True):
+    """LogisticRegression solved by Newton's method well below the tests' 1e-6
+    (newton-cholesky: an exact Hessian, for few features)."""
+    return LogisticRegression(
+        C=C,
+        fit_intercept=fit_intercept,
+        solver="newton-cholesky",
+        tol=1e-12,
+        max_iter=1000,
+    )
 
 
 def make_problem(n_samples=57, n_features=6, n_classes=4, sparse=False, seed=0):

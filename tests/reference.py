@@ -17,6 +17,16 @@ def _targets(y_code, n_classes, label_smoothing):
     )
 
 
+def _net_inputs(weights, intercept, X):
+    """Net inputs of every class: ``X W^T + b``, with a zero column first for a
+    one-row (binary) model, whose class 0 is the reference."""
+    weights = np.asarray(weights, np.float64)
+    Z = _dense(X) @ weights.T + np.asarray(intercept, np.float64)
+    if weights.shape[0] == 1:
+        Z = np.hstack([np.zeros((Z.shape[0], 1)), Z])
+    return Z
+
+
 def objective(
     weights,
     intercept,
@@ -28,10 +38,11 @@ def objective(
     label_smoothing=0.0,
 ):
     """Weighted mean cross-entropy + (r ||W||_1 + (1 - r) ||W||^2 / 2) / (C S),
-    straight from the formula, with the full (smoothed) target matrix."""
+    straight from the formula, with the full (smoothed) target matrix. A
+    one-row ``weights`` is the binary model (class 0 the reference)."""
     weights = np.asarray(weights, np.float64)
-    Z = _dense(X) @ weights.T + np.asarray(intercept, np.float64)
-    T = _targets(y_code, weights.shape[0], label_smoothing)
+    Z = _net_inputs(weights, intercept, X)
+    T = _targets(y_code, Z.shape[1], label_smoothing)
     cross_entropy = -(T * log_softmax(Z, axis=1)).sum(axis=1)
     S = sample_weight.sum()
     penalty = 0.0
@@ -55,12 +66,14 @@ def smooth_gradient(
 ):
     """Gradient of the differentiable part of :func:`objective` (all but the L1
     term) with respect to the weights and the intercepts: ``R^T X + l2 W`` and
-    ``R^T 1`` with the residuals ``R = diag(s / S) (softmax(Z) - T)``."""
+    ``R^T 1`` with the residuals ``R = diag(s / S) (softmax(Z) - T)`` (of class
+    1 alone for a one-row binary model)."""
     weights = np.asarray(weights, np.float64)
     X = _dense(X)
-    T = _targets(y_code, weights.shape[0], label_smoothing)
-    P = softmax(X @ weights.T + np.asarray(intercept, np.float64), axis=1)
-    R = (P - T) * (sample_weight / sample_weight.sum())[:, None]
+    Z = _net_inputs(weights, intercept, X)
+    T = _targets(y_code, Z.shape[1], label_smoothing)
+    P = softmax(Z, axis=1)
+    R = ((P - T) * (sample_weight / sample_weight.sum())[:, None])[:, -len(weights) :]
     grad_weights = R.T @ X
     if not np.isinf(C):
         grad_weights += (1 - l1_ratio) / (C * sample_weight.sum()) * weights
@@ -78,10 +91,12 @@ def curvature(weights, intercept, X, sample_weight, offset):
 
 
 def _gradient_hessian(theta, X1, Y, sample_weight, penalty):
-    """Gradient and Hessian of the objective over theta = [W, b] rows."""
-    n_classes = Y.shape[1]
+    """Gradient and Hessian of the objective over theta = [W, b] rows (one row
+    for the binary model: the last class's, the first fixed at zero)."""
+    n_classes = theta.shape[0]
     s = sample_weight / sample_weight.sum()
-    P = softmax(X1 @ theta.T, axis=1)
+    P = softmax(_net_inputs(theta, 0.0, X1), axis=1)[:, -n_classes:]
+    Y = Y[:, -n_classes:]
     grad = ((P - Y) * s[:, None]).T @ X1 + penalty * theta
     # Per-sample softmax Jacobian diag(p) - p p^T, weighted.
     A = -P[:, :, None] * P[:, None, :]
@@ -102,13 +117,15 @@ def newton_optimum(
 
     The Hessian is singular along "add a constant to every intercept", so each
     step solves the Newton system in the least-squares sense. Without an
-    intercept the intercepts stay at zero.
+    intercept the intercepts stay at zero. One-row weights fit the binary
+    model (class 0 the reference).
     """
     X = _dense(X)
-    n_classes, n_features = np.shape(weights)
+    n_rows, n_features = np.shape(weights)
+    n_classes = 2 if n_rows == 1 else n_rows
     X1 = np.hstack([X, np.full((X.shape[0], 1), float(fit_intercept))])
     Y = np.eye(n_classes)[y_code]
-    penalty = np.zeros((n_classes, n_features + 1))
+    penalty = np.zeros((n_rows, n_features + 1))
     if not np.isinf(C):
         penalty[:, :n_features] = 1.0 / (C * sample_weight.sum())
     theta = np.hstack([weights, np.reshape(intercept, (-1, 1))]).astype(np.float64)

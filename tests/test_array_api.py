@@ -6,9 +6,11 @@ another namespace meets (where the attributes and predictions live, mixed
 namespaces, conversion back to NumPy).
 """
 
+import warnings
+
 import numpy as np
 import pytest
-from helpers import TIGHT
+from helpers import TIGHT, breast_cancer, tight_logistic_regression
 from numpy.testing import assert_allclose, assert_array_equal
 from reference import model_objective, newton_optimum, objective, smooth_gradient
 from sklearn import config_context
@@ -380,3 +382,34 @@ def test_labels_and_weights_in_other_forms(data):
     assert_allclose(weighted.coef_.numpy(), unweighted.coef_.numpy(), atol=1e-6)
     assert_array_equal(binary.classes_, [False, True])
     assert_array_equal(column.classes_.numpy(), [0, 1, 2, 3])
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_fit_is_logistic_regression_at_the_same_C(name, weighted):
+    X, y, sample_weight = breast_cancer(weighted)
+    C = 0.5
+    clf = SoftmaxRegressionClassifier(C=C, **TIGHT)
+    with config_context(array_api_dispatch=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # tol below rounding
+        clf.fit(
+            as_xp(X, name), as_xp(y, name), sample_weight=as_xp(sample_weight, name)
+        )
+        margin = clf.decision_function(as_xp(X, name))
+        proba = clf.predict_proba(as_xp(X, name))
+    theirs = tight_logistic_regression(C).fit(X, y, sample_weight=sample_weight)
+    fitted = to_numpy(clf)
+    assert fitted.coef_.shape == (1, X.shape[1]) and fitted.intercept_.shape == (1,)
+    assert_allclose(
+        objective(fitted.coef_, fitted.intercept_, X, y, sample_weight, C),
+        objective(theirs.coef_, theirs.intercept_, X, y, sample_weight, C),
+        rtol=1e-10,
+    )
+    assert_allclose(fitted.coef_, theirs.coef_, atol=1e-6)
+    assert_allclose(fitted.intercept_, theirs.intercept_, atol=1e-6)
+    assert tuple(margin.shape) == (X.shape[0],)
+    assert_allclose(array_api.as_numpy(margin), theirs.decision_function(X), atol=1e-5)
+    assert_allclose(array_api.as_numpy(proba), theirs.predict_proba(X), atol=1e-7)
+    # sparsify needs NumPy coefficients, and says how to get them.
+    with pytest.raises(TypeError, match="to_numpy"):
+        clf.sparsify()

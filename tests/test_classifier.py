@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from helpers import LOADERS, TIGHT
+from helpers import LOADERS, TIGHT, breast_cancer, tight_logistic_regression
 from numpy.testing import assert_allclose, assert_array_equal
 from reference import centered, newton_optimum, objective
 from sklearn.datasets import (
@@ -74,24 +74,43 @@ def test_reaches_the_optimum_on_raw_features(dataset, C):
 
 
 @pytest.mark.parametrize("C", [0.05, 1.0])
-def test_binary_is_logistic_regression_at_twice_C(C):
-    X, y = load_iris(return_X_y=True)
-    X = StandardScaler().fit_transform(X)[50:]
-    y = y[50:]
-    ours = SoftmaxRegressionClassifier(C=C, **TIGHT).fit(X, y)
-    theirs = LogisticRegression(C=2 * C, **TIGHT).fit(X, y)
-    # Their w is our w_1 - w_0 with w_0 = -w_1: the symmetric softmax weights.
-    weights = np.vstack([-theirs.coef_[0] / 2, theirs.coef_[0] / 2])
-    intercept = np.array([-theirs.intercept_[0] / 2, theirs.intercept_[0] / 2])
-    code = y - 1
-    assert_allclose(
-        fitted_objective(ours, X, y),
-        objective(weights, intercept, X, code, np.ones(len(y)), C),
-        rtol=1e-8,
+@pytest.mark.parametrize(
+    ("weighted", "fit_intercept"),
+    [(False, True), (True, True), (False, False)],
+    ids=["plain", "weighted", "no-intercept"],
+)
+def test_binary_is_logistic_regression_at_the_same_C(C, weighted, fit_intercept):
+    X, y, sample_weight = breast_cancer(weighted)
+    with warnings.catch_warnings():
+        # tol=1e-10 is below the gradient's rounding error here: a warning
+        # that says so, after the objective stopped falling, is expected.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = SoftmaxRegressionClassifier(
+            C=C, fit_intercept=fit_intercept, **TIGHT
+        ).fit(X, y, sample_weight=sample_weight)
+    theirs = tight_logistic_regression(C, fit_intercept).fit(
+        X, y, sample_weight=sample_weight
     )
-    assert ours.coef_.shape == (2, 4) and ours.intercept_.shape == (2,)
+    weights, intercept = newton_optimum(
+        np.zeros((1, X.shape[1])),
+        np.zeros(1),
+        X,
+        y,
+        sample_weight,
+        C,
+        fit_intercept=fit_intercept,
+    )
+    assert ours.coef_.shape == (1, 30) and ours.intercept_.shape == (1,)
+    assert_allclose(
+        objective(ours.coef_, ours.intercept_, X, y, sample_weight, C),
+        objective(weights, intercept, X, y, sample_weight, C),
+        rtol=1e-10,
+    )
+    assert_allclose(ours.coef_, theirs.coef_, atol=1e-6)
+    assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-6)
     assert_allclose(ours.decision_function(X), theirs.decision_function(X), atol=1e-5)
-    assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-6)
+    assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-7)
+    assert_array_equal(ours.predict(X), theirs.predict(X))
 
 
 def test_fit_intercept_false_agrees_with_logistic_regression():
@@ -220,7 +239,7 @@ def test_any_labels(names):
     X, y_labels = X[keep], names[y[keep]]
     clf = SoftmaxRegressionClassifier().fit(X, y_labels)
     assert_array_equal(clf.classes_, np.unique(names))
-    assert clf.coef_.shape == (len(names), 4)
+    assert clf.coef_.shape == (1 if len(names) == 2 else len(names), 4)
     assert clf.predict(X).dtype == y_labels.dtype
     assert clf.score(X, y_labels) > 0.9
 
@@ -235,8 +254,8 @@ def test_decision_function_shapes_and_consistency():
     binary = SoftmaxRegressionClassifier().fit(X[50:], y[50:])
     margin = binary.decision_function(X[50:])
     assert margin.shape == (100,)
-    expected = X[50:] @ (binary.coef_[1] - binary.coef_[0])
-    assert_allclose(margin, expected + binary.intercept_[1] - binary.intercept_[0])
+    assert binary.coef_.shape == (1, 4) and binary.intercept_.shape == (1,)
+    assert_allclose(margin, X[50:] @ binary.coef_[0] + binary.intercept_[0])
     assert_array_equal(binary.predict(X[50:]), np.where(margin > 0, 2, 1))
 
 
@@ -532,3 +551,50 @@ def test_predict_before_fit_and_wrong_feature_count():
     ):
         with pytest.raises(ValueError, match="X has 3 features, but .* is expecting 4"):
             getattr(clf, method)(X_OK[:, :3])
+
+
+def test_n_iter_is_an_array_of_one_as_in_logistic_regression():
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = SoftmaxRegressionClassifier(max_iter=7).fit(X, y)
+        theirs = LogisticRegression(max_iter=7).fit(X, y)
+    assert isinstance(ours.n_iter_, np.ndarray)
+    assert ours.n_iter_.shape == theirs.n_iter_.shape == (1,)
+    assert ours.n_iter_.dtype == theirs.n_iter_.dtype
+    assert ours.n_iter_[0] == theirs.n_iter_[0] == 7
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_sparsify_keeps_predictions_and_densify_restores_coef(n_classes):
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)[: 50 * n_classes]
+    y = y[: 50 * n_classes]
+    model = SoftmaxRegressionClassifier(C=0.05, l1_ratio=1.0, max_iter=1000)
+    model.fit(X, y)
+    dense_coef = model.coef_.copy()
+    assert 0 < np.count_nonzero(dense_coef) < dense_coef.size
+    methods = ["predict", "predict_proba", "predict_log_proba", "decision_function"]
+    before = {method: getattr(model, method)(X) for method in methods}
+    assert model.sparsify() is model
+    assert sp.issparse(model.coef_) and model.coef_.format == "csr"
+    assert model.coef_.nnz == np.count_nonzero(dense_coef)
+    assert_array_equal(model.coef_.toarray(), dense_coef)
+    for method in methods:
+        for data in (X, sp.csr_matrix(X)):
+            assert_allclose(getattr(model, method)(data), before[method], rtol=1e-12)
+    # A sparse coef_ survives pickling and warm-starts a fit.
+    restored = pickle.loads(pickle.dumps(model))
+    assert_allclose(restored.predict_proba(X), before["predict_proba"], rtol=1e-12)
+    refit = restored.set_params(warm_start=True).fit(X, y)
+    assert not sp.issparse(refit.coef_)
+    assert_allclose(refit.coef_, dense_coef, atol=1e-4)
+    assert model.densify() is model
+    assert isinstance(model.coef_, np.ndarray)
+    assert_array_equal(model.coef_, dense_coef)
+
+
+def test_sparsify_and_densify_need_a_fitted_model():
+    for method in ("sparsify", "densify"):
+        with pytest.raises(NotFittedError):
+            getattr(SoftmaxRegressionClassifier(), method)()

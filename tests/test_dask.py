@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from helpers import TIGHT
+from helpers import TIGHT, breast_cancer, tight_logistic_regression
 from numpy.testing import assert_allclose, assert_array_equal
 from reference import model_objective, objective
 from sklearn.datasets import make_classification
@@ -445,3 +445,36 @@ def test_distributed_curvature_matches_the_direct_formula(client, data):
     expected = reference_curvature(weights, intercept, X, sample_weight, offset)
     assert_allclose(by_weight, expected[0], rtol=1e-12)
     assert_allclose(by_class, expected[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_fit_on_dask_is_logistic_regression_at_the_same_C(client, weighted):
+    X, y, sample_weight = breast_cancer(weighted)
+    C = 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # tol below rounding
+        ours = SoftmaxRegressionClassifier(C=C, **TIGHT).fit(
+            da.from_array(X, chunks=(200, -1)),
+            da.from_array(y, chunks=200),
+            sample_weight=da.from_array(sample_weight, chunks=200),
+        )
+    theirs = tight_logistic_regression(C).fit(X, y, sample_weight=sample_weight)
+    assert ours.coef_.shape == (1, X.shape[1]) and ours.intercept_.shape == (1,)
+    assert_allclose(
+        objective(ours.coef_, ours.intercept_, X, y, sample_weight, C),
+        objective(theirs.coef_, theirs.intercept_, X, y, sample_weight, C),
+        rtol=1e-10,
+    )
+    assert_allclose(ours.coef_, theirs.coef_, atol=1e-6)
+    assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-6)
+    lazy = ours.decision_function(da.from_array(X, chunks=(200, -1)))
+    assert lazy.shape == (X.shape[0],)
+    assert_allclose(lazy.compute(), theirs.decision_function(X), atol=1e-5)
+    assert_array_equal(
+        ours.predict(da.from_array(X, chunks=(200, -1))).compute(), theirs.predict(X)
+    )
+    # A sparse coef_ predicts the same on Dask input.
+    proba = ours.predict_proba(X)
+    ours.sparsify()
+    lazy_proba = ours.predict_proba(da.from_array(X, chunks=(200, -1)))
+    assert_allclose(lazy_proba.compute(), proba, rtol=1e-12)

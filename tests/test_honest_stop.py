@@ -133,3 +133,16 @@ def test_remaining_gap_estimate_of_a_crawl_and_of_a_stop():
     # leaves nothing to estimate.
     assert remaining_gap_estimate(list(1.0 - 1e-6 * np.arange(41))) == np.inf
     assert remaining_gap_estimate([1.0] * 41) == 0.0
+
+
+def test_separable_data_without_penalty_warn_that_the_objective_still_falls():
+    # Classes cut by one feature, C=inf: the optimum is at infinity. The
+    # gradient falls below tol while the objective keeps falling towards zero,
+    # and the warning says which of the two tests failed.
+    rng = np.random.RandomState(0)
+    X = 3 * rng.uniform(size=(20, 3))
+    y = X[:, 0].astype(np.int64)
+    model = SoftmaxRegressionClassifier(C=np.inf, tol=1e-6)
+    with pytest.warns(ConvergenceWarning, match="still falling, although the"):
+        model.fit(X, y)
+    np.testing.assert_array_equal(model.predict(X), y)

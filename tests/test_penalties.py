@@ -51,22 +51,24 @@ def test_elastic_net_agrees_with_saga(dataset, C, saga_tol, l1_ratio):
 
 
 @pytest.mark.parametrize("l1_ratio", [0.5, 1.0])
-def test_binary_elastic_net_is_logistic_regression_at_mapped_parameters(l1_ratio):
-    # Only d = w_1 - w_0 enters the probabilities; the penalty of the best split
-    # of d is r |d| + (1 - r) d^2 / 4 (over C S): LogisticRegression's binary
-    # elastic net at C' = 2C / (1 + r) and l1_ratio' = 2r / (1 + r).
+def test_binary_elastic_net_is_logistic_regression_at_the_same_parameters(l1_ratio):
+    # The binary model (class 0 the reference): saga's elastic net at the same
+    # C and l1_ratio, with the same zeros.
     X, y = standardised("iris")
     X, y = X[50:], y[50:]
     C = 0.2
     ours = SoftmaxRegressionClassifier(C=C, l1_ratio=l1_ratio, **TIGHT).fit(X, y)
-    theirs = saga(2 * C / (1 + l1_ratio), 2 * l1_ratio / (1 + l1_ratio), 1e-12)
-    theirs.fit(X, y)
-    d = ours.coef_[1] - ours.coef_[0]
-    assert_allclose(d, theirs.coef_[0], atol=1e-6)
-    assert_array_equal(np.abs(d) > 1e-6, np.abs(theirs.coef_[0]) > 1e-6)
-    assert 0 < np.sum(d == 0) < d.size
+    theirs = saga(C, l1_ratio, 1e-12).fit(X, y)
+    assert ours.coef_.shape == (1, 4)
+    assert_allclose(ours.coef_, theirs.coef_, atol=1e-6)
+    assert_array_equal(ours.coef_ == 0, np.abs(theirs.coef_) < 1e-8)
+    assert 0 < np.sum(ours.coef_ == 0) < ours.coef_.size
+    assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-6)
+    ones = np.ones(len(y))
     assert_allclose(
-        ours.intercept_[1] - ours.intercept_[0], theirs.intercept_[0], atol=1e-6
+        objective(ours.coef_, ours.intercept_, X, y - 1, ones, C, l1_ratio),
+        objective(theirs.coef_, theirs.intercept_, X, y - 1, ones, C, l1_ratio),
+        rtol=1e-10,
     )
 
 
