@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 from helpers import LOADERS, TIGHT, breast_cancer, tight_logistic_regression
 from numpy.testing import assert_allclose, assert_array_equal
-from reference import centered, newton_optimum, objective
+from reference import centered, newton_optimum, objective, smooth_gradient
 from sklearn.datasets import (
     load_digits,
     load_iris,
@@ -598,3 +598,33 @@ def test_sparsify_and_densify_need_a_fitted_model():
     for method in ("sparsify", "densify"):
         with pytest.raises(NotFittedError):
             getattr(SoftmaxRegressionClassifier(), method)()
+
+
+def test_binary_model_with_class_weights_label_smoothing_and_warm_start():
+    X, y, ones = breast_cancer()
+    C = 0.3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # tol below rounding
+        balanced = SoftmaxRegressionClassifier(C=C, class_weight="balanced", **TIGHT)
+        balanced.fit(X, y)
+        smoothed = SoftmaxRegressionClassifier(C=C, label_smoothing=0.1, **TIGHT)
+        smoothed.fit(X, y)
+    # Class weights: LogisticRegression's at the same C.
+    theirs = tight_logistic_regression(C).set_params(class_weight="balanced")
+    theirs.fit(X, y)
+    assert_allclose(balanced.coef_, theirs.coef_, atol=1e-6)
+    assert_allclose(balanced.intercept_, theirs.intercept_, atol=1e-6)
+    # Label smoothing (which LogisticRegression lacks): the gradient of the
+    # smoothed objective, from its formula, vanishes at the fitted model.
+    assert smoothed.coef_.shape == (1, X.shape[1])
+    grad_weights, grad_intercept = smooth_gradient(
+        smoothed.coef_, smoothed.intercept_, X, y, ones, C, label_smoothing=0.1
+    )
+    assert np.max(np.abs(grad_weights)) < 1e-7
+    assert np.max(np.abs(grad_intercept)) < 1e-7
+    # Warm start from a binary model: the refit starts at its optimum.
+    warm = SoftmaxRegressionClassifier(C=C, warm_start=True, tol=1e-6).fit(X, y)
+    first_coef, first_iterations = warm.coef_.copy(), warm.n_iter_[0]
+    warm.fit(X, y)
+    assert warm.n_iter_[0] < first_iterations / 5
+    assert_allclose(warm.coef_, first_coef, atol=1e-5)
