@@ -4,6 +4,8 @@ scikit-learn references that several modules use."""
 import numpy as np
 import scipy.sparse as sp
 import sklearn
+from numpy.testing import assert_allclose
+from reference import objective
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
@@ -52,6 +54,27 @@ def tight_logistic_regression(C, fit_intercept=True):
         tol=1e-12,
         max_iter=1000,
     )
+
+
+def assert_is_binary_logistic_regression(
+    coef, intercept, X, y, sample_weight, C, fit_intercept=True
+):
+    """A fitted binary model (NumPy ``coef`` and ``intercept``) is
+    LogisticRegression's at the same C: one row, the same objective to 1e-10
+    (from its formula) and the same coefficients to 1e-6. Returns the fitted
+    LogisticRegression, for checks of the predictions."""
+    theirs = tight_logistic_regression(C, fit_intercept).fit(
+        X, y, sample_weight=sample_weight
+    )
+    assert coef.shape == (1, X.shape[1]) and intercept.shape == (1,)
+    assert_allclose(
+        objective(coef, intercept, X, y, sample_weight, C),
+        objective(theirs.coef_, theirs.intercept_, X, y, sample_weight, C),
+        rtol=1e-10,
+    )
+    assert_allclose(coef, theirs.coef_, atol=1e-6)
+    assert_allclose(intercept, theirs.intercept_, atol=1e-6)
+    return theirs
 
 
 def make_problem(n_samples=57, n_features=6, n_classes=4, sparse=False, seed=0):
