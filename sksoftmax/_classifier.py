@@ -176,7 +176,7 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
     intercept are zero and not stored, the probability of ``classes_[1]`` is
     the logistic function of ``X @ coef_[0] + intercept_[0]``, and the penalty
     is on that one row. This is ``LogisticRegression``'s binary model at the
-    same ``C`` and ``l1_ratio``. (Version 0.1 previews fitted one penalised
+    same ``C`` and ``l1_ratio``. (The previews of version 0.1 fitted one penalised
     row per class, which equals ``LogisticRegression`` at ``2 * C``.)
 
     float32 X stays float32: the matrix products run in float32, while the
