@@ -108,7 +108,8 @@ def run_dataset(X, y, C, l1_ratio, args):
     )
     seconds = quiet_fit(reference, X, y)
     f_ref = value(reference)
-    print(f"  reference {f_ref:.12g}: {reference.n_iter_} iterations, {seconds:.1f} s")
+    n_ref = int(reference.n_iter_[0])
+    print(f"  reference {f_ref:.12g}: {n_ref} iterations, {seconds:.1f} s")
 
     # saga: doubling epoch budgets until a run reaches the gap.
     saga_runs = []  # (epochs, seconds, objective, model)
@@ -181,7 +182,7 @@ def run_dataset(X, y, C, l1_ratio, args):
         "default iterations": default_iter,
         "default converged": default_converged,
         "default gap": gap(value(default)),
-        "reference iterations": reference.n_iter_,
+        "reference iterations": int(reference.n_iter_[0]),
         "ours zeros": float(np.mean(reference.coef_ == 0)),
         "saga zeros": float(np.mean(best_saga.coef_ == 0)),
         "support differences": int(np.sum(ours_support != saga_support)),

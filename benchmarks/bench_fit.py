@@ -388,15 +388,15 @@ def run_dataset(name, X, y, args):
         reference.fit(X, y)
     f_star = objective_value(objective, reference)
     print(
-        f"  reference optimum {f_star:.12g} in {reference.n_iter_} preconditioned "
-        f"iterations ({time.perf_counter() - start:.1f} s)",
+        f"  reference optimum {f_star:.12g} in {int(reference.n_iter_[0])} "
+        f"preconditioned iterations ({time.perf_counter() - start:.1f} s)",
         flush=True,
     )
 
     def reached(value):
         return value - f_star <= TARGET_GAP * abs(f_star)
 
-    result = {"reference iterations": reference.n_iter_, "X bytes": nbytes(X)}
+    result = {"reference iterations": int(reference.n_iter_[0]), "X bytes": nbytes(X)}
     default = {key: [] for key in ESTIMATORS}
     for _ in range(args.repeats):
         for key, make in ESTIMATORS.items():

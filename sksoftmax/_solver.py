@@ -102,10 +102,12 @@ def minimize_lbfgs(
     in the new ones (the gradient None if it must be evaluated again), and the
     next round starts there from an empty memory. The rounds
     grow (:data:`_FIRST_ROUND` iterations, then doubling); a round also ends
-    where L-BFGS-B stops. The fit has converged only when the projected
-    gradient is at most ``tol`` in the variables of the *last* rescaling:
-    a gradient that is small only because the variables were scaled for
-    another point does not count.
+    where L-BFGS-B stops by itself, or after the first iteration that passes
+    the stop tests: the projected gradient at most ``tol``, and the
+    objective's extrapolated decrease (:func:`remaining_gap_estimate`) at most
+    ``tol`` times its value. The fit has converged only when the tests pass in
+    the variables of the *last* rescaling: a gradient that is small only
+    because the variables were scaled for another point does not count.
 
     Warns with a ``ConvergenceWarning``, attributed to the caller's line,
     unless it converged.
@@ -168,37 +170,66 @@ def minimize_lbfgs(
         for listener in listeners:
             listener(step)
 
+    def passes_stop_tests(x, grad, value):
+        return projected_gradient_norm(
+            x, grad, bounds
+        ) <= tol and remaining_gap_estimate(history) <= tol * abs(value)
+
+    def report_and_test(x):
+        report(x)
+        # Ending the round here, rather than where L-BFGS-B's own gradient
+        # test would, keeps its memory while the objective's trend settles,
+        # and spares a call: each call converts the bounds in Python loops,
+        # about 5 microseconds a bounded variable (10 s for the 2,000,000
+        # bounds of an L1 fit with 20 classes and 50,000 features).
+        if passes_stop_tests(x, state["grad"], state["value"]):
+            raise _RoundEnd
+
     x = np.asarray(x0, dtype=np.float64)
     round_iter = _FIRST_ROUND
-    round_tol = tol
     last_round_value = np.inf
     n_stalled = 0
+    message = ""
     while True:
         round_limit = min(round_iter, max_iter - state["n_iter"])
-        start_value = fun(x)[0]
-        result = scipy.optimize.minimize(
-            fun,
-            x,
-            method="L-BFGS-B",
-            jac=True,
-            bounds=bounds,
-            callback=report,
-            options={
-                "maxiter": round_limit,
-                "maxfun": max(max_evaluations - state["n_evaluations"], 1),
-                "maxls": _MAX_LINE_SEARCH,
-                "gtol": round_tol,
-                # A tiny ftol: stop on the projected gradient, not on a small
-                # relative decrease of the objective. (A few ulps, not zero: a
-                # decrease below float64's resolution of the objective cannot
-                # be measured, and the line search then fails instead of
-                # stopping.) L-BFGS-B divides the decrease by max(|f|, 1), so
-                # an objective below one gets a proportionally smaller ftol.
-                # Such a stop is not counted as convergence below.
-                "ftol": _RESOLUTION * min(abs(start_value), 1.0),
-            },
-        )
-        x = result.x
+        start_value, start_grad = fun(x)
+        start_iter = state["n_iter"]
+        try:
+            # A start that passes the tests (a warm start at the optimum) is
+            # checked in the rescaled variables at once: L-BFGS-B would take a
+            # step first.
+            if passes_stop_tests(x, start_grad, start_value):
+                raise _RoundEnd
+            result = scipy.optimize.minimize(
+                fun,
+                x,
+                method="L-BFGS-B",
+                jac=True,
+                bounds=bounds,
+                callback=report_and_test,
+                options={
+                    "maxiter": round_limit,
+                    "maxfun": max(max_evaluations - state["n_evaluations"], 1),
+                    "maxls": _MAX_LINE_SEARCH,
+                    # The gradient is tested by the callback, with the trend.
+                    "gtol": 0.0,
+                    # A tiny ftol: stop on the tests, not on a small relative
+                    # decrease of the objective. (A few ulps, not zero: a
+                    # decrease below float64's resolution of the objective
+                    # cannot be measured, and the line search then fails
+                    # instead of stopping.) L-BFGS-B divides the decrease by
+                    # max(|f|, 1), so an objective below one gets a
+                    # proportionally smaller ftol. Such a stop is not counted
+                    # as convergence below.
+                    "ftol": _RESOLUTION * min(abs(start_value), 1.0),
+                },
+            )
+            x, message = result.x, result.message
+            # L-BFGS-B stopped before its iterations ran out, by itself.
+            stopped_early = state["n_iter"] - start_iter < round_limit
+        except _RoundEnd:
+            # The accepted point, whose value and gradient are cached.
+            x, stopped_early = state["x"].copy(), False
         value, grad = fun(x)
         if rescale is not None:
             x, grad = rescale(x, grad)
@@ -208,29 +239,24 @@ def minimize_lbfgs(
                 # The same point in new variables: no evaluation needed.
                 state.update(x=x.copy(), value=value, grad=grad.copy())
         gradient_norm = projected_gradient_norm(x, grad, bounds)
-        if gradient_norm <= tol:
-            if remaining_gap_estimate(history) <= tol * abs(value):
-                return SolverResult(x, max(state["n_iter"], 1), True)
-            # The gradient is small, but the objective still falls steadily:
-            # another window of iterations, on the objective alone.
-            round_iter, round_tol = _TREND_WINDOW, 0.0
-        else:
-            round_iter, round_tol = 2 * round_iter, tol
+        if gradient_norm <= tol and remaining_gap_estimate(history) <= tol * abs(value):
+            return SolverResult(x, max(state["n_iter"], 1), True)
+        round_iter *= 2
         out_of_budget = (
             state["n_iter"] >= max_iter or state["n_evaluations"] >= max_evaluations
         )
-        # A round that ended without reaching its iterations (a stop on the
-        # relative decrease, a failed line search) and lowered the objective
-        # by no more than its resolution: another round would do the same.
-        # Twice in a row: a round that starts from an empty memory may stop
-        # after a few tiny steps where a second one still gets further.
-        stalled = result.nit < round_limit and not (
+        # A round that L-BFGS-B ended early (a stop on the relative decrease, a
+        # failed line search) and that lowered the objective by no more than
+        # its resolution: another round would do the same. Twice in a row: a
+        # round that starts from an empty memory may stop after a few tiny
+        # steps where a second one still gets further.
+        stalled = stopped_early and not (
             value < last_round_value - _RESOLUTION * abs(value)
         )
         n_stalled = n_stalled + 1 if stalled else 0
         if out_of_budget or n_stalled >= _STALLED_ROUNDS:
             warn_not_converged(
-                result,
+                message,
                 max_iter=max_iter,
                 tol=tol,
                 gradient_norm=gradient_norm,
@@ -239,6 +265,11 @@ def minimize_lbfgs(
             )
             return SolverResult(x, max(state["n_iter"], 1), False)
         last_round_value = value
+
+
+class _RoundEnd(Exception):
+    """Raised by the iteration callback to end a round where the stop tests
+    pass in the round's variables (the rescaled point is tested again)."""
 
 
 def remaining_gap_estimate(history) -> float:
@@ -269,11 +300,10 @@ def remaining_gap_estimate(history) -> float:
 
 
 def warn_not_converged(
-    result, *, max_iter, tol, gradient_norm, out_of_budget, n_iter
+    message, *, max_iter, tol, gradient_norm, out_of_budget, n_iter
 ) -> None:
-    """The ``ConvergenceWarning`` of a fit whose projected gradient did not fall
-    below ``tol`` (``result`` is the last L-BFGS-B round)."""
-    message = result.message
+    """The ``ConvergenceWarning`` of a fit that did not pass the stop tests
+    (``message`` is L-BFGS-B's, of the last round it ended)."""
     if isinstance(message, bytes):
         message = message.decode("latin1")
     if out_of_budget:
