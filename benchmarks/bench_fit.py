@@ -40,6 +40,7 @@ time: sksoftmax's traced run and LogisticRegression's refits).
 import argparse
 import contextlib
 import platform
+import sys
 import time
 import tracemalloc
 import warnings
@@ -523,8 +524,8 @@ def markdown(results, predict, args):
         f"Machine: {platform.machine()}, {platform.processor() or 'unknown CPU'}, "
         f"Python {platform.python_version()}, NumPy {np.__version__}, SciPy "
         f"{scipy.__version__}, scikit-learn {sklearn.__version__}, sksoftmax "
-        f"{sksoftmax.__version__}. Command: `python benchmarks/bench_fit.py"
-        f"{' --quick' if args.quick else ''}`; C={C}; default fits: medians of "
+        f"{sksoftmax.__version__}. Command: `{args.command}`; C={C}; default "
+        "fits: medians of "
         f"{args.repeats} runs per estimator.",
         "",
         "Time to gap 1e-6 (tol=1e-10): sksoftmax's objective is read at every "
@@ -634,6 +635,15 @@ def plot(results, path):
     fig.savefig(path, dpi=90)
 
 
+def command_line(argv):
+    """The command that ran, as a reader would repeat it (without ``--out``)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if "--out" in words:
+        at = words.index("--out")
+        del words[at : at + 2]
+    return " ".join(["python benchmarks/bench_fit.py", *words])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
@@ -667,6 +677,7 @@ def main(argv=None):
         help="LogisticRegression solvers timed to the gap (the fastest is shown)",
     )
     args = parser.parse_args(argv)
+    args.command = command_line(argv)
     args.scale = 20 if args.quick else 1
     args.repeats = args.repeats or (1 if args.quick else 3)
     args.tight_repeats = args.tight_repeats or (1 if args.quick else 2)
