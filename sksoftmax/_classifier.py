@@ -118,7 +118,7 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
         point, and the objective's decrease over the last iterations,
         extrapolated, leaves less than ``tol`` (relative) to gain. Measured
         against Newton optima, fits that converge at the default end within
-        a relative objective gap of 1e-3 (1.5e-4 at most on the tests' data,
+        a relative objective gap of 1e-3 (3.9e-4 at most on the tests' data,
         raw or sparse, nearly separable or not), and within 1e-5 at
         ``tol=1e-6``. Values below the gradient's rounding error (about 1e-8,
         or 1e-5 for float32 X) cannot be met: such a fit runs until the
