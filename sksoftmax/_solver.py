@@ -180,7 +180,7 @@ def minimize_lbfgs(
         # Ending the round here, rather than where L-BFGS-B's own gradient
         # test would, keeps its memory while the objective's trend settles,
         # and spares a call: each call converts the bounds in Python loops,
-        # about 5 microseconds a bounded variable (10 s for the 2,000,000
+        # about 3.7 microseconds a bounded variable (7.4 s for the 2,000,000
         # bounds of an L1 fit with 20 classes and 50,000 features).
         if passes_stop_tests(x, state["grad"], state["value"]):
             raise _RoundEnd
