@@ -293,10 +293,11 @@ def curvature(
 
     def run(rows):
         if sparse:
-            # Per feature, sum q x and sum q x^2 (about zero) side by side.
-            about_zero = np.zeros((n_features, 2, n_classes))
+            # Per feature, sum q x and sum q x^2 (about zero) side by side;
+            # for dense X, sum q (x - offset)^2 by class.
+            sums = np.zeros((n_features, 2, n_classes))
         else:
-            about_zero = np.zeros(weights.shape)
+            sums = np.zeros(weights.shape)
         by_class = np.zeros(n_classes)
         for block in iter_blocks(rows.stop, block_size, start=rows.start):
             Q = softmax(net_input(X, block, weights_t, intercept))
@@ -304,10 +305,10 @@ def curvature(
             Q *= sample_weight[block][:, None]
             by_class += Q.sum(axis=0)
             if sparse:
-                _sparse.moments_transpose_times_add(X, block, Q, about_zero)
+                _sparse.moments_transpose_times_add(X, block, Q, sums)
             else:
-                about_zero += Q.T @ np.square(X[block] - offset, dtype=np.float64)
-        return about_zero, by_class
+                sums += Q.T @ np.square(X[block] - offset, dtype=np.float64)
+        return sums, by_class
 
     weight_curvature, by_class = _sum_runs(run, n_samples, block_size, threads)
     if sparse:
