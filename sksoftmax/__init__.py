@@ -2,7 +2,16 @@
 
 from ._backends._array_api import to_numpy
 from ._classifier import SoftmaxRegressionClassifier
+from ._cv import SoftmaxRegressionCV
+from ._path import SoftmaxPath, softmax_regression_path
 
 __version__ = "0.1.0"
 
-__all__ = ["SoftmaxRegressionClassifier", "to_numpy", "__version__"]
+__all__ = [
+    "SoftmaxPath",
+    "SoftmaxRegressionCV",
+    "SoftmaxRegressionClassifier",
+    "softmax_regression_path",
+    "to_numpy",
+    "__version__",
+]

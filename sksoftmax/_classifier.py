@@ -8,16 +8,17 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._backends import FittedModel, backend_for
+from ._backends import FittedModel, Prepared, backend_for
 from ._backends._array_api import (
     as_numpy,
     check_same_namespace,
     dispatch_available,
     float_dtypes,
 )
-from ._objective import SoftmaxObjective, with_reference_class
-from ._solver import SolverStep, minimize_lbfgs
-from ._validation import check_finite_fit, check_params
+from ._objective import with_reference_class
+from ._path import fit_objective
+from ._solver import SolverStep
+from ._validation import check_params
 
 #: The summary and the Returns section of each prediction method; their X is
 #: the same for all four (:func:`_prediction_method`).
@@ -71,11 +72,105 @@ def _prediction_method(method):
     summary, returns = _PREDICTIONS[method].split("\n\nReturns\n", 1)
     predict.__doc__ = f"{summary}\n\n{_X_PARAMETER}Returns\n{returns}\n"
     predict.__name__ = method
-    predict.__qualname__ = f"SoftmaxRegressionClassifier.{method}"
+    predict.__qualname__ = f"SoftmaxModelMixin.{method}"
     return predict
 
 
-class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
+class SoftmaxModelMixin:
+    """What a fitted softmax model does, whichever estimator fitted it: the
+    four prediction methods, :meth:`sparsify` and :meth:`densify`, and the
+    fitted attributes' bookkeeping. The estimators set ``coef_``,
+    ``intercept_``, ``classes_`` and ``n_features_in_`` through
+    :meth:`_set_model`."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def _set_model(self, prepared: Prepared, weights, intercept) -> None:
+        """Set the fitted model: weights (n_rows, n_features) and intercepts
+        (n_rows,) in float64 NumPy, for the data that ``prepared`` describes."""
+        self.n_features_in_ = prepared.n_features_in
+        if prepared.feature_names_in is not None:
+            self.feature_names_in_ = prepared.feature_names_in
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.classes_ = prepared.to_fitted(prepared.classes)
+        self.coef_ = prepared.to_fitted(weights.astype(prepared.dtype))
+        self.intercept_ = prepared.to_fitted(intercept.astype(prepared.dtype))
+
+    decision_function = _prediction_method("decision_function")
+    predict_proba = _prediction_method("predict_proba")
+    predict_log_proba = _prediction_method("predict_log_proba")
+    predict = _prediction_method("predict")
+
+    def sparsify(self):
+        """Store ``coef_`` as a SciPy CSR matrix, as ``LogisticRegression``'s
+        ``sparsify`` does.
+
+        Worth it after an L1 or elastic-net fit whose weights are mostly zero
+        (``LogisticRegression``'s rule of thumb: more than half of them), for
+        the memory of a stored model. Predictions are unchanged, on any input
+        the estimator predicts on; :meth:`densify` undoes it.
+
+        Returns
+        -------
+        self : object
+            The estimator, with a sparse ``coef_``.
+        """
+        check_is_fitted(self)
+        if not sp.issparse(self.coef_):
+            if not isinstance(self.coef_, np.ndarray):
+                raise TypeError(
+                    "sparsify needs NumPy coefficients, but coef_ is a "
+                    f"{type(self.coef_).__module__}.{type(self.coef_).__name__}"
+                    " (fitted under array API dispatch): convert the model with "
+                    "sksoftmax.to_numpy first."
+                )
+            self.coef_ = sp.csr_matrix(self.coef_)
+        return self
+
+    def densify(self):
+        """Store ``coef_`` as a dense array again (undoes :meth:`sparsify`).
+
+        Returns
+        -------
+        self : object
+            The estimator, with a NumPy ``coef_``.
+        """
+        check_is_fitted(self)
+        if sp.issparse(self.coef_):
+            self.coef_ = self.coef_.toarray()
+        return self
+
+    def _predict(self, X, method):
+        """``method`` on X, by the back-end of X."""
+        check_is_fitted(self)
+        backend = backend_for(X)
+        if not backend.CHECKS_PREDICT_INPUT:
+            check_same_namespace(self.coef_, X, method, type(self).__name__)
+            X = validate_data(
+                self, X, accept_sparse="csr", dtype=float_dtypes(X), reset=False
+            )
+        return backend.predict(X, self._fitted_model(), method)
+
+    def _fitted_model(self) -> FittedModel:
+        # One row per class (the reference class's zero row with two classes),
+        # dense: what the prediction kernels take.
+        coef, intercept = with_reference_class(
+            self.coef_, self.intercept_, self.classes_.shape[0]
+        )
+        return FittedModel(
+            coef,
+            intercept,
+            self.classes_,
+            self.n_features_in_,
+            getattr(self, "feature_names_in_", None),
+        )
+
+
+class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
     """Multinomial (softmax) logistic regression fitted with L-BFGS-B.
 
     One weight vector and one intercept per class; the class probabilities are
@@ -225,7 +320,6 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
         # Only where scikit-learn's dispatch can be enabled (SciPy >= 1.14).
         tags.array_api_support = dispatch_available()
         return tags
@@ -274,117 +368,33 @@ class SoftmaxRegressionClassifier(ClassifierMixin, BaseEstimator):
             weights, intercept, n_iter = self._solve(
                 prepared.data, prepared.classes, callback
             )
-        check_finite_fit(weights, intercept)
-        self.n_features_in_ = prepared.n_features_in
-        if prepared.feature_names_in is not None:
-            self.feature_names_in_ = prepared.feature_names_in
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        self.classes_ = prepared.to_fitted(prepared.classes)
-        self.coef_ = prepared.to_fitted(weights.astype(prepared.dtype))
-        self.intercept_ = prepared.to_fitted(intercept.astype(prepared.dtype))
+        self._set_model(prepared, weights, intercept)
         self.n_iter_ = prepared.to_fitted(np.array([n_iter], dtype=np.int32))
         return self
 
-    decision_function = _prediction_method("decision_function")
-    predict_proba = _prediction_method("predict_proba")
-    predict_log_proba = _prediction_method("predict_log_proba")
-    predict = _prediction_method("predict")
-
-    def sparsify(self) -> "SoftmaxRegressionClassifier":
-        """Store ``coef_`` as a SciPy CSR matrix, as ``LogisticRegression``'s
-        ``sparsify`` does.
-
-        Worth it after an L1 or elastic-net fit whose weights are mostly zero
-        (``LogisticRegression``'s rule of thumb: more than half of them), for
-        the memory of a stored model. Predictions are unchanged, on any input
-        the estimator predicts on; :meth:`densify` undoes it.
-
-        Returns
-        -------
-        self : SoftmaxRegressionClassifier
-            The estimator, with a sparse ``coef_``.
-        """
-        check_is_fitted(self)
-        if not sp.issparse(self.coef_):
-            if not isinstance(self.coef_, np.ndarray):
-                raise TypeError(
-                    "sparsify needs NumPy coefficients, but coef_ is a "
-                    f"{type(self.coef_).__module__}.{type(self.coef_).__name__}"
-                    " (fitted under array API dispatch): convert the model with "
-                    "sksoftmax.to_numpy first."
-                )
-            self.coef_ = sp.csr_matrix(self.coef_)
-        return self
-
-    def densify(self) -> "SoftmaxRegressionClassifier":
-        """Store ``coef_`` as a dense array again (undoes :meth:`sparsify`).
-
-        Returns
-        -------
-        self : SoftmaxRegressionClassifier
-            The estimator, with a NumPy ``coef_``.
-        """
-        check_is_fitted(self)
-        if sp.issparse(self.coef_):
-            self.coef_ = self.coef_.toarray()
-        return self
-
-    def _predict(self, X, method):
-        """``method`` on X, by the back-end of X."""
-        check_is_fitted(self)
-        backend = backend_for(X)
-        if not backend.CHECKS_PREDICT_INPUT:
-            check_same_namespace(self.coef_, X, method, type(self).__name__)
-            X = validate_data(
-                self, X, accept_sparse="csr", dtype=float_dtypes(X), reset=False
-            )
-        return backend.predict(X, self._fitted_model(), method)
-
-    def _fitted_model(self) -> FittedModel:
-        # One row per class (the reference class's zero row with two classes),
-        # dense: what the prediction kernels take.
-        coef, intercept = with_reference_class(
-            self.coef_, self.intercept_, self.classes_.shape[0]
-        )
-        return FittedModel(
-            coef,
-            intercept,
-            self.classes_,
-            self.n_features_in_,
-            getattr(self, "feature_names_in_", None),
-        )
-
     def _solve(self, data, classes, callback=None):
         """The weights, intercepts and iterations of the fit on ``data``."""
-        n_classes = len(classes)
-        objective = SoftmaxObjective(
-            data,
-            n_classes,
-            C=float(self.C),
-            fit_intercept=bool(self.fit_intercept),
-            l1_ratio=float(self.l1_ratio),
-            label_smoothing=float(self.label_smoothing),
-        )
+        n_rows = 1 if len(classes) == 2 else len(classes)
+        start = None
         if (
             self.warm_start
             and hasattr(self, "coef_")
             and np.array_equal(as_numpy(self.classes_), classes)
-            and tuple(self.coef_.shape) == (objective.n_rows, data.n_features)
+            and tuple(self.coef_.shape) == (n_rows, data.n_features)
         ):
             coef = self.coef_
             coef = coef.toarray() if sp.issparse(coef) else as_numpy(coef)
-            theta0 = objective.pack(coef, as_numpy(self.intercept_))
-        else:
-            theta0 = objective.initial_theta()
-        result = minimize_lbfgs(
-            objective.loss_gradient,
-            theta0,
+            start = (coef, as_numpy(self.intercept_))
+        return fit_objective(
+            data,
+            len(classes),
+            C=float(self.C),
+            l1_ratio=float(self.l1_ratio),
+            fit_intercept=bool(self.fit_intercept),
+            label_smoothing=float(self.label_smoothing),
             tol=self.tol,
             max_iter=self.max_iter,
-            bounds=objective.bounds(),
-            rescale=objective.follow_curvature,
+            start=start,
             callback=callback,
             verbose=self.verbose,
         )
-        return (*objective.unpack(result.x), result.n_iter)

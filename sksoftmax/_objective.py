@@ -126,7 +126,7 @@ with the L1 split it is ``[V+.ravel(), V-.ravel(), u]``, the
 first two bounded below by 0.
 """
 
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 import scipy.optimize
@@ -185,20 +185,30 @@ class DataTerm(Protocol):
         """Release what the data holds."""
 
 
-def feature_statistics(data: DataTerm):
-    """Weighted per-feature mean and spread about it, used for preconditioning.
+class FeatureStatistics(NamedTuple):
+    """Weighted per-feature statistics of X that the preconditioning reads
+    (:func:`feature_statistics`); they do not depend on C, so a path of fits
+    computes them once."""
 
-    Returns
-    -------
-    mean, spread : ndarrays of shape (n_features,)
-        The weighted mean and the weighted root mean square of ``X - mean``,
-        both accumulated in float64.
-    """
-    mean, _ = data.feature_moments(np.zeros(data.n_features))
+    #: The weighted mean.
+    mean: np.ndarray
+    #: The weighted root mean square of ``X - mean``.
+    spread: np.ndarray
+    #: The weighted root mean square of X (about zero, where a fit without
+    #: intercept and with the L1 split takes its scales).
+    spread_about_zero: np.ndarray
+
+
+def feature_statistics(data: DataTerm) -> FeatureStatistics:
+    """The weighted mean and spreads of the features, accumulated in float64:
+    two passes over the data."""
+    mean, second_moment_about_zero = data.feature_moments(np.zeros(data.n_features))
     # A second pass about the mean: E[x^2] - m^2 loses every digit of a small
     # spread around a large mean.
     _, second_moment = data.feature_moments(mean)
-    return mean, np.sqrt(second_moment)
+    return FeatureStatistics(
+        mean, np.sqrt(second_moment), np.sqrt(second_moment_about_zero)
+    )
 
 
 class SoftmaxObjective:
@@ -219,6 +229,9 @@ class SoftmaxObjective:
     precondition : bool, default=True
         Optimise over rescaled variables (see the module docstring). False runs
         the plain parameterisation, V = W and c = b.
+    statistics : FeatureStatistics, default=None
+        The data's :func:`feature_statistics`, if already computed (a path of
+        fits shares them); None computes them.
     """
 
     def __init__(
@@ -231,6 +244,7 @@ class SoftmaxObjective:
         l1_ratio: float = 0.0,
         label_smoothing: float = 0.0,
         precondition: bool = True,
+        statistics: FeatureStatistics | None = None,
     ):
         self.data = data
         with np.errstate(over="ignore"):
@@ -256,7 +270,9 @@ class SoftmaxObjective:
         #: module docstring, "Without an intercept").
         self.mean_direction = None
         if precondition:
-            mean, spread = feature_statistics(data)
+            if statistics is None:
+                statistics = feature_statistics(data)
+            mean, spread = statistics.mean, statistics.spread
             self.offset = mean
             # The uniform curvature (the module docstring) and the scales it
             # gives, about the mean.
@@ -275,8 +291,7 @@ class SoftmaxObjective:
                 # The L1 split keeps each weight a variable of its own: the
                 # spread is taken about zero, where a fit without intercept is.
                 self.offset = np.zeros(self.n_features)
-                _, second_moment = data.feature_moments(self.offset)
-                spread = np.sqrt(second_moment)
+                spread = statistics.spread_about_zero
             self._initial_curvature = (
                 np.broadcast_to(uniform * spread**2, (self.n_rows, self.n_features)),
                 np.full(self.n_rows, uniform),

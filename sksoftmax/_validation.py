@@ -57,6 +57,43 @@ def _is_int(value):
     return isinstance(value, numbers.Integral) and not _is_bool(value)
 
 
+def _C_problem(C) -> str | None:
+    """What is wrong with one value of C, or None."""
+    if not (_is_real(C) and C > 0):
+        return f"must be a positive float or np.inf, got {C!r}"
+    if not np.isfinite(1.0 / float(C)):
+        # A subnormal C: the penalty 1/C would be infinite.
+        return f"must be at least {1 / np.finfo(float).max:.1e}, got {C!r}"
+    return None
+
+
+#: The range of an int ``Cs``: ``np.logspace`` between these powers of ten,
+#: as in ``LogisticRegressionCV``.
+_CS_RANGE = (-4, 4)
+
+
+def check_Cs(Cs) -> np.ndarray:
+    """The grid of Cs as a float64 array of shape (n_Cs,), checked: an int n
+    >= 1 gives ``np.logspace(-4, 4, n)``, a sequence its values (positive
+    floats or np.inf, at least one)."""
+    if _is_int(Cs):
+        if Cs < 1:
+            raise ValueError(f"Cs must be an int >= 1 or a list of Cs, got {Cs!r}.")
+        return np.logspace(*_CS_RANGE, int(Cs))
+    if isinstance(Cs, str) or np.ndim(Cs) != 1 or len(Cs) == 0:
+        raise ValueError(
+            f"Cs must be an int >= 1 or a non-empty 1-d list of Cs, got {Cs!r}."
+        )
+    problems = [
+        f"Cs[{i}] {problem}"
+        for i, C in enumerate(Cs)
+        if (problem := _C_problem(C.item() if hasattr(C, "item") else C))
+    ]
+    if problems:
+        raise ValueError("Invalid parameters: " + "; ".join(problems) + ".")
+    return np.array(Cs, dtype=np.float64)
+
+
 def check_params(params: dict) -> None:
     """Raise a ValueError naming every invalid classifier parameter.
 
@@ -64,12 +101,9 @@ def check_params(params: dict) -> None:
     """
     p = params
     problems = []
-    C = p["C"]
-    if not (_is_real(C) and C > 0):
-        problems.append(f"C must be a positive float or np.inf, got {C!r}")
-    elif not np.isfinite(1.0 / float(C)):
-        # A subnormal C: the penalty 1/C would be infinite.
-        problems.append(f"C must be at least {1 / np.finfo(float).max:.1e}, got {C!r}")
+    C_problem = _C_problem(p["C"])
+    if C_problem:
+        problems.append(f"C {C_problem}")
     if not _is_bool(p["fit_intercept"]):
         problems.append(f"fit_intercept must be a bool, got {p['fit_intercept']!r}")
     class_weight = p["class_weight"]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sksoftmax import SoftmaxRegressionClassifier
+from sksoftmax import SoftmaxRegressionClassifier, SoftmaxRegressionCV
 
 pytest.importorskip("pandas", reason="the DataFrame checks need pandas")
 
@@ -19,6 +19,12 @@ ESTIMATORS = [
     SoftmaxRegressionClassifier(warm_start=True, max_iter=500),
     SoftmaxRegressionClassifier(l1_ratio=0.5),
     SoftmaxRegressionClassifier(label_smoothing=0.1),
+    # cv=3: check_sparsify_coefficients fits 3 samples of each class, which
+    # the default 5 stratified folds refuse (LogisticRegressionCV() fails it
+    # the same way); every other check passes at the default too.
+    SoftmaxRegressionCV(cv=3),
+    SoftmaxRegressionCV(Cs=[0.1, 10.0], l1_ratios=[0.0, 0.5], refit=False, cv=3),
+    SoftmaxRegressionCV(Cs=3, class_weight="balanced", scoring="accuracy", cv=2),
 ]
 
 

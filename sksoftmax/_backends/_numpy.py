@@ -44,6 +44,7 @@ class InMemoryData:
         self.y_code = y_code
         self.n_features = X.shape[1]
         self._set_weights(sample_weight)
+        self._unweighted = sample_weight
         self.threads = SERIAL
         self._pool = None
 
@@ -66,6 +67,11 @@ class InMemoryData:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.__exit__(*exc_info)
+
+    def subset(self, rows) -> "InMemoryData":
+        """The data of the given rows (a copy), with their sample weights as
+        given to the constructor (before :meth:`weigh_classes`)."""
+        return InMemoryData(self.X[rows], self.y_code[rows], self._unweighted[rows])
 
     def weigh_classes(self, class_weight):
         """Multiply each sample weight by the weight of its class."""

@@ -1,0 +1,256 @@
+"""Fits of the objective: at one C (the classifier's), and along a path of Cs,
+each warm-started from its neighbour (:func:`softmax_regression_path`, and the
+folds of :class:`sksoftmax.SoftmaxRegressionCV`).
+
+A path computes what does not depend on C once: the checked data and its
+label encoding (the back-end's ``prepare``) and the preconditioning's feature
+statistics (:func:`sksoftmax._objective.feature_statistics`). It solves from
+the strongest penalty to the weakest: at a small C the optimum is near the
+zero start and cheap to reach, and each next optimum is near the last. Each
+fit still ends only where the solver's stop tests pass at its own C, so the
+coefficients do not depend on the order (to within ``tol``).
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ._backends import backend_for
+from ._objective import (
+    DataTerm,
+    FeatureStatistics,
+    SoftmaxObjective,
+    feature_statistics,
+)
+from ._solver import SolverStep, minimize_lbfgs
+from ._validation import check_Cs, check_finite_fit, check_params
+
+
+class Fit(NamedTuple):
+    """The solution of one fit, in the model's rows (one row for two
+    classes)."""
+
+    #: Weights of shape (n_rows, n_features), float64.
+    weights: np.ndarray
+    #: Intercepts of shape (n_rows,), float64 (zeros without intercept).
+    intercept: np.ndarray
+    #: L-BFGS-B iterations, at least 1.
+    n_iter: int
+
+
+def fit_objective(
+    data: DataTerm,
+    n_classes: int,
+    *,
+    C: float,
+    l1_ratio: float,
+    fit_intercept: bool,
+    label_smoothing: float,
+    tol: float,
+    max_iter: int,
+    start: tuple[np.ndarray, np.ndarray] | None = None,
+    statistics: FeatureStatistics | None = None,
+    callback: Callable[[SolverStep], None] | None = None,
+    verbose: int = 0,
+) -> Fit:
+    """Minimise the objective at one C on ``data``.
+
+    ``start`` is (weights, intercept) in the model's rows to start from (a
+    warm start), or None for the cold start of
+    :meth:`SoftmaxObjective.initial_theta`. ``statistics`` are the data's
+    feature statistics if already computed. Warns if the fit does not
+    converge; raises if it ends at non-finite coefficients.
+    """
+    objective = SoftmaxObjective(
+        data,
+        n_classes,
+        C=C,
+        fit_intercept=fit_intercept,
+        l1_ratio=l1_ratio,
+        label_smoothing=label_smoothing,
+        statistics=statistics,
+    )
+    if start is None:
+        theta0 = objective.initial_theta()
+    else:
+        theta0 = objective.pack(*start)
+    result = minimize_lbfgs(
+        objective.loss_gradient,
+        theta0,
+        tol=tol,
+        max_iter=max_iter,
+        bounds=objective.bounds(),
+        rescale=objective.follow_curvature,
+        callback=callback,
+        verbose=verbose,
+    )
+    weights, intercept = objective.unpack(result.x)
+    check_finite_fit(weights, intercept)
+    return Fit(weights, intercept, result.n_iter)
+
+
+def fit_path(
+    data: DataTerm,
+    n_classes: int,
+    Cs: np.ndarray,
+    *,
+    l1_ratio: float,
+    fit_intercept: bool,
+    label_smoothing: float,
+    tol: float,
+    max_iter: int,
+    verbose: int = 0,
+) -> list[Fit]:
+    """One :class:`Fit` per C of ``Cs`` (in the order given), solved from the
+    smallest C to the largest, each warm-started from the previous one."""
+    statistics = feature_statistics(data)
+    fits: list[Fit | None] = [None] * len(Cs)
+    start = None
+    # A stable sort: equal Cs keep their order (and the second starts at the
+    # first's optimum).
+    for index in np.argsort(Cs, kind="stable"):
+        fit = fit_objective(
+            data,
+            n_classes,
+            C=float(Cs[index]),
+            l1_ratio=l1_ratio,
+            fit_intercept=fit_intercept,
+            label_smoothing=label_smoothing,
+            tol=tol,
+            max_iter=max_iter,
+            start=start,
+            statistics=statistics,
+            verbose=verbose,
+        )
+        fits[index] = fit
+        start = (fit.weights, fit.intercept)
+    return fits
+
+
+class SoftmaxPath(NamedTuple):
+    """What :func:`softmax_regression_path` returns."""
+
+    #: The Cs, float64, in the order given, of shape (n_Cs,).
+    Cs: np.ndarray
+    #: The weights at each C, of shape (n_Cs, n_rows, n_features): n_rows is 1
+    #: for two classes (the weights of ``classes[1]``), else n_classes.
+    coefs: Any
+    #: The intercepts at each C, of shape (n_Cs, n_rows).
+    intercepts: Any
+    #: L-BFGS-B iterations of each fit, int32, of shape (n_Cs,).
+    n_iter: np.ndarray
+    #: The sorted class labels, the rows' order.
+    classes: Any
+
+
+def softmax_regression_path(
+    X,
+    y,
+    Cs: int | Sequence[float] = 10,
+    *,
+    l1_ratio: float = 0.0,
+    sample_weight=None,
+    fit_intercept: bool = True,
+    class_weight=None,
+    max_iter: int = 100,
+    tol: float = 1e-4,
+    label_smoothing: float = 0.0,
+    verbose: int = 0,
+) -> SoftmaxPath:
+    """Fit the softmax regression model at each of several Cs, warm-started.
+
+    Each fit is the one :class:`SoftmaxRegressionClassifier` makes at that C
+    with the same other parameters (the same objective, minimised to the same
+    ``tol``). The data are checked, their labels encoded and their feature
+    statistics computed once for the whole path; the Cs are solved from the
+    smallest to the largest, each fit starting at the previous optimum, which
+    makes a path several times cheaper than as many cold fits. The result does
+    not depend on the order of ``Cs`` beyond ``tol``.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data, as :meth:`SoftmaxRegressionClassifier.fit` takes it
+        (Dask collections and array API arrays included).
+    y : array-like of shape (n_samples,)
+        Class labels.
+    Cs : int or array-like of shape (n_Cs,), default=10
+        The inverse penalty strengths, positive floats (``np.inf`` for no
+        penalty), in any order; an int n means ``np.logspace(-4, 4, n)``, as in
+        ``LogisticRegressionCV``.
+    l1_ratio : float, default=0.0
+        The elastic-net mixing parameter, in [0, 1], for every C.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights of the samples.
+    fit_intercept, class_weight, max_iter, tol, label_smoothing, verbose
+        As in :class:`SoftmaxRegressionClassifier`; ``max_iter`` bounds each
+        fit of the path.
+
+    Returns
+    -------
+    path : SoftmaxPath
+        A named tuple ``(Cs, coefs, intercepts, n_iter, classes)``: the Cs in
+        the order given (float64), the weights of shape (n_Cs, n_rows,
+        n_features) and the intercepts of shape (n_Cs, n_rows) at each C,
+        where n_rows is 1 for two classes and n_classes otherwise (the shapes
+        of ``coef_`` and ``intercept_``, in X's dtype and namespace), the
+        iterations of each fit, and the sorted class labels.
+
+    Warns
+    -----
+    ConvergenceWarning
+        For each C whose fit did not converge.
+
+    See Also
+    --------
+    SoftmaxRegressionCV : Chooses C (and l1_ratio) by cross-validation along
+        such paths.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sksoftmax import softmax_regression_path
+    >>> X, y = load_iris(return_X_y=True)
+    >>> path = softmax_regression_path(X, y, Cs=[0.01, 1.0, 100.0])
+    >>> path.coefs.shape, path.intercepts.shape
+    ((3, 3, 4), (3, 3))
+    >>> bool(abs(path.coefs[0]).max() < abs(path.coefs[2]).max())
+    True
+    """
+    Cs = check_Cs(Cs)
+    check_params(
+        {
+            "C": 1.0,
+            "fit_intercept": fit_intercept,
+            "class_weight": class_weight,
+            "max_iter": max_iter,
+            "tol": tol,
+            "warm_start": False,
+            "verbose": verbose,
+            "l1_ratio": l1_ratio,
+            "label_smoothing": label_smoothing,
+        }
+    )
+    prepared = backend_for(X, y).prepare(X, y, sample_weight, class_weight=class_weight)
+    with prepared.data:
+        fits = fit_path(
+            prepared.data,
+            len(prepared.classes),
+            Cs,
+            l1_ratio=float(l1_ratio),
+            fit_intercept=bool(fit_intercept),
+            label_smoothing=float(label_smoothing),
+            tol=float(tol),
+            max_iter=int(max_iter),
+            verbose=int(verbose),
+        )
+    coefs = np.stack([fit.weights for fit in fits]).astype(prepared.dtype)
+    intercepts = np.stack([fit.intercept for fit in fits]).astype(prepared.dtype)
+    return SoftmaxPath(
+        Cs,
+        prepared.to_fitted(coefs),
+        prepared.to_fitted(intercepts),
+        np.array([fit.n_iter for fit in fits], dtype=np.int32),
+        prepared.to_fitted(prepared.classes),
+    )
