@@ -29,6 +29,9 @@ _MAX_LINE_SEARCH = 50
 _FIRST_ROUND = 20
 #: Iterations per window of :func:`remaining_gap_estimate`.
 _TREND_WINDOW = 10
+#: Fewest iterations a window of :func:`remaining_gap_estimate` needs to
+#: measure a rate.
+_MIN_TREND_WINDOW = 2
 #: Rounds in a row without progress that end a fit (with a warning).
 _STALLED_ROUNDS = 2
 #: Relative decrease of the objective below which a round that stopped early
@@ -196,9 +199,10 @@ def minimize_lbfgs(
         start_value, start_grad = fun(x)
         start_iter = state["n_iter"]
         try:
-            # A start that passes the tests (a warm start at the optimum) is
-            # checked in the rescaled variables at once: L-BFGS-B would take a
-            # step first.
+            # A round's start that passes the tests (the rescaled point, with
+            # the history of the rounds before; never the first start, which
+            # has no history) is checked in the rescaled variables at once:
+            # L-BFGS-B would take a step first.
             start_norm = projected_gradient_norm(x, start_grad, bounds)
             if passes_stop_tests(start_norm, start_value):
                 raise _RoundEnd
@@ -277,7 +281,7 @@ class _RoundEnd(Exception):
 def remaining_gap_estimate(history) -> float:
     """How far above its limit the objective still is, extrapolated from the
     last iterations: 0 when it no longer falls, infinite when it does not
-    fall more slowly than before.
+    fall more slowly than before or when too few iterations tell.
 
     With f the objective after each iteration and N the window, the decreases
     ``d1 = f[-2N-1] - f[-N-1]`` and ``d2 = f[-N-1] - f[-1]`` of two windows
@@ -286,18 +290,38 @@ def remaining_gap_estimate(history) -> float:
     that has arrived (the gradient small, the decreases dying out) from one
     that crawls (the gradient small because the curvature is, the objective
     falling by the same small amount window after window).
+
+    The rate is also measured within the last window, between its two halves,
+    and the slower of the two rates is used: a warm start's first steps fall
+    far faster than the crawl that follows them, and a rate measured against
+    them alone promised 1e-4 where 1.7e-3 was left (wine at C=1e4, started
+    from the optimum at C=1.3e3). Fewer than :data:`_MIN_TREND_WINDOW`
+    iterations a window tell nothing, unless an iteration was made and the
+    objective has not fallen at all (a start at the optimum).
     """
-    window = min(_TREND_WINDOW, (len(history) - 1) // 2)
-    if window < 1:
-        return 0.0
     f = history
+    window = min(_TREND_WINDOW, (len(f) - 1) // 2)
+    if window < _MIN_TREND_WINDOW:
+        # A start alone is no evidence; an iteration that did not lower the
+        # objective is (L-BFGS-B found no descent from the start).
+        fallen = f[0] - f[-1] > _RESOLUTION * abs(f[-1])
+        return np.inf if len(f) < 2 or fallen else 0.0
     later = f[-window - 1] - f[-1]
     earlier = f[-2 * window - 1] - f[-window - 1]
-    if not later > 0:
+    # Decreases at the objective's rounding level, iteration by iteration:
+    # nothing measurable is left (a start at the optimum).
+    if not later > window * _RESOLUTION * abs(f[-1]):
         return 0.0
     if not later < earlier:
         return np.inf
+    half = window // 2
+    first_half = f[-2 * half - 1] - f[-half - 1]
+    second_half = f[-half - 1] - f[-1]
     rate = later / earlier
+    if first_half > 0:
+        rate = max(rate, (second_half / first_half) ** (window / half))
+    if not rate < 1:
+        return np.inf
     return later * rate / (1 - rate)
 
 

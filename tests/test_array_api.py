@@ -346,15 +346,16 @@ def test_warm_start_on_a_device(data):
     torch = pytest.importorskip("torch")
     X, y, _ = data
     with config_context(array_api_dispatch=True):
-        # tol=1e-7, which float64 reaches: the warm start converges at once.
+        # tol=1e-7, which float64 reaches: the warm start converges within the
+        # few iterations that the stop's trend test needs as evidence.
         clf = SoftmaxRegressionClassifier(
             C=0.5, warm_start=True, tol=1e-7, max_iter=1000
         )
         clf.fit(torch.asarray(X), torch.asarray(y))
         first = clf.n_iter_
         clf.fit(torch.asarray(X), torch.asarray(y))
-    assert first > 10
-    assert clf.n_iter_ <= 2
+    assert first > 50
+    assert clf.n_iter_ < first / 5
 
 
 def test_labels_and_weights_in_other_forms(data):

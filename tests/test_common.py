@@ -19,10 +19,15 @@ ESTIMATORS = [
     SoftmaxRegressionClassifier(warm_start=True, max_iter=500),
     SoftmaxRegressionClassifier(l1_ratio=0.5),
     SoftmaxRegressionClassifier(label_smoothing=0.1),
-    # cv=3: check_sparsify_coefficients fits 3 samples of each class, which
-    # the default 5 stratified folds refuse (LogisticRegressionCV() fails it
-    # the same way); every other check passes at the default too.
-    SoftmaxRegressionCV(cv=3),
+    # Two settings differ from the defaults, for the checks' tiny data
+    # (LogisticRegressionCV fails both checks at its defaults too):
+    # - cv=3: check_sparsify_coefficients fits 3 samples of each class, which
+    #   5 stratified folds refuse;
+    # - Cs up to 100: on check_sample_weight_equivalence's data (45 rows, 30
+    #   features, separable) the log-loss picks the largest C, and from 1e3 up
+    #   the objective is too flat for float64 to pin the probabilities to the
+    #   check's 1e-7 (integer weights and repeated rows end 1e-5 apart).
+    SoftmaxRegressionCV(Cs=np.logspace(-4, 2, 7), cv=3),
     SoftmaxRegressionCV(Cs=[0.1, 10.0], l1_ratios=[0.0, 0.5], refit=False, cv=3),
     SoftmaxRegressionCV(Cs=3, class_weight="balanced", scoring="accuracy", cv=2),
 ]

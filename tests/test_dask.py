@@ -245,7 +245,7 @@ def test_warm_start_and_convergence_warning_on_dask(client, data):
     X_dask = da.from_array(X, chunks=(CHUNKS, -1))
     y_dask = da.from_array(y, chunks=CHUNKS)
     # tol=1e-7, which float64 reaches: a warm start from a fit that converged
-    # converges at once.
+    # converges within the few iterations the stop's trend test needs.
     local = SoftmaxRegressionClassifier(C=0.5, tol=1e-7, max_iter=1000).fit(X, y)
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         clf = SoftmaxRegressionClassifier(C=0.5, tol=1e-10, max_iter=3)
@@ -253,10 +253,10 @@ def test_warm_start_and_convergence_warning_on_dask(client, data):
     assert clf.n_iter_ == 3
     # Warm-started from the NumPy fit's optimum, the Dask fit stays there.
     local.set_params(warm_start=True).fit(X_dask, y_dask)
-    assert local.n_iter_ <= 2
     cold = SoftmaxRegressionClassifier(C=0.5, tol=1e-7, max_iter=1000)
     cold.fit(X_dask, y_dask)
-    assert cold.n_iter_ > 10
+    assert cold.n_iter_ > 50
+    assert local.n_iter_ < cold.n_iter_ / 5
     assert_allclose(local.coef_, cold.coef_, atol=COEF_ATOL)
 
 

@@ -9,12 +9,20 @@ from numpydoc.docscrape import ClassDoc  # noqa: E402
 from numpydoc.validate import validate  # noqa: E402
 
 import sksoftmax  # noqa: E402
-from sksoftmax import SoftmaxRegressionClassifier  # noqa: E402
+from sksoftmax import SoftmaxRegressionClassifier, SoftmaxRegressionCV  # noqa: E402
 
 METHODS = ["fit", "predict", "predict_proba", "predict_log_proba", "decision_function"]
+ESTIMATORS = ["SoftmaxRegressionClassifier", "SoftmaxRegressionCV"]
 PUBLIC = [
-    "sksoftmax.SoftmaxRegressionClassifier",
-    *(f"sksoftmax.SoftmaxRegressionClassifier.{name}" for name in METHODS),
+    *(f"sksoftmax.{estimator}" for estimator in ESTIMATORS),
+    *(
+        f"sksoftmax.{estimator}.{name}"
+        for estimator in ESTIMATORS
+        for name in [*METHODS, "sparsify", "densify"]
+    ),
+    "sksoftmax.SoftmaxRegressionCV.score",
+    "sksoftmax.SoftmaxRegressionCV.get_metadata_routing",
+    "sksoftmax.softmax_regression_path",
     "sksoftmax.to_numpy",
 ]
 # numpydoc's codes: GL08 no docstring, SS01 no summary, PR01 a parameter not
@@ -35,26 +43,29 @@ def test_docstring_documents_the_signature(name):
     assert errors == []
 
 
-@pytest.mark.parametrize("name", ["SoftmaxRegressionClassifier", "to_numpy"])
+@pytest.mark.parametrize("name", [*ESTIMATORS, "softmax_regression_path", "to_numpy"])
 def test_public_names_have_examples(name):
     # The Examples sections run as doctests (pytest --doctest-modules).
     assert "Examples" in getattr(sksoftmax, name).__doc__
     assert ">>>" in getattr(sksoftmax, name).__doc__.split("Examples")[1]
 
 
-def test_attributes_section_lists_exactly_the_fitted_attributes():
+@pytest.mark.parametrize(
+    "estimator", [SoftmaxRegressionClassifier(), SoftmaxRegressionCV(Cs=3)]
+)
+def test_attributes_section_lists_exactly_the_fitted_attributes(estimator):
     pd = pytest.importorskip("pandas")
     from sklearn.datasets import load_iris
 
     X, y = load_iris(return_X_y=True, as_frame=True)
     assert isinstance(X, pd.DataFrame)  # string column names: feature_names_in_
-    clf = SoftmaxRegressionClassifier().fit(X, y)
+    estimator.fit(X, y)
     fitted = {
-        name for name in vars(clf) if name.endswith("_") and not name.startswith("_")
+        name
+        for name in vars(estimator)
+        if name.endswith("_") and not name.startswith("_")
     }
-    documented = {
-        item.name for item in ClassDoc(SoftmaxRegressionClassifier)["Attributes"]
-    }
+    documented = {item.name for item in ClassDoc(type(estimator))["Attributes"]}
     assert documented == fitted
 
 
