@@ -181,10 +181,14 @@ def minimize_lbfgs(
         projected = projected_gradient(x, grad, bounds)
         if not np.max(np.abs(projected), initial=0.0) <= tol:
             return False
-        if len(history) < 2:
-            # A start, with no iterations to show a trend: the decrease that
-            # the quadratic model of unit curvature promises.
+        if len(history) < 2 * _MIN_TREND_WINDOW + 1:
+            # Too few iterations for the trend's two windows (a warm start):
+            # the quadratic model of unit curvature must leave less than tol
+            # to gain, and so must the rate of the last two decreases, where
+            # there are two.
             trend = 0.5 * float(np.vdot(projected, projected))
+            if len(history) >= 3:
+                trend = max(trend, remaining_gap_estimate(history, min_window=1))
         else:
             trend = remaining_gap_estimate(history)
         return trend <= tol * abs(value)
@@ -286,7 +290,7 @@ class _RoundEnd(Exception):
     pass in the round's variables (the rescaled point is tested again)."""
 
 
-def remaining_gap_estimate(history) -> float:
+def remaining_gap_estimate(history, min_window: int = _MIN_TREND_WINDOW) -> float:
     """How far above its limit the objective still is, extrapolated from the
     last iterations: 0 when it no longer falls, infinite when it does not
     fall more slowly than before or when too few iterations tell.
@@ -309,7 +313,7 @@ def remaining_gap_estimate(history) -> float:
     """
     f = history
     window = min(_TREND_WINDOW, (len(f) - 1) // 2)
-    if window < _MIN_TREND_WINDOW:
+    if window < min_window:
         # A start alone is no evidence; an iteration that did not lower the
         # objective is (L-BFGS-B found no descent from the start).
         fallen = f[0] - f[-1] > _RESOLUTION * abs(f[-1])
@@ -326,7 +330,7 @@ def remaining_gap_estimate(history) -> float:
     first_half = f[-2 * half - 1] - f[-half - 1]
     second_half = f[-half - 1] - f[-1]
     rate = later / earlier
-    if first_half > 0:
+    if half and first_half > 0:
         rate = max(rate, (second_half / first_half) ** (window / half))
     if not rate < 1:
         return np.inf
