@@ -350,6 +350,21 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
         """
         return self._fit(X, y, sample_weight)
 
+    @classmethod
+    def _from_coefficients(
+        cls, weights, intercept, classes, dtype, **params
+    ) -> "SoftmaxRegressionClassifier":
+        """A fitted classifier with the given parameters and model (weights
+        of shape (n_rows, n_features), NumPy classes), as if ``fit`` had
+        ended there: for scoring a fit made elsewhere, such as a point of a
+        cross-validation path."""
+        model = cls(**params)
+        model.n_features_in_ = weights.shape[1]
+        model.classes_ = classes
+        model.coef_ = weights.astype(dtype)
+        model.intercept_ = intercept.astype(dtype)
+        return model
+
     def _fit(
         self,
         X,

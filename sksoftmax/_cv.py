@@ -152,10 +152,8 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
     >>> clf = SoftmaxRegressionCV(Cs=[0.01, 1.0, 100.0]).fit(X, y)
     >>> clf.scores_.shape
     (5, 3)
-    >>> float(clf.C_) in (0.01, 1.0, 100.0)
-    True
-    >>> clf.predict_proba(X[:2]).shape
-    (2, 3)
+    >>> clf.coef_.shape, clf.predict_proba(X[:2]).shape
+    ((3, 4), (2, 3))
     """
 
     def __init__(
@@ -429,11 +427,15 @@ def _fold_path(data, train, test, classes, Cs, l1_ratios, settings, scorer, scor
                 out.n_iter[i, j] = fit.n_iter
     for i, l1_ratio in enumerate(l1_ratios):
         for j, C in enumerate(Cs):
-            model = SoftmaxRegressionClassifier(C=C, l1_ratio=l1_ratio, **settings)
-            model.classes_ = classes
-            model.coef_ = out.coefs[i, j].astype(data.X.dtype)
-            model.intercept_ = out.intercepts[i, j].astype(data.X.dtype)
-            model.n_features_in_ = data.n_features
+            model = SoftmaxRegressionClassifier._from_coefficients(
+                out.coefs[i, j],
+                out.intercepts[i, j],
+                classes,
+                data.X.dtype,
+                C=C,
+                l1_ratio=l1_ratio,
+                **settings,
+            )
             out.scores[i, j] = scorer(model, X_test, y_test, **score)
     return out
 

@@ -318,3 +318,42 @@ def test_gpu_benchmark_quick_run_on_the_cpu(tmp_path):
     assert len(shown) == len(fit_ratios)
     for ratio, (ours, theirs) in zip(shown, fit_ratios, strict=True):
         assert ratio_shown_is_consistent(ratio, ours, theirs)
+
+
+@pytest.mark.slow
+def test_cv_benchmark_quick_run_writes_consistent_tables(tmp_path):
+    run_quick("bench_cv.py", "--out", str(tmp_path))
+    text = (tmp_path / "cv.md").read_text()
+    rows = table(text, "| dataset | SoftmaxRegressionCV (s)")
+    assert len(rows) == 4
+    ratios_lr, ratios_grid = [], []
+    for _, ours, lr, lr_ratio, grid, grid_ratio, chosen, warned in rows:
+        assert ratio_shown_is_consistent(lr_ratio, lr, ours)
+        assert ratio_shown_is_consistent(grid_ratio, grid, ours)
+        ratios_lr.append(float(lr) / float(ours))
+        ratios_grid.append(float(grid) / float(ours))
+        assert len(chosen.split(" / ")) == 3
+        assert all(0 <= int(n) <= 51 for n in warned.split(" / "))
+    medians = re.search(
+        r"LogisticRegressionCV / ours (\S+), GridSearchCV / ours (\S+)\.", text
+    )
+    assert abs(float(medians[1]) - np.median(ratios_lr)) <= 0.05 + 0.01 * float(
+        medians[1]
+    )
+    assert abs(float(medians[2]) - np.median(ratios_grid)) <= 0.05 + 0.01 * float(
+        medians[2]
+    )
+    agreement = table(text, "| dataset | tol | same C |")
+    assert [row[1] for row in agreement].count("1e-8") == 2
+    for _, tol, same, difference in agreement:
+        assert same in ("yes", "no")
+        if tol == "1e-8":
+            # At a tight tol the path's fits and the cold ones are the same
+            # optima: the same choice, the same scores.
+            assert same == "yes" and float(difference) < 1e-6
+    elastic = table(text, "| search | time (s) | ratio |")
+    assert [row[0] for row in elastic] == [
+        "SoftmaxRegressionCV",
+        "LogisticRegressionCV(saga)",
+    ]
+    assert ratio_shown_is_consistent(elastic[1][2], elastic[1][1], elastic[0][1])

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.testing import assert_allclose
-from sklearn.model_selection import cross_val_score
+from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -17,9 +17,11 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 def test_readme_python_blocks_run(capsys):
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
     assert blocks, "the README has no Python example"
+    namespaces = []
     for block in blocks:
-        namespace = {}
-        exec(compile(block, str(README), "exec"), namespace)
+        namespaces.append({})
+        exec(compile(block, str(README), "exec"), namespaces[-1])
+    namespace = next(n for n in namespaces if "lasso" in n)  # the quickstart
     X_train, y_train = namespace["X_train"], namespace["y_train"]
     X_test, y_test = namespace["X_test"], namespace["y_test"]
     # The search picks the C of the best mean score over the same 5 folds,
@@ -43,3 +45,15 @@ def test_readme_python_blocks_run(capsys):
     coef = namespace["coef"]
     assert 0.2 < np.mean(coef == 0) < 1.0
     assert namespace["lasso"].score(X_test, y_test) > 0.9
+    # The tuning example chooses the C that GridSearchCV over the classifier
+    # chooses, on the same folds and scoring.
+    tuning = next(n for n in namespaces if "tuned" in n)
+    tuned = tuning["tuned"]
+    grid = GridSearchCV(
+        make_pipeline(StandardScaler(), SoftmaxRegressionClassifier()),
+        {"softmaxregressionclassifier__C": tuned[-1].Cs_},
+        cv=5,
+        scoring="neg_log_loss",
+    ).fit(tuning["X"], tuning["y"])
+    assert tuned[-1].C_ == grid.best_params_["softmaxregressionclassifier__C"]
+    assert tuned[-1].scores_.shape == (5, 10)
