@@ -32,7 +32,6 @@ The elastic-net grid (``l1_ratios``) runs on the small dense dataset against
 
 import argparse
 import platform
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -40,7 +39,13 @@ from pathlib import Path
 import numpy as np
 import scipy
 import sklearn
-from bench_fit import dense_10, dense_scaled, softmax_labels, zipf_text
+from bench_fit import (
+    command_line,
+    dense_10,
+    dense_scaled,
+    softmax_labels,
+    zipf_text,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
@@ -252,15 +257,6 @@ def markdown(results, elastic, args):
     return "\n".join(lines)
 
 
-def command_line(argv):
-    """The command that ran, as a reader would repeat it (without ``--out``)."""
-    words = list(sys.argv[1:] if argv is None else argv)
-    if "--out" in words:
-        at = words.index("--out")
-        del words[at : at + 2]
-    return " ".join(["python benchmarks/bench_cv.py", *words])
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
@@ -270,7 +266,7 @@ def main(argv=None):
         help="folder for cv.md (default: benchmarks/results)",
     )
     args = parser.parse_args(argv)
-    args.command = command_line(argv)
+    args.command = command_line(argv, "bench_cv.py")
     scale = 20 if args.quick else 1
 
     results, elastic = {}, None

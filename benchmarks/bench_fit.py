@@ -635,13 +635,14 @@ def plot(results, path):
     fig.savefig(path, dpi=90)
 
 
-def command_line(argv):
-    """The command that ran, as a reader would repeat it (without ``--out``)."""
+def command_line(argv, script="bench_fit.py"):
+    """The command that ran ``script``, as a reader would repeat it (without
+    ``--out``)."""
     words = list(sys.argv[1:] if argv is None else argv)
     if "--out" in words:
         at = words.index("--out")
         del words[at : at + 2]
-    return " ".join(["python benchmarks/bench_fit.py", *words])
+    return " ".join([f"python benchmarks/{script}", *words])
 
 
 def main(argv=None):
