@@ -197,8 +197,7 @@ def markdown(results, elastic, args):
         "",
         "5 stratified folds, 10 Cs from 1e-4 to 1e4, neg_log_loss, default tol "
         "and max_iter, n_jobs=1, refit included. 'warned': fits that raised a "
-        "ConvergenceWarning (of 51 per search; LogisticRegressionCV warns once "
-        "per fold path).",
+        "ConvergenceWarning (of the 51 fits of each search).",
         "",
         "| dataset | SoftmaxRegressionCV (s) | LogisticRegressionCV (s) | ratio "
         "| GridSearchCV(ours) (s) | ratio | C: ours / LRCV / grid "

@@ -3,11 +3,12 @@ warm-started paths (:func:`sksoftmax._path.fit_path`), one per fold and
 l1_ratio, the folds in parallel through joblib."""
 
 import inspect
+import warnings
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer, make_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils import Bunch
@@ -16,13 +17,16 @@ from sklearn.utils.metadata_routing import (
     MethodMapping,
     process_routing,
 )
-from sklearn.utils.validation import _check_method_params
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import _check_method_params, check_is_fitted
 
 from ._backends import _numpy, backend_for
+from ._backends._array_api import as_numpy
 from ._backends._contract import weigh_classes
 from ._classifier import SoftmaxModelMixin, SoftmaxRegressionClassifier
+from ._objective import feature_statistics
 from ._path import fit_objective, fit_path
-from ._validation import check_Cs, check_params
+from ._validation import check_Cs, check_params, warn
 
 #: The classifier's parameters that SoftmaxRegressionCV passes on to its fits
 #: (C and l1_ratio are searched, and warm_start has no meaning here).
@@ -40,13 +44,15 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
     """Softmax regression with C (and l1_ratio) chosen by cross-validation.
 
     ``LogisticRegressionCV``'s interface for the model of
-    :class:`SoftmaxRegressionClassifier`. On each fold and each l1_ratio, the
-    fits along the Cs form one warm-started path
-    (:func:`softmax_regression_path`): the fold's data are copied and their
-    feature statistics computed once, and each C starts from the optimum of
-    the next smaller ones. The (C, l1_ratio) with the best mean score over the
-    folds is then refitted on all the data: the final model is exactly
-    ``SoftmaxRegressionClassifier(C=C_, l1_ratio=l1_ratio_)`` fitted on X.
+    :class:`SoftmaxRegressionClassifier` (its fitted arrays in the layouts of
+    ``use_legacy_attributes=False``, without the l1_ratio axis when there are
+    no ``l1_ratios``). On each fold and each l1_ratio, the fits along the Cs
+    form one warm-started path (:func:`softmax_regression_path`): the fold's
+    data are copied and their feature statistics computed once, and each C
+    starts where the optima at the smaller Cs predict it. The (C, l1_ratio)
+    with the best mean score over the folds is then refitted on all the data:
+    the final model is exactly ``SoftmaxRegressionClassifier(C=C_,
+    l1_ratio=l1_ratio_)`` fitted on X.
 
     Parameters
     ----------
@@ -63,7 +69,9 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
     class_weight : dict or "balanced", default=None
         As in :class:`SoftmaxRegressionClassifier`. "balanced" is computed on
         each fold's training part (as a classifier fitted on that part, in
-        ``GridSearchCV``, computes it), and on all the data for the refit.
+        ``GridSearchCV``, computes it, unless the part lacks a class: the
+        weights then count it among the classes), and on all the data for the
+        refit.
     cv : int, cross-validation generator or iterable, default=None
         The folds, as in ``LogisticRegressionCV``: None means 5-fold, an int
         that many folds, both stratified (``StratifiedKFold``).
@@ -74,8 +82,9 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         ``LogisticRegressionCV`` defaults to the accuracy (None here too).
         :meth:`score` uses the same scorer.
     n_jobs : int, default=None
-        Folds fitted in parallel by joblib; None means 1 (unless in a
-        ``joblib.parallel_config`` context), -1 all processors.
+        Folds fitted in parallel by joblib (each fold runs its l1_ratios in
+        turn, sharing the fold's data and statistics); None means 1 (unless
+        in a ``joblib.parallel_config`` context), -1 all processors.
     refit : bool, default=True
         If True, refit on all the data at the best C and l1_ratio. If False,
         average the folds' coefficients, each fold's at the (C, l1_ratio) that
@@ -88,7 +97,7 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         The stop tolerance of each fit (see
         :class:`SoftmaxRegressionClassifier`).
     verbose : int, default=0
-        If >= 1, print one line per solver iteration.
+        If >= 1, print one line per solver iteration, and joblib's progress.
     label_smoothing : float, default=0.0
         As in :class:`SoftmaxRegressionClassifier`.
 
@@ -158,6 +167,7 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
+        *,
         Cs=10,
         l1_ratios=None,
         fit_intercept=True,
@@ -196,8 +206,12 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
             Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the samples, used by the fits and passed
-            to the scorer (with metadata routing enabled, to a scorer that
-            requests them).
+            to the scorer. With metadata routing enabled they go to the
+            scorer only if it requests them: give ``scoring`` as a scorer
+            object with ``set_score_request(sample_weight=True)`` (or
+            ``False``); a scorer that neither requests nor refuses them
+            raises scikit-learn's ``UnsetMetadataPassedError``, as in
+            ``LogisticRegressionCV``.
         **params : dict
             With metadata routing enabled
             (``sklearn.set_config(enable_metadata_routing=True)``), metadata
@@ -220,9 +234,14 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
                 data.X, labels, **routed.splitter.split
             )
         )
+        if not folds:
+            raise ValueError(
+                f"cv={self.cv!r} gave no folds (an exhausted generator?); give a "
+                "splitter, an int or a list of (train, test) index pairs."
+            )
         scorer = _scorer_with_labels(self._scorer(), classes)
         settings = {name: getattr(self, name) for name in _FIT_PARAMS}
-        results = Parallel(n_jobs=self.n_jobs)(
+        results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(_fold_path)(
                 data,
                 train,
@@ -236,15 +255,16 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
             )
             for train, test in folds
         )
+        for fold, result in enumerate(results):
+            for message in result.warnings:
+                warn(f"{message} (fold {fold})", ConvergenceWarning)
         coefs = np.stack([r.coefs for r in results])
         intercepts = np.stack([r.intercepts for r in results])
         scores = np.stack([r.scores for r in results])
         n_iter = np.stack([r.n_iter for r in results])
 
         if self.refit:
-            best_l1, best_C = np.unravel_index(
-                np.argmax(scores.mean(axis=0)), scores.shape[1:]
-            )
+            best_l1, best_C = _best(scores.mean(axis=0))
             self.C_, self.l1_ratio_ = float(Cs[best_C]), float(l1_ratios[best_l1])
             weigh_classes(data, self.class_weight, classes)
             # From the classifier's cold start, not from the folds' average:
@@ -263,9 +283,7 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         else:
             # Each fold's best (C, l1_ratio), and the average over the folds.
             fold_range = np.arange(len(folds))
-            best_l1, best_C = np.unravel_index(
-                np.argmax(scores.reshape(len(folds), -1), axis=1), scores.shape[1:]
-            )
+            best_l1, best_C = _best(scores)
             weights = coefs[fold_range, best_l1, best_C].mean(axis=0)
             intercept = intercepts[fold_range, best_l1, best_C].mean(axis=0)
             self.C_ = float(np.mean(Cs[best_C]))
@@ -306,8 +324,10 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         score : float
             The score; higher is better (the negated log-loss by default).
         """
+        check_is_fitted(self)
         routed = self._route("score", sample_weight, score_params)
-        return self._scorer()(self, X, y, **routed.scorer.score)
+        scorer = _scorer_with_labels(self._scorer(), as_numpy(self.classes_))
+        return scorer(self, X, y, **routed.scorer.score)
 
     def get_metadata_routing(self) -> MetadataRouter:
         """How ``fit`` and ``score`` route metadata (scikit-learn's metadata
@@ -322,7 +342,8 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
             MetadataRouter(owner=self)
             .add_self_request(self)
             .add(
-                splitter=check_cv(self.cv),
+                # The parameter itself: check_cv would use up a generator.
+                splitter=self.cv,
                 method_mapping=MethodMapping().add(caller="fit", callee="split"),
             )
             .add(
@@ -381,10 +402,22 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         return tags
 
 
+def _best(scores):
+    """Indices (l1_ratio, C) of the best of ``scores`` (..., n_l1_ratios,
+    n_Cs), over the last two axes: on ties the smallest C, then the first
+    l1_ratio (GridSearchCV's and LogisticRegressionCV's order, with C the
+    outer loop); a NaN score never wins."""
+    by_C = np.swapaxes(np.where(np.isnan(scores), -np.inf, scores), -1, -2)
+    flat = by_C.reshape(*by_C.shape[:-2], -1)
+    best_C, best_l1 = np.unravel_index(np.argmax(flat, axis=-1), by_C.shape[-2:])
+    return best_l1, best_C
+
+
 class _FoldPath(Bunch):
     """One fold's fits and scores: coefs (n_l1_ratios, n_Cs, n_rows,
     n_features), intercepts (n_l1_ratios, n_Cs, n_rows), n_iter and scores
-    (n_l1_ratios, n_Cs)."""
+    (n_l1_ratios, n_Cs), and the messages of the fits that did not converge
+    (warnings raised in a joblib worker process would not reach the caller)."""
 
 
 def _fit_settings(settings):
@@ -413,18 +446,24 @@ def _fold_path(data, train, test, classes, Cs, l1_ratios, settings, scorer, scor
         n_iter=np.empty(shape, dtype=np.int32),
         scores=np.empty(shape),
     )
-    with train_data:
+    with train_data, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        statistics = feature_statistics(train_data)
         for i, l1_ratio in enumerate(l1_ratios):
             fits = fit_path(
                 train_data,
                 len(classes),
                 Cs,
                 l1_ratio=float(l1_ratio),
+                statistics=statistics,
                 **_fit_settings(settings),
             )
             for j, fit in enumerate(fits):
                 out.coefs[i, j], out.intercepts[i, j] = fit.weights, fit.intercept
                 out.n_iter[i, j] = fit.n_iter
+    out.warnings = [
+        str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)
+    ]
     for i, l1_ratio in enumerate(l1_ratios):
         for j, C in enumerate(Cs):
             model = SoftmaxRegressionClassifier._from_coefficients(
@@ -443,21 +482,24 @@ def _fold_path(data, train, test, classes, Cs, l1_ratios, settings, scorer, scor
 def _scorer_with_labels(scorer, classes):
     """The scorer, given the classes as ``labels`` where its metric takes them
     (a test part may lack a class, and the log-loss would then count the
-    probability columns wrong)."""
+    probability columns wrong), and with two classes ``classes[1]`` as its
+    ``pos_label`` where it takes one (the Brier score, F1 with string labels),
+    as ``LogisticRegressionCV`` does."""
     score_func = getattr(scorer, "_score_func", None)
     kwargs = getattr(scorer, "_kwargs", None)
-    if (
-        score_func is None
-        or kwargs is None
-        or "labels" in kwargs
-        or "labels" not in inspect.signature(score_func).parameters
-    ):
+    if score_func is None or kwargs is None:
         return scorer
+    signature = inspect.signature(score_func).parameters
+    if "labels" not in signature or "labels" in kwargs:
+        return scorer
+    extra = {"labels": classes}
+    if len(classes) == 2 and "pos_label" in signature and "pos_label" not in kwargs:
+        extra["pos_label"] = classes[-1]
     return make_scorer(
         score_func,
         response_method=scorer._response_method,
         greater_is_better=scorer._sign > 0,
-        labels=classes,
+        **extra,
         **kwargs,
     )
 

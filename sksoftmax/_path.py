@@ -1,5 +1,5 @@
 """Fits of the objective: at one C (the classifier's), and along a path of Cs,
-each warm-started from its neighbour (:func:`softmax_regression_path`, and the
+each warm-started from the fits before it (:func:`softmax_regression_path`, and the
 folds of :class:`sksoftmax.SoftmaxRegressionCV`).
 
 A path computes what does not depend on C once: the checked data and its
@@ -12,10 +12,12 @@ the solver's stop tests pass at its own C, so the coefficients do not depend
 on the order (to within ``tol``).
 """
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from ._backends import backend_for
 from ._objective import (
@@ -25,7 +27,7 @@ from ._objective import (
     feature_statistics,
 )
 from ._solver import SolverStep, minimize_lbfgs
-from ._validation import check_Cs, check_finite_fit, check_params
+from ._validation import check_Cs, check_finite_fit, check_params, warn
 
 
 class Fit(NamedTuple):
@@ -107,10 +109,14 @@ def fit_path(
     tol: float,
     max_iter: int,
     verbose: int = 0,
+    statistics: FeatureStatistics | None = None,
 ) -> list[Fit]:
     """One :class:`Fit` per C of ``Cs`` (in the order given), solved from the
-    smallest C to the largest, each warm-started from the fits before it."""
-    statistics = feature_statistics(data)
+    smallest C to the largest, each warm-started from the fits before it.
+    ``statistics`` are the data's feature statistics, if already computed.
+    A fit that does not converge warns, naming its C."""
+    if statistics is None:
+        statistics = feature_statistics(data)
     fits: list[Fit | None] = [None] * len(Cs)
     # (log C, weights, intercept) of the last two fits.
     solved = []
@@ -118,19 +124,35 @@ def fit_path(
     # first's optimum).
     for index in np.argsort(Cs, kind="stable"):
         log_C = np.log(Cs[index])
-        fit = fit_objective(
-            data,
-            n_classes,
-            C=float(Cs[index]),
-            l1_ratio=l1_ratio,
-            fit_intercept=fit_intercept,
-            label_smoothing=label_smoothing,
-            tol=tol,
-            max_iter=max_iter,
-            start=_predicted_start(solved, log_C),
-            statistics=statistics,
-            verbose=verbose,
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            fit = fit_objective(
+                data,
+                n_classes,
+                C=float(Cs[index]),
+                l1_ratio=l1_ratio,
+                fit_intercept=fit_intercept,
+                label_smoothing=label_smoothing,
+                tol=tol,
+                max_iter=max_iter,
+                start=_predicted_start(solved, log_C),
+                statistics=statistics,
+                verbose=verbose,
+            )
+        # Each warning once more, a ConvergenceWarning saying which fit it is.
+        where = f"the fit at C={Cs[index]:.6g}" + (
+            f", l1_ratio={l1_ratio:g}" if l1_ratio else ""
         )
+        for caught_warning in caught:
+            if issubclass(caught_warning.category, ConvergenceWarning):
+                warn(f"{caught_warning.message} ({where}.)", ConvergenceWarning)
+            else:
+                warnings.warn_explicit(
+                    caught_warning.message,
+                    caught_warning.category,
+                    caught_warning.filename,
+                    caught_warning.lineno,
+                )
         fits[index] = fit
         solved = [*solved[-1:], (log_C, fit.weights, fit.intercept)]
     return fits
@@ -141,9 +163,9 @@ def _predicted_start(solved, log_C):
     line through the last two optima in log C (by at most their distance).
 
     The path is smooth in log C, and its straight-line prediction starts the
-    next fit nearer than the last optimum does: on the digits, 10 Cs from
-    1e-4 to 1e4 at tol=1e-4 took 377 iterations in all this way, 712 from the
-    last optimum and 1041 as cold fits.
+    next fit nearer than the last optimum does: on the raw digits, 10 Cs from
+    1e-4 to 1e4 at tol=1e-4 took 323 iterations in all this way, against 1,041
+    for cold fits.
     """
     if not solved:
         return None
@@ -196,9 +218,11 @@ def softmax_regression_path(
     with the same other parameters (the same objective, minimised to the same
     ``tol``). The data are checked, their labels encoded and their feature
     statistics computed once for the whole path; the Cs are solved from the
-    smallest to the largest, each fit starting at the previous optimum, which
-    makes a path several times cheaper than as many cold fits. The result does
-    not depend on the order of ``Cs`` beyond ``tol``.
+    smallest to the largest, each fit starting where the straight line through
+    the two optima before it (in log C) predicts, which makes a path several
+    times cheaper than as many cold fits (323 iterations against 1,041 for 10
+    Cs on the raw digits). The result does not depend on the order of ``Cs``
+    beyond ``tol``.
 
     Parameters
     ----------
@@ -232,7 +256,7 @@ def softmax_regression_path(
     Warns
     -----
     ConvergenceWarning
-        For each C whose fit did not converge.
+        For each C whose fit did not converge, naming the C.
 
     See Also
     --------

@@ -213,10 +213,10 @@ def minimize_lbfgs(
         start_value, start_grad = fun(x)
         start_iter = state["n_iter"]
         try:
-            # A round's start that passes the tests (the rescaled point, with
-            # the history of the rounds before; never the first start, which
-            # has no history) is checked in the rescaled variables at once:
-            # L-BFGS-B would take a step first.
+            # A round's start that passes the tests (a warm start at the
+            # optimum, by the quadratic model; the rescaled point, with the
+            # history of the rounds before) is checked in the rescaled
+            # variables at once: L-BFGS-B would take a step first.
             if passes_stop_tests(x, start_grad, start_value):
                 raise _RoundEnd
             result = scipy.optimize.minimize(

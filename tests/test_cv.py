@@ -330,7 +330,7 @@ def test_refit_false_averages_each_folds_best_model(wine):
     # average of those fits (LogisticRegressionCV's rule).
     X, y = wine
     cv = folds(X, y, 3)
-    Cs = [0.01, 0.1, 1.0]  # the log-loss optimum differs between folds here
+    Cs = [0.01, 0.1, 1.0, 10.0, 100.0]
     ours = SoftmaxRegressionCV(Cs=Cs, cv=cv, refit=False, **PATH_TIGHT)
     with quiet():
         ours.fit(X, y)
@@ -342,10 +342,40 @@ def test_refit_false_averages_each_folds_best_model(wine):
         best_coefs.append(best.coef_)
         best_intercepts.append(best.intercept_)
         best_Cs.append(best.C)
+    # The folds disagree, so that the rule is seen at work (the best mean
+    # score would give one C and one fit per fold instead).
+    assert len(set(best_Cs)) > 1
     assert_allclose(ours.coef_, np.mean(best_coefs, axis=0), atol=1e-6)
     assert_allclose(ours.intercept_, np.mean(best_intercepts, axis=0), atol=1e-6)
     assert ours.C_ == pytest.approx(np.mean(best_Cs))
     assert ours.l1_ratio_ == 0.0
+
+
+def test_refit_false_with_l1_ratios_averages_each_folds_best_pair(wine):
+    # The same rule over (l1_ratio, C) pairs: each fold's best pair by its own
+    # scores, ties to the smaller C; its stored fit averaged.
+    X, y = wine
+    cv = folds(X, y, 3)
+    Cs, l1_ratios = [0.03, 0.3, 3.0], [0.0, 0.5, 1.0]
+    ours = SoftmaxRegressionCV(
+        Cs=Cs, l1_ratios=l1_ratios, cv=cv, refit=False, max_iter=1000
+    )
+    with quiet():
+        ours.fit(X, y)
+    picks = []
+    for k in range(3):
+        scores = ours.scores_[k]  # (l1_ratio, C)
+        best = max(
+            ((i, j) for j in range(3) for i in range(3)),
+            key=lambda pair: (scores[pair], -pair[1], -pair[0]),
+        )
+        picks.append(best)
+    paths = ours.coefs_paths_
+    expected = np.mean([paths[k, i, j] for k, (i, j) in enumerate(picks)], axis=0)
+    assert_allclose(ours.coef_, expected[:, :-1])
+    assert_allclose(ours.intercept_, expected[:, -1])
+    assert ours.C_ == pytest.approx(np.mean([Cs[j] for _, j in picks]))
+    assert ours.l1_ratio_ == pytest.approx(np.mean([l1_ratios[i] for i, _ in picks]))
 
 
 def test_fitted_attribute_shapes_and_paths():
@@ -605,3 +635,134 @@ def test_folds_in_parallel_equal_folds_in_sequence(wine):
     parallel = SoftmaxRegressionCV(Cs=CS, cv=cv, n_jobs=2).fit(X, y)
     assert_array_equal(parallel.scores_, serial.scores_)
     assert_array_equal(parallel.coef_, serial.coef_)
+
+
+# Choices, scorers and folds ------------------------------------------------------
+
+
+def test_ties_go_to_the_smallest_C_as_in_grid_search():
+    # Accuracy on a small test part ties often: the choice is GridSearchCV's
+    # (C the outer loop of its candidates, l1_ratio the inner).
+    X, y = standardised("iris")
+    cv = list(StratifiedKFold(3, shuffle=True, random_state=1).split(X, y))
+    Cs, l1_ratios = list(np.logspace(-1, 3, 8)), [0.0, 0.5, 1.0]
+    params = dict(max_iter=2000)
+    ours = SoftmaxRegressionCV(
+        Cs=Cs, l1_ratios=l1_ratios, cv=cv, scoring="accuracy", **params
+    )
+    with quiet():
+        ours.fit(X, y)
+    mean = ours.scores_.mean(axis=0)
+    assert np.sum(mean == mean.max()) > 1  # a tie to break
+    theirs = grid_search(
+        SoftmaxRegressionClassifier(**params),
+        {"C": Cs, "l1_ratio": l1_ratios},
+        X,
+        y,
+        cv,
+        "accuracy",
+    )
+    for k in range(3):
+        split = theirs.cv_results_[f"split{k}_test_score"].reshape(8, 3).T
+        assert_array_equal(ours.scores_[k], split)
+    assert (ours.C_, ours.l1_ratio_) == (
+        theirs.best_params_["C"],
+        theirs.best_params_["l1_ratio"],
+    )
+
+
+def test_a_nan_score_never_wins(wine):
+    X, y = wine
+    Cs = [0.01, 1.0, 100.0]
+
+    def nan_at_the_largest_C(estimator, X_test, y_test):
+        if estimator.C == 100.0:
+            return np.nan
+        return -log_loss(y_test, estimator.predict_proba(X_test))
+
+    ours = SoftmaxRegressionCV(Cs=Cs, cv=3, scoring=nan_at_the_largest_C).fit(X, y)
+    plain = SoftmaxRegressionCV(Cs=Cs[:2], cv=3).fit(X, y)
+    assert np.isnan(ours.scores_[:, 2]).all()
+    assert ours.C_ == plain.C_
+
+
+def test_binary_string_labels_with_scorers_that_take_pos_label():
+    X, y, _ = breast_cancer()
+    labels = np.array(["benign", "malignant"])[y]
+    cv = folds(X, y, 3)
+    ours = SoftmaxRegressionCV(
+        Cs=[0.1, 1.0], cv=cv, scoring="neg_brier_score", **PATH_TIGHT
+    )
+    with quiet():
+        ours.fit(X, labels)
+    for k, (train, test) in enumerate(cv):
+        for j, C in enumerate([0.1, 1.0]):
+            model = tight_logistic_regression(C).fit(X[train], labels[train])
+            p_malignant = model.predict_proba(X[test])[:, 1]
+            brier = np.mean((p_malignant - (labels[test] == "malignant")) ** 2)
+            assert_allclose(ours.scores_[k, j], -brier, rtol=1e-6)
+    f1 = SoftmaxRegressionCV(Cs=[1.0], cv=cv, scoring="f1").fit(X, labels)
+    assert ours.score(X, labels) == pytest.approx(
+        -np.mean((ours.predict_proba(X)[:, 1] - (labels == "malignant")) ** 2)
+    )
+    predicted = f1.predict(X)
+    true_positive = np.sum((predicted == "malignant") & (labels == "malignant"))
+    precision = true_positive / np.sum(predicted == "malignant")
+    recall = true_positive / np.sum(labels == "malignant")
+    assert f1.score(X, labels) == pytest.approx(
+        2 * precision * recall / (precision + recall)
+    )
+
+
+def test_score_on_data_that_lacks_a_class(wine):
+    X, y = wine
+    ours = SoftmaxRegressionCV(Cs=3, cv=3).fit(X, y)
+    keep = y != 2
+    proba = ours.predict_proba(X[keep])
+    assert ours.score(X[keep], y[keep]) == pytest.approx(
+        -log_loss(y[keep], proba, labels=[0, 1, 2])
+    )
+
+
+def test_a_generator_cv_with_routing(routing, wine):
+    X, y = wine
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    from_generator = SoftmaxRegressionCV(Cs=3, cv=cv.split(X, y)).fit(X, y)
+    from_splitter = SoftmaxRegressionCV(Cs=3, cv=cv).fit(X, y)
+    assert from_generator.scores_.shape == (3, 3)
+    assert_array_equal(from_generator.scores_, from_splitter.scores_)
+
+
+def test_an_exhausted_cv_is_refused(wine):
+    X, y = wine
+    with pytest.raises(ValueError, match="gave no folds"):
+        SoftmaxRegressionCV(Cs=3, cv=iter([])).fit(X, y)
+
+
+def test_parallel_folds_keep_the_routing_config(routing, wine):
+    # The workers see the caller's scikit-learn configuration: a scorer's
+    # routed metadata reaches them.
+    X, y = wine
+    sample_weight = np.random.default_rng(3).uniform(0.1, 2.0, size=len(y))
+    scorer = make_scorer(
+        log_loss, greater_is_better=False, response_method="predict_proba"
+    ).set_score_request(sample_weight=True)
+    cv = folds(X, y, 3)
+    serial = SoftmaxRegressionCV(Cs=3, cv=cv, scoring=scorer)
+    parallel = SoftmaxRegressionCV(Cs=3, cv=cv, scoring=scorer, n_jobs=2)
+    serial.fit(X, y, sample_weight=sample_weight)
+    parallel.fit(X, y, sample_weight=sample_weight)
+    assert_allclose(parallel.scores_, serial.scores_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_warnings_of_the_folds_name_the_C_and_the_fold(n_jobs, wine):
+    X, y = wine
+    with pytest.warns(ConvergenceWarning) as caught:
+        SoftmaxRegressionCV(Cs=[1e3], cv=2, max_iter=2, n_jobs=n_jobs).fit(X, y)
+    messages = [str(w.message) for w in caught]
+    for fold in (0, 1):
+        assert any(
+            "max_iter=2" in m and "C=1000" in m and f"(fold {fold})" in m
+            for m in messages
+        )

@@ -245,7 +245,7 @@ def test_warm_start_and_convergence_warning_on_dask(client, data):
     X_dask = da.from_array(X, chunks=(CHUNKS, -1))
     y_dask = da.from_array(y, chunks=CHUNKS)
     # tol=1e-7, which float64 reaches: a warm start from a fit that converged
-    # converges within the few iterations the stop's trend test needs.
+    # converges at once.
     local = SoftmaxRegressionClassifier(C=0.5, tol=1e-7, max_iter=1000).fit(X, y)
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         clf = SoftmaxRegressionClassifier(C=0.5, tol=1e-10, max_iter=3)
@@ -253,10 +253,10 @@ def test_warm_start_and_convergence_warning_on_dask(client, data):
     assert clf.n_iter_ == 3
     # Warm-started from the NumPy fit's optimum, the Dask fit stays there.
     local.set_params(warm_start=True).fit(X_dask, y_dask)
+    assert local.n_iter_ <= 2
     cold = SoftmaxRegressionClassifier(C=0.5, tol=1e-7, max_iter=1000)
     cold.fit(X_dask, y_dask)
-    assert cold.n_iter_ > 50
-    assert local.n_iter_ < cold.n_iter_ / 5
+    assert cold.n_iter_ > 10
     assert_allclose(local.coef_, cold.coef_, atol=COEF_ATOL)
 
 
@@ -472,3 +472,22 @@ def test_binary_fit_on_dask_is_logistic_regression_at_the_same_C(client, weighte
     ours.sparsify()
     lazy_proba = ours.predict_proba(da.from_array(X, chunks=(200, -1)))
     assert_allclose(lazy_proba.compute(), proba, rtol=1e-12)
+
+
+def test_path_on_dask_equals_the_in_memory_path(client, data):
+    from sksoftmax import softmax_regression_path
+
+    X, y = data
+    Cs = [0.01, 1.0, 100.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # tol below rounding
+        ours = softmax_regression_path(X, y, Cs, **TIGHT)
+        lazy = softmax_regression_path(
+            da.from_array(X, chunks=(CHUNKS, -1)),
+            da.from_array(y, chunks=CHUNKS),
+            Cs,
+            **TIGHT,
+        )
+    assert isinstance(lazy.coefs, np.ndarray)
+    assert_allclose(lazy.coefs, ours.coefs, atol=COEF_ATOL)
+    assert_allclose(lazy.intercepts, ours.intercepts, atol=COEF_ATOL)
