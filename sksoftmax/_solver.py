@@ -111,7 +111,12 @@ def minimize_lbfgs(
     where L-BFGS-B stops by itself, or after the first iteration that passes
     the stop tests: the projected gradient at most ``tol``, and the
     objective's extrapolated decrease (:func:`remaining_gap_estimate`) at most
-    ``tol`` times its value. The fit has converged only when the tests pass in
+    ``tol`` times its value. Before there are two windows of iterations to
+    extrapolate from (a warm start), the decrease that the quadratic model of
+    unit curvature promises, half the squared norm of the projected gradient,
+    and the rate of the last two decreases stand in for it: a start is
+    accepted only where that model leaves less than ``tol`` to gain. The fit
+    has converged only when the tests pass in
     the variables of the *last* rescaling: a gradient that is small only
     because the variables were scaled for another point does not count.
 

@@ -146,3 +146,20 @@ def test_separable_data_without_penalty_warn_that_the_objective_still_falls():
     with pytest.warns(ConvergenceWarning, match="still falling, although the"):
         model.fit(X, y)
     np.testing.assert_array_equal(model.predict(X), y)
+
+
+def test_a_crawl_after_a_fast_start_is_not_taken_for_an_end():
+    # A warm start's first steps fall fast, then the objective crawls by the
+    # same amount each iteration: the rate between the two windows (0.011)
+    # alone would promise about 1e-4 left, while the crawl has no end in
+    # sight, as the rate within the last window (1.0) says.
+    history = [1.0, *(0.1 - 0.001 * np.arange(1, 21))]
+    assert remaining_gap_estimate(history) == np.inf
+
+
+def test_a_start_alone_is_no_evidence():
+    # No iteration: nothing is known of the trend. One iteration that did
+    # not lower the objective: a start at the optimum.
+    assert remaining_gap_estimate([1.0]) == np.inf
+    assert remaining_gap_estimate([1.0, 1.0]) == 0.0
+    assert remaining_gap_estimate([1.0, 0.9]) == np.inf
