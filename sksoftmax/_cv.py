@@ -229,9 +229,10 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         prepared = _numpy.prepare(X, y, sample_weight, class_weight=None)
         data, classes = prepared.data, prepared.classes
         labels = classes[data.y_code]
+        split_params = routed.splitter.split if "splitter" in routed else {}
         folds = list(
             check_cv(self.cv, labels, classifier=True).split(
-                data.X, labels, **routed.splitter.split
+                data.X, labels, **split_params
             )
         )
         if not folds:
@@ -338,20 +339,20 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         routing : MetadataRouter
             The routing of this estimator.
         """
-        return (
-            MetadataRouter(owner=self)
-            .add_self_request(self)
-            .add(
-                # The parameter itself: check_cv would use up a generator.
+        router = MetadataRouter(owner=type(self).__name__).add_self_request(self)
+        if hasattr(self.cv, "split"):
+            # A splitter object, which may request groups. (An int or None
+            # gives a splitter that requests none, and an iterable of folds
+            # takes no metadata; check_cv would use up a generator.)
+            router.add(
                 splitter=self.cv,
                 method_mapping=MethodMapping().add(caller="fit", callee="split"),
             )
-            .add(
-                scorer=self._scorer(),
-                method_mapping=MethodMapping()
-                .add(caller="fit", callee="score")
-                .add(caller="score", callee="score"),
-            )
+        return router.add(
+            scorer=self._scorer(),
+            method_mapping=MethodMapping()
+            .add(caller="fit", callee="score")
+            .add(caller="score", callee="score"),
         )
 
     def _route(self, method, sample_weight, params) -> Bunch:
@@ -490,11 +491,14 @@ def _scorer_with_labels(scorer, classes):
     if score_func is None or kwargs is None:
         return scorer
     signature = inspect.signature(score_func).parameters
-    if "labels" not in signature or "labels" in kwargs:
-        return scorer
-    extra = {"labels": classes}
+    extra = {}
+    if "labels" in signature and "labels" not in kwargs:
+        extra["labels"] = classes
     if len(classes) == 2 and "pos_label" in signature and "pos_label" not in kwargs:
+        # (scikit-learn < 1.7's brier_score_loss takes pos_label, not labels.)
         extra["pos_label"] = classes[-1]
+    if not extra:
+        return scorer
     return make_scorer(
         score_func,
         response_method=scorer._response_method,

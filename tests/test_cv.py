@@ -242,7 +242,9 @@ def test_scores_equal_grid_search_over_logistic_regression(dataset, wine):
         [theirs.cv_results_[f"split{k}_test_score"] for k in range(len(cv))]
     )
     assert ours.scores_.shape == (len(cv), len(CS))
-    assert_allclose(ours.scores_, split_scores, rtol=1e-6, atol=1e-8)
+    # 1e-6 but at C=1e3 on the binary data (separable, where float64 pins
+    # the optimum to about 1e-6 relative; the issue asks for 1e-4).
+    assert_allclose(ours.scores_, split_scores, rtol=1e-5, atol=1e-8)
     assert ours.C_ == theirs.best_params_["C"]
     assert_array_equal(ours.Cs_, CS)
 
