@@ -83,6 +83,17 @@ class _BlasLimit:
     def _after_fork_in_child(self):
         owner, original = self._owner, self._original
         self._reset()
+        # threadpoolctl >= 3.8 guards OpenBLAS's controlling thread with a
+        # lock and has no fork handler: a child forked while another thread
+        # held it (for microseconds, setting or clearing a limit) inherits it
+        # held by a thread that does not exist there, and its next limit hung
+        # (seen once in CI: a child forked while a thread looped over limits).
+        # A Lock may be released by any thread; only the child's copy is.
+        shared = getattr(OpenBLASController, "_SHARED_STATE", None)
+        orphaned = getattr(shared, "lock", None)
+        if orphaned is not None and orphaned.locked():
+            with contextlib.suppress(RuntimeError):
+                orphaned.release()
         if owner is not None and original is not None:
             # Even an owner that forked from inside its block may never leave
             # it in the child (a multiprocessing worker ends with os._exit).

@@ -298,6 +298,54 @@ def test_children_forked_while_a_thread_sets_and_lifts_limits_get_blas_back(
     assert set(counts) == {blas_on_several_threads}
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_child_forked_while_a_thread_holds_threadpoolctls_lock_can_fit(
+    blas_on_several_threads,
+):
+    # threadpoolctl (>= 3.8) guards OpenBLAS's controlling thread with a lock
+    # and has no fork handler. A child forked while another thread holds it
+    # must still set and lift our limit, not wait for a thread that is gone.
+    from threadpoolctl import OpenBLASController
+
+    lock = getattr(getattr(OpenBLASController, "_SHARED_STATE", None), "lock", None)
+    if lock is None:
+        pytest.skip("this threadpoolctl has no such lock")
+    held, done = threading.Event(), threading.Event()
+
+    def hold():
+        with lock:
+            held.set()
+            done.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(30)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                with one_blas_thread():
+                    inside = blas_threads()
+                os._exit(0 if inside == 1 else 1)
+            finally:
+                os._exit(2)
+        deadline = time.monotonic() + 30
+        status = None
+        while time.monotonic() < deadline:
+            finished, raw = os.waitpid(pid, os.WNOHANG)
+            if finished:
+                status = os.waitstatus_to_exitcode(raw)
+                break
+            time.sleep(0.001)
+        if status is None:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+    finally:
+        done.set()
+        holder.join(30)
+    assert status == 0, "the child hung" if status is None else f"status {status}"
+
+
 def _blas_threads_in_a_forked_child():
     """BLAS's threads as a child forked now sees them (its exit status)."""
     pid = os.fork()
