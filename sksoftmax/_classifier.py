@@ -15,7 +15,7 @@ from ._backends._array_api import (
     dispatch_available,
     float_dtypes,
 )
-from ._objective import with_reference_class
+from ._objective import model_rows, with_reference_class
 from ._path import fit_objective
 from ._solver import SolverStep
 from ._validation import check_params
@@ -359,10 +359,8 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
         ended there: for scoring a fit made elsewhere, such as a point of a
         cross-validation path."""
         model = cls(**params)
-        model.n_features_in_ = weights.shape[1]
-        model.classes_ = classes
-        model.coef_ = weights.astype(dtype)
-        model.intercept_ = intercept.astype(dtype)
+        fitted_on = Prepared(None, classes, np.dtype(dtype), weights.shape[1], None)
+        model._set_model(fitted_on, weights, intercept)
         return model
 
     def _fit(
@@ -389,13 +387,12 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
 
     def _solve(self, data, classes, callback=None):
         """The weights, intercepts and iterations of the fit on ``data``."""
-        n_rows = 1 if len(classes) == 2 else len(classes)
         start = None
         if (
             self.warm_start
             and hasattr(self, "coef_")
             and np.array_equal(as_numpy(self.classes_), classes)
-            and tuple(self.coef_.shape) == (n_rows, data.n_features)
+            and tuple(self.coef_.shape) == (model_rows(len(classes)), data.n_features)
         ):
             coef = self.coef_
             coef = coef.toarray() if sp.issparse(coef) else as_numpy(coef)

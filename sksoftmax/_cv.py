@@ -20,11 +20,11 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params, check_is_fitted
 
-from ._backends import _numpy, backend_for
+from ._backends import _dask, _numpy, backend_for
 from ._backends._array_api import as_numpy
 from ._backends._contract import weigh_classes
 from ._classifier import SoftmaxModelMixin, SoftmaxRegressionClassifier
-from ._objective import feature_statistics
+from ._objective import feature_statistics, model_rows
 from ._path import fit_objective, fit_path
 from ._validation import check_Cs, check_params, warn
 
@@ -440,10 +440,9 @@ def _fold_path(data, train, test, classes, Cs, l1_ratios, settings, scorer, scor
     weigh_classes(train_data, settings["class_weight"], classes)
     X_test, y_test = data.X[test], classes[data.y_code[test]]
     shape = (len(l1_ratios), len(Cs))
-    n_rows = 1 if len(classes) == 2 else len(classes)
     out = _FoldPath(
-        coefs=np.empty((*shape, n_rows, data.n_features)),
-        intercepts=np.empty((*shape, n_rows)),
+        coefs=np.empty((*shape, model_rows(len(classes)), data.n_features)),
+        intercepts=np.empty((*shape, model_rows(len(classes)))),
         n_iter=np.empty(shape, dtype=np.int32),
         scores=np.empty(shape),
     )
@@ -515,7 +514,7 @@ def _refuse_out_of_memory(X, y) -> None:
         return
     where = (
         "a Dask collection"
-        if backend.__name__.endswith("_dask")
+        if backend is _dask
         else f"an array of {type(X).__module__} under array API dispatch"
     )
     raise TypeError(

@@ -262,7 +262,7 @@ class SoftmaxObjective:
         #: Rows of the model's weights and intercepts: one per class, or one
         #: with two classes, whose class 0 is the reference (the module
         #: docstring, "Two classes").
-        self.n_rows = 1 if n_classes == 2 else n_classes
+        self.n_rows = model_rows(n_classes)
         self.n_features = data.n_features
         self.fit_intercept = fit_intercept
         #: Direction n (n @ mean = 1) along which the weights carry the
@@ -476,6 +476,12 @@ class SoftmaxObjective:
         """The model's weights and intercepts as one row per class, as the
         data term takes them: with a reference class, its zero row first."""
         return with_reference_class(weights, intercept, self.n_classes)
+
+
+def model_rows(n_classes: int) -> int:
+    """Rows of a model's weights and intercepts: one per class, or one with
+    two classes (the module docstring, "Two classes")."""
+    return 1 if n_classes == 2 else n_classes
 
 
 def with_reference_class(weights, intercept, n_classes):

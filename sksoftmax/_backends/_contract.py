@@ -15,8 +15,9 @@ class Prepared:
     """Checked training data, as a back-end's ``prepare`` returns it."""
 
     #: The data term the objective reads (a context manager: leave it to
-    #: release the data).
-    data: DataTerm
+    #: release the data); None where only the fitted model's bookkeeping is
+    #: wanted (a model fitted elsewhere, such as a point of a CV path).
+    data: DataTerm | None
     #: The sorted class labels, a NumPy array.
     classes: np.ndarray
     #: float32 or float64: the dtype of X, and of the fitted coefficients.
