@@ -166,3 +166,60 @@ def centered(a):
     """Remove the mean over classes (the softmax is invariant to it)."""
     a = np.asarray(a, dtype=np.float64)
     return a - a.mean(axis=0)
+
+
+def contrast_log_likelihood(params, X, y_code, sample_weight, reference, rows=None):
+    """``sum_i s_i log p_{i, y_i}`` of a model given by its contrasts against
+    the reference class: net inputs ``x~_i @ params[k]`` for the other classes
+    (in order), 0 for the reference class; ``x~_i`` is the row of X with a one
+    appended when ``params`` has a column more than X. ``rows`` selects rows."""
+    X = _dense(X)
+    rows = np.arange(X.shape[0]) if rows is None else np.atleast_1d(rows)
+    X = X[rows]
+    if params.shape[1] == X.shape[1] + 1:
+        X = np.hstack([X, np.ones((X.shape[0], 1))])
+    n_classes = params.shape[0] + 1
+    others = [k for k in range(n_classes) if k != reference]
+    Z = np.zeros((X.shape[0], n_classes))
+    Z[:, others] = X @ params.T
+    log_p = log_softmax(Z, axis=1)[np.arange(X.shape[0]), y_code[rows]]
+    return sample_weight[rows] @ log_p
+
+
+def centred_penalty(params, n_features):
+    """Half the squared weights of the model with the given contrasts whose
+    weights sum to zero over the classes (the L2 minimum over adding one
+    vector to every class); with two classes, of its one row. The intercepts
+    (a column past ``n_features``) are not penalised."""
+    W = params[:, :n_features]
+    if W.shape[0] == 1:
+        return 0.5 * np.square(W).sum()
+    every_class = np.vstack([np.zeros(n_features), W])
+    return 0.5 * np.square(every_class - every_class.mean(axis=0)).sum()
+
+
+def numerical_gradient(f, x, step=1e-6):
+    """Central differences of ``f`` at the array ``x``, of x's shape."""
+    gradient = np.zeros(x.size)
+    for j in range(x.size):
+        e = np.zeros(x.size)
+        e[j] = step
+        gradient[j] = (f(x + e.reshape(x.shape)) - f(x - e.reshape(x.shape))) / (
+            2 * step
+        )
+    return gradient
+
+
+def numerical_hessian(f, x, step=1e-4):
+    """Second central differences of ``f`` at ``x``: the Hessian of
+    ``f(x.ravel())``, of shape (x.size, x.size)."""
+    size = x.size
+    hessian = np.zeros((size, size))
+    unit = np.eye(size) * step
+    for a in range(size):
+        for b in range(a, size):
+            ea, eb = unit[a].reshape(x.shape), unit[b].reshape(x.shape)
+            hessian[a, b] = hessian[b, a] = (
+                f(x + ea + eb) - f(x + ea - eb) - f(x - ea + eb) + f(x - ea - eb)
+            ) / (4 * step**2)
+    return hessian

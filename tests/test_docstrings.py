@@ -24,6 +24,11 @@ PUBLIC = [
     "sksoftmax.SoftmaxRegressionCV.get_metadata_routing",
     "sksoftmax.softmax_regression_path",
     "sksoftmax.to_numpy",
+    "sksoftmax.inference",
+    # (InferenceResult's constructor is inference's: its fields are
+    # documented as Attributes, not as Parameters.)
+    "sksoftmax.InferenceResult.conf_int",
+    "sksoftmax.InferenceResult.summary",
 ]
 # numpydoc's codes: GL08 no docstring, SS01 no summary, PR01 a parameter not
 # documented, PR02 a documented parameter that does not exist, PR03 the wrong
@@ -43,7 +48,9 @@ def test_docstring_documents_the_signature(name):
     assert errors == []
 
 
-@pytest.mark.parametrize("name", [*ESTIMATORS, "softmax_regression_path", "to_numpy"])
+@pytest.mark.parametrize(
+    "name", [*ESTIMATORS, "softmax_regression_path", "to_numpy", "inference"]
+)
 def test_public_names_have_examples(name):
     # The Examples sections run as doctests (pytest --doctest-modules).
     assert "Examples" in getattr(sksoftmax, name).__doc__

@@ -1,0 +1,531 @@
+"""sksoftmax.inference against statsmodels' MNLogit and Logit, published Stata
+results, repeated rows, and a penalised likelihood differentiated numerically."""
+
+import re
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from helpers import make_problem
+from numpy.testing import assert_allclose, assert_array_equal
+from reference import (
+    centred_penalty,
+    contrast_log_likelihood,
+    numerical_gradient,
+    numerical_hessian,
+)
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+
+import sksoftmax._inference
+from sksoftmax import SoftmaxRegressionClassifier, SoftmaxRegressionCV, inference
+
+sm = pytest.importorskip("statsmodels.api", reason="statsmodels (test extra)")
+pd = pytest.importorskip("pandas")
+
+COV_TYPES = ["nonrobust", "HC0", "cluster"]
+#: Fits whose coefficients are within float64's reach of the optimum.
+TIGHT = dict(tol=1e-8, max_iter=10_000)
+
+
+@pytest.fixture(autouse=True)
+def _stalls_at_rounding_are_quiet():
+    """Fits at TIGHT may stop on a stall at the gradient's rounding error and
+    say so; the tests measure how close they are."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", "SoftmaxRegressionClassifier did not converge", ConvergenceWarning
+        )
+        yield
+
+
+# The American National Election Studies 1996 data (statsmodels.datasets.anes96)
+# and Stata 11's mlogit on it, base outcome 0, as statsmodels' test suite
+# records them (statsmodels/discrete/tests/results/results_discrete.py,
+# Anes.mnlogit_basezero, "checked vs R nnet package"): one row per outcome
+# 1-6, the columns logpopul, selfLR, age, educ, income and the constant.
+STATA_PARAMS = np.array(
+    [
+        [-0.01153598, 0.29771435, -0.024945, 0.08249144, 0.00519655, -0.37340167],
+        [-0.08875065, 0.39166864, -0.02289784, 0.18104276, 0.04787398, -2.2509132],
+        [-0.1059667, 0.57345051, -0.01485121, -0.00715242, 0.05757516, -3.6655835],
+        [-0.0915567, 1.2787718, -0.00868135, 0.19982796, 0.08449838, -7.6138431],
+        [-0.0932846, 1.3469616, -0.01790407, 0.21693885, 0.08095841, -7.0604782],
+        [-0.14088069, 2.0700801, -0.00943265, 0.3219257, 0.10889408, -12.105751],
+    ]
+)
+STATA_BSE = np.array(
+    [
+        [0.0342823657, 0.093626795, 0.0065248584, 0.0735865799, 0.0176336937],
+        [0.0391615553, 0.1082386919, 0.0079144618, 0.0852893563, 0.0222809297],
+        [0.0570382292, 0.1585481337, 0.0113313133, 0.1262913234, 0.0336142088],
+        [0.0437902764, 0.1288965854, 0.0084187486, 0.0941250559, 0.0261963632],
+        [0.0393516553, 0.1171860107, 0.0076110152, 0.0850070091, 0.0229760791],
+        [0.042138047, 0.1434089089, 0.0081338625, 0.0910979921, 0.025300888],
+    ]
+)
+STATA_BSE_CONSTANT = [
+    0.6298376313,
+    0.7631899491,
+    1.156541492,
+    0.9575809602,
+    0.8443638283,
+    1.059954821,
+]
+STATA_STATISTICS = dict(
+    llf=-1461.922747312,
+    llnull=-1750.34670999,
+    prsquared=0.1647810465387,
+    aic=2995.84549462,
+    bic=3170.45003661,
+)
+#: The 95% intervals of outcome 1, as Stata prints them (7 digits).
+STATA_CONF_INT_1 = [
+    [-0.0787282, 0.0556562],
+    [0.1142092, 0.4812195],
+    [-0.0377335, -0.0121565],
+    [-0.0617356, 0.2267185],
+    [-0.0293649, 0.0397580],
+    [-1.6078610, 0.8610574],
+]
+
+
+@pytest.fixture(scope="module")
+def anes():
+    data = sm.datasets.anes96.load_pandas()
+    return data.exog, data.endog.to_numpy().astype(int)
+
+
+@pytest.fixture(scope="module")
+def anes_model(anes):
+    X, y = anes
+    with warnings.catch_warnings():
+        # It stops on a stall at 2.3e-8 (the data are unscaled) and says so.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y)
+
+
+def statsmodels_fit(model_class, y, X, cov_type="nonrobust", groups=None, **kw):
+    """A statsmodels fit by Newton's method to its tightest tolerance."""
+    cov_kwds = {"groups": groups} if cov_type == "cluster" else None
+    with warnings.catch_warnings():
+        # statsmodels hands cov_type and cov_kwds to the optimizer too, which
+        # says that it ignores them.
+        warnings.simplefilter("ignore", FutureWarning)
+        return model_class(y, sm.add_constant(X, prepend=False), **kw).fit(
+            method="newton",
+            disp=0,
+            maxiter=100,
+            tol=1e-12,
+            cov_type=cov_type,
+            cov_kwds=cov_kwds,
+        )
+
+
+def ours_layout(array):
+    """statsmodels' MNLogit layout (features and constant, classes) as ours."""
+    return np.asarray(array).T
+
+
+# Agreement with independent references ----------------------------------------
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_matches_statsmodels_mnlogit(anes, anes_model, cov_type):
+    X, y = anes
+    groups = np.asarray(X["age"] // 10)
+    theirs = statsmodels_fit(sm.MNLogit, y, X.to_numpy(), cov_type, groups)
+    kw = {"groups": groups} if cov_type == "cluster" else {}
+    ours = inference(anes_model, X, y, cov_type=cov_type, **kw)
+    assert_allclose(ours.params, ours_layout(theirs.params), rtol=1e-6, atol=1e-6)
+    assert_allclose(ours.bse, ours_layout(theirs.bse), rtol=1e-5)
+    assert_allclose(ours.pvalues, ours_layout(theirs.pvalues), rtol=1e-4, atol=1e-12)
+    assert_allclose(ours.zvalues, ours_layout(theirs.tvalues), rtol=1e-5)
+    ci = np.asarray(theirs.conf_int()).reshape(len(ours.classes), -1, 2)
+    assert_allclose(ours.conf_int(), ci, rtol=1e-5, atol=1e-6)
+    # As correlations: the entries span six orders of magnitude.
+    scale = np.outer(theirs.bse.T.ravel(), theirs.bse.T.ravel())
+    assert_allclose(ours.cov_params / scale, theirs.cov_params() / scale, atol=1e-5)
+    for name in ["llf", "llnull"]:
+        assert getattr(ours, name) == pytest.approx(getattr(theirs, name), abs=1e-6)
+    for name in ["aic", "bic"]:
+        assert getattr(ours, name) == pytest.approx(getattr(theirs, name), rel=1e-9)
+    # statsmodels fits the null model iteratively; ours is its closed form.
+    assert ours.prsquared == pytest.approx(theirs.prsquared, abs=1e-8)
+    assert ours.nobs == theirs.nobs == len(y)
+    assert ours.df_params == len(theirs.params.ravel())
+
+
+def test_matches_published_stata_results(anes, anes_model):
+    X, y = anes
+    ours = inference(anes_model, X, y)
+    assert_allclose(ours.params, STATA_PARAMS, rtol=2e-6, atol=1e-7)
+    assert_allclose(ours.bse[:, :-1], STATA_BSE, rtol=1e-6)
+    assert_allclose(ours.bse[:, -1], STATA_BSE_CONSTANT, rtol=1e-6)
+    for name, value in STATA_STATISTICS.items():
+        assert getattr(ours, name) == pytest.approx(value, rel=1e-8)
+    assert_allclose(ours.conf_int()[0], STATA_CONF_INT_1, atol=1e-6)
+    assert list(ours.feature_names) == [*X.columns, "intercept"]
+    assert_array_equal(ours.classes, np.arange(1, 7))
+
+
+@pytest.mark.parametrize("reference", [3, 6])
+def test_reference_class_matches_statsmodels_with_that_class_first(
+    anes, anes_model, reference
+):
+    X, y = anes
+    # statsmodels takes the smallest label as the reference: relabel so that
+    # `reference` comes first, the others in their order.
+    order = [reference] + [k for k in range(7) if k != reference]
+    relabelled = np.argsort(order)[y]
+    theirs = statsmodels_fit(sm.MNLogit, relabelled, X.to_numpy(), "HC0")
+    ours = inference(anes_model, X, y, reference=reference, cov_type="HC0")
+    assert ours.reference == reference
+    assert_array_equal(ours.classes, order[1:])
+    assert_allclose(ours.params, ours_layout(theirs.params), rtol=1e-6, atol=1e-6)
+    assert_allclose(ours.bse, ours_layout(theirs.bse), rtol=1e-5)
+
+
+@pytest.mark.parametrize("reference", [None, 1])
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_binary_matches_statsmodels_logit(cov_type, reference):
+    X, y, _, _, _ = make_problem(n_samples=300, n_features=4, n_classes=2, seed=3)
+    groups = np.arange(len(y)) % 23
+    model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y)
+    target = y if reference is None else 1 - y
+    theirs = statsmodels_fit(sm.Logit, target, X, cov_type, groups)
+    kw = {"groups": groups} if cov_type == "cluster" else {}
+    ours = inference(model, X, y, reference=reference, cov_type=cov_type, **kw)
+    assert_allclose(ours.params[0], theirs.params, rtol=1e-6, atol=1e-7)
+    assert_allclose(ours.bse[0], theirs.bse, rtol=1e-5)
+    assert ours.llf == pytest.approx(theirs.llf, abs=1e-7)
+    assert ours.llnull == pytest.approx(theirs.llnull, abs=1e-7)
+
+
+def test_without_intercept_matches_statsmodels_without_constant():
+    X, y, _, _, _ = make_problem(n_samples=400, n_features=3, n_classes=3, seed=5)
+    model = SoftmaxRegressionClassifier(C=np.inf, fit_intercept=False, **TIGHT)
+    model.fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        theirs = sm.MNLogit(y, X).fit(method="newton", disp=0, tol=1e-12)
+    ours = inference(model, X, y)
+    assert ours.params.shape == (2, 3)
+    assert_allclose(ours.params, ours_layout(theirs.params), rtol=1e-6, atol=1e-7)
+    assert_allclose(ours.bse, ours_layout(theirs.bse), rtol=1e-5)
+    assert ours.aic == pytest.approx(theirs.aic, rel=1e-9)
+    assert ours.llnull == pytest.approx(theirs.llnull, abs=1e-6)
+
+
+def problem(n_classes, sparse=False, seed=1):
+    """Integer weights (frequencies), features of unit spread (a well
+    conditioned information, for the finite differences)."""
+    X, y, _, _, _ = make_problem(
+        n_samples=90, n_features=3, n_classes=n_classes, sparse=sparse, seed=seed
+    )
+    if sparse:
+        X = sp.csr_matrix(X.multiply(1 / np.sqrt(X.multiply(X).mean(axis=0))))
+    else:
+        X = (X - X.mean(axis=0)) / X.std(axis=0)
+    rng = np.random.default_rng(seed)
+    sample_weight = rng.integers(1, 4, size=len(y)).astype(float)
+    groups = rng.integers(0, 9, size=len(y))
+    return X, y, sample_weight, groups
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+@pytest.mark.parametrize("C", [np.inf, 0.05])
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_covariance_from_a_numerically_differentiated_likelihood(
+    n_classes, C, cov_type
+):
+    """The covariance from its definition: the Hessians of the (penalised)
+    log-likelihood of the contrasts by finite differences, the per-row scores
+    by finite differences, and the sandwich of the two."""
+    X, y, sample_weight, groups = problem(n_classes)
+    model = SoftmaxRegressionClassifier(C=C, **TIGHT).fit(X, y, sample_weight)
+    kw = {"groups": groups} if cov_type == "cluster" else {}
+    ours = inference(model, X, y, sample_weight, cov_type=cov_type, **kw)
+    n_features = X.shape[1]
+    S = sample_weight.sum()
+
+    def log_likelihood(params):
+        return contrast_log_likelihood(params, X, y, sample_weight, 0)
+
+    def penalised(params):
+        # The objective's C applies to the summed log-likelihood: (1/C) pen.
+        penalty = 0.0 if np.isinf(C) else centred_penalty(params, n_features) / C
+        return -log_likelihood(params) + penalty
+
+    params = ours.params
+    # At the optimum of the penalised likelihood (so that the fit's own
+    # optimality holds on the reference, too).
+    assert np.abs(numerical_gradient(penalised, params)).max() < 1e-5 * S
+    information = -numerical_hessian(log_likelihood, params)
+    bread = np.linalg.inv(numerical_hessian(penalised, params))
+    ones = np.ones_like(sample_weight)
+    scores = np.array(
+        [
+            numerical_gradient(
+                lambda p, i=i: contrast_log_likelihood(p, X, y, ones, 0, rows=i),
+                params,
+            )
+            for i in range(len(y))
+        ]
+    )
+    if cov_type == "nonrobust":
+        meat = information
+    elif cov_type == "HC0":
+        meat = (scores * sample_weight[:, None]).T @ scores
+    else:
+        sums = np.array(
+            [(sample_weight[groups == g] @ scores[groups == g]) for g in range(9)]
+        )
+        n_params = params.size
+        meat = sums.T @ sums * 9 / 8 * (S - 1) / (S - n_params)
+    expected = (
+        bread if (np.isinf(C) and cov_type == "nonrobust") else bread @ meat @ bread
+    )
+    assert_allclose(ours.cov_params, expected, rtol=2e-5, atol=1e-7)
+    assert ours.penalized == np.isfinite(C)
+    if np.isfinite(C):
+        effective = np.trace(bread @ information)
+        assert ours.df_params == pytest.approx(effective, rel=1e-5)
+        assert ours.df_params < params.size
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_frequency_weights_equal_repeated_rows(cov_type, sparse):
+    X, y, sample_weight, groups = problem(4, sparse=sparse)
+    sample_weight[:5] = 0.0  # rows of zero weight are absent
+    model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y, sample_weight)
+    repeats = np.repeat(np.arange(len(y)), sample_weight.astype(int))
+    kw = {"groups": groups} if cov_type == "cluster" else {}
+    weighted = inference(model, X, y, sample_weight, cov_type=cov_type, **kw)
+    kw = {"groups": groups[repeats]} if cov_type == "cluster" else {}
+    repeated = inference(model, X[repeats], y[repeats], cov_type=cov_type, **kw)
+    assert_allclose(weighted.bse, repeated.bse, rtol=1e-6)
+    assert weighted.nobs == repeated.nobs == len(repeats)
+    assert weighted.llf == pytest.approx(repeated.llf, rel=1e-12)
+    assert weighted.llnull == pytest.approx(repeated.llnull, rel=1e-12)
+    assert weighted.n_groups == repeated.n_groups
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_sparse_float32_and_blocks_agree_with_dense(cov_type, monkeypatch):
+    X, y, sample_weight, groups = problem(3, sparse=True)
+    model = SoftmaxRegressionClassifier(C=2.0, **TIGHT).fit(X, y, sample_weight)
+    kw = {"groups": groups} if cov_type == "cluster" else {}
+    dense = inference(model, X.toarray(), y, sample_weight, cov_type=cov_type, **kw)
+    sparse = inference(model, X, y, sample_weight, cov_type=cov_type, **kw)
+    assert_allclose(sparse.cov_params, dense.cov_params, rtol=1e-10, atol=1e-14)
+    # Many blocks of rows (64 a block): the block sums add up to the same.
+    monkeypatch.setattr(sksoftmax._inference, "_BLOCK_ENTRIES", 1)
+    blocked = inference(model, X.toarray(), y, sample_weight, cov_type=cov_type, **kw)
+    assert_allclose(blocked.cov_params, dense.cov_params, rtol=1e-10, atol=1e-14)
+    with warnings.catch_warnings():
+        # float32 products cannot meet the dense optimum to 1e-2 SE.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        single = inference(
+            model, X.astype(np.float32), y, sample_weight, cov_type=cov_type, **kw
+        )
+    assert_allclose(single.bse, dense.bse, rtol=1e-4)
+
+
+# The result -------------------------------------------------------------------
+
+
+def test_summary_table(anes, anes_model):
+    X, y = anes
+    result = inference(anes_model, X, y, alpha=0.1)
+    table = result.summary()
+    assert table.index.names == ["class", "feature"]
+    assert table.shape == (36, 7)
+    assert list(table.columns) == [
+        "coef",
+        "std err",
+        "z",
+        "P>|z|",
+        "[0.05",
+        "0.95]",
+        "odds ratio",
+    ]
+    assert table.loc[(4, "selfLR"), "coef"] == pytest.approx(STATA_PARAMS[3, 1])
+    assert table.loc[(6, "intercept"), "std err"] == pytest.approx(1.059954821)
+    # exp of the coefficients, and the 90% interval from the normal quantile.
+    assert_allclose(table["odds ratio"], np.exp(STATA_PARAMS.ravel()), rtol=1e-5)
+    half_width = 1.6448536269514722 * STATA_BSE[:, 0]
+    assert_allclose(
+        table.xs("logpopul", level="feature")["0.95]"],
+        STATA_PARAMS[:, 0] + half_width,
+        rtol=1e-5,
+    )
+    assert list(result.summary(alpha=0.01).columns[4:6]) == ["[0.005", "0.995]"]
+
+
+def test_text_rendering_shows_the_statistics_and_every_parameter(anes, anes_model):
+    X, y = anes
+    text = str(inference(anes_model, X, y))
+    assert "-1461.92" in text and "-1750.35" in text and "2995.85" in text
+    assert "nonrobust" in text and "penalised" not in text
+    assert len([line for line in text.splitlines() if "selfLR" in line]) == 6
+
+
+def test_penalised_result_says_so(anes):
+    X, y = anes
+    model = SoftmaxRegressionClassifier(C=0.1, **TIGHT).fit(X, y)
+    result = inference(model, X, y)
+    assert result.penalized
+    assert "penalised" in result.cov_description and "C=0.1" in str(result)
+
+
+def test_summary_without_pandas_says_what_is_missing(anes, anes_model, monkeypatch):
+    X, y = anes
+    result = inference(anes_model, X, y)
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match="pip install pandas"):
+        result.summary()
+    assert "selfLR" in str(result)  # the text needs no pandas
+
+
+def test_default_feature_names_and_inputs_left_alone():
+    X, y, sample_weight, groups = problem(3)
+    X_before, weight_before, groups_before = (
+        X.copy(),
+        sample_weight.copy(),
+        groups.copy(),
+    )
+    model = SoftmaxRegressionClassifier(**TIGHT).fit(X, y, sample_weight)
+    result = inference(model, X, y, sample_weight, cov_type="cluster", groups=groups)
+    assert list(result.feature_names) == ["x0", "x1", "x2", "intercept"]
+    assert_array_equal(X, X_before)
+    assert_array_equal(sample_weight, weight_before)
+    assert_array_equal(groups, groups_before)
+
+
+# Refusals and warnings ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"l1_ratio": 0.5}, "post-selection"),
+        ({"class_weight": "balanced"}, "class_weight=None"),
+        ({"label_smoothing": 0.1}, "label_smoothing=0"),
+    ],
+)
+def test_refuses_fits_it_cannot_make_valid_statements_about(params, match):
+    X, y, _, _ = problem(3)
+    model = SoftmaxRegressionClassifier(**params).fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        inference(model, X, y)
+
+
+def test_l1_ratio_is_ignored_without_a_penalty():
+    X, y, _, _ = problem(3)
+    l1 = SoftmaxRegressionClassifier(C=np.inf, l1_ratio=1.0, **TIGHT).fit(X, y)
+    assert inference(l1, X, y).penalized is False
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"cov_type": "HC3"}, "cov_type must be one of"),
+        ({"cov_type": "cluster"}, "groups"),
+        ({"groups": np.zeros(90)}, "groups"),
+        ({"cov_type": "cluster", "groups": np.zeros(90)}, "at least 2 groups"),
+        ({"cov_type": "cluster", "groups": np.zeros(5)}, "groups has 5 entries"),
+        ({"cov_type": "cluster", "groups": [np.nan] * 90}, "missing"),
+        ({"alpha": 1.5}, "alpha must be"),
+        ({"reference": 7}, "reference must be one of"),
+    ],
+)
+def test_bad_arguments_are_named(kwargs, match):
+    X, y, _, _ = problem(3)
+    model = SoftmaxRegressionClassifier().fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        inference(model, X, y, **kwargs)
+
+
+def test_data_must_be_the_models():
+    X, y, _, _ = problem(3)
+    model = SoftmaxRegressionClassifier().fit(X, y)
+    with pytest.raises(ValueError, match="holds"):
+        inference(model, X, np.where(y == 2, 1, y))
+    with pytest.raises(ValueError, match="features"):
+        inference(model, X[:, :2], y)
+    with pytest.raises(NotFittedError):
+        inference(SoftmaxRegressionClassifier(), X, y)
+    with pytest.raises(TypeError, match="SoftmaxRegressionCV"):
+        inference(SoftmaxRegressionCV(Cs=3).fit(X, y), X, y)
+
+
+def test_dask_input_gets_a_clear_error():
+    da = pytest.importorskip("dask.array")
+    X, y, _, _ = problem(3)
+    model = SoftmaxRegressionClassifier().fit(X, y)
+    with pytest.raises(TypeError, match="in memory"):
+        inference(model, da.from_array(X, chunks=30), da.from_array(y, chunks=30))
+
+
+def test_size_bound_is_named(monkeypatch):
+    X, y, _, _ = problem(3)
+    model = SoftmaxRegressionClassifier().fit(X, y)
+    monkeypatch.setattr(sksoftmax._inference, "MAX_MATRIX_ENTRIES", 63)
+    with pytest.raises(ValueError, match="8 x 8 matrix, more than .* 63 entries"):
+        inference(model, X, y)
+
+
+@pytest.mark.parametrize(
+    "column, names",
+    [
+        ("combination", "['x0', 'x1', 'x3']"),
+        ("constant", "['x3', 'intercept']"),
+    ],
+)
+def test_collinear_columns_are_named(column, names):
+    X, y, _, _ = problem(3)
+    extra = X[:, 0] - 2 * X[:, 1] if column == "combination" else np.full(90, 5.0)
+    X = np.column_stack([X, extra])
+    model = SoftmaxRegressionClassifier(C=np.inf).fit(X, y)
+    with pytest.raises(ValueError, match=re.escape(f"columns {names} are collinear")):
+        inference(model, X, y)
+    # A penalty identifies them: the penalised covariance is defined.
+    penalised = SoftmaxRegressionClassifier(C=1.0, **TIGHT).fit(X, y)
+    assert np.all(np.isfinite(inference(penalised, X, y).bse))
+
+
+def test_zero_column_is_named():
+    X, y, _, _ = problem(3)
+    X = np.column_stack([X, np.zeros(90)])
+    model = SoftmaxRegressionClassifier(C=np.inf).fit(X, y)
+    with pytest.raises(ValueError, match="feature 'x3' is zero on every row"):
+        inference(model, X, y)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_separation_is_named(n_classes):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2))
+    y = rng.integers(0, n_classes - 1, size=300)
+    y[X[:, 0] > 0.8] = n_classes - 1  # the last class is separated by x0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = SoftmaxRegressionClassifier(C=np.inf, max_iter=1000).fit(X, y)
+    with pytest.raises(ValueError, match="separated"):
+        inference(model, X, y)
+
+
+def test_a_fit_short_of_the_optimum_warns_and_a_tight_one_does_not():
+    X, y, _, _ = problem(4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        short = SoftmaxRegressionClassifier(max_iter=2).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="standard errors .* smaller tol"):
+        inference(short, X, y)
+    tight = SoftmaxRegressionClassifier(**TIGHT).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        inference(tight, X, y)
