@@ -357,3 +357,21 @@ def test_cv_benchmark_quick_run_writes_consistent_tables(tmp_path):
         "LogisticRegressionCV(saga)",
     ]
     assert ratio_shown_is_consistent(elastic[1][2], elastic[1][1], elastic[0][1])
+
+
+@pytest.mark.slow
+def test_inference_benchmark_quick_run_writes_consistent_table(tmp_path):
+    run_quick("bench_inference.py", "--out", str(tmp_path))
+    text = (tmp_path / "inference.md").read_text()
+    rows = table(text, "| dataset | cov_type |")
+    assert [row[1] for row in rows] == ["nonrobust", "HC0", "cluster"] * 2
+    ratios = []
+    for _, _, fit, inferred, ours, theirs, shown, coef, se, warned in rows:
+        assert float(ours) == pytest.approx(float(fit) + float(inferred), abs=0.011)
+        assert ratio_shown_is_consistent(shown, theirs, ours)
+        ratios.append(float(theirs) / float(ours))
+        # Both at their optimum: the same coefficients and standard errors.
+        assert float(coef) < 1e-2 and float(se) < 1e-4
+        assert warned == "0"
+    smallest = re.search(r"Smallest ratio: (\S+); median (\S+)\.", text)
+    assert float(smallest[1]) == pytest.approx(min(ratios), abs=0.06)

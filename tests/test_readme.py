@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import statsmodels.api as sm
 from numpy.testing import assert_allclose
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -57,3 +58,14 @@ def test_readme_python_blocks_run(capsys):
     ).fit(tuning["X"], tuning["y"])
     assert tuned[-1].C_ == grid.best_params_["softmaxregressionclassifier__C"]
     assert tuned[-1].scores_.shape == (5, 10)
+    # The inference example: statsmodels' MNLogit on the same data and the
+    # same covariance, refitted here by Newton's method.
+    inferred = next(n for n in namespaces if "table" in n)
+    data = inferred["data"]
+    theirs = sm.MNLogit(inferred["y"], sm.add_constant(data.exog, prepend=False)).fit(
+        method="newton", disp=0, cov_type="HC0"
+    )
+    assert_allclose(
+        inferred["table"]["std err"], theirs.bse.T.to_numpy().ravel(), rtol=1e-4
+    )
+    assert "Log-likelihood" in capsys.readouterr().out
