@@ -64,13 +64,15 @@ from ._backends._array_api import as_numpy
 from ._classifier import SoftmaxRegressionClassifier
 from ._loss import iter_blocks, net_input, right_factor, softmax
 from ._objective import with_reference_class
-from ._validation import warn
+from ._validation import _IS_MISSING, warn
 
-#: Entries of one n_params x n_params matrix, at most: 2**27 float64 entries
-#: are 1 GiB, and a few such matrices (the information, the meat, their
-#: inverse and products) are held at once. Also the bound on the group sums
-#: of the cluster covariance (n_groups x n_params).
-MAX_MATRIX_ENTRIES = 2**27
+#: Entries of one n_params x n_params matrix, at most: 2**26 float64 entries
+#: are 512 MiB (8,192 parameters). The information, the meat and the
+#: covariance with their products peak at about five such matrices
+#: (tracemalloc, HC0 and cluster; 3.5 for nonrobust): 2.5 GiB at the bound.
+#: Also the bound on the group sums of the cluster covariance
+#: (n_groups x n_params).
+MAX_MATRIX_ENTRIES = 2**26
 #: Entries of the block of per-row scores formed at a time (16 MiB).
 _BLOCK_ENTRIES = 2**21
 #: A Newton step from the estimate longer than this many standard errors
@@ -260,7 +262,7 @@ class InferenceResult:
 
     def __str__(self) -> str:
         statistics = [
-            ("Observations", f"{self.nobs:g}", "Log-likelihood", f"{self.llf:.6g}"),
+            ("Observations", f"{self.nobs:.12g}", "Log-likelihood", f"{self.llf:.6g}"),
             ("Parameters", f"{self.df_params:.6g}", "LL-Null", f"{self.llnull:.6g}"),
             ("AIC", f"{self.aic:.6g}", "Pseudo R-squ.", f"{self.prsquared:.4f}"),
             ("BIC", f"{self.bic:.6g}", "Reference class", str(self.reference)),
@@ -344,6 +346,9 @@ def inference(
 
     Raises
     ------
+    TypeError
+        For an estimator other than a ``SoftmaxRegressionClassifier``, and
+        for Dask collections or arrays of another library than NumPy.
     ValueError
         For an L1 or elastic-net fit (inference after selection is not valid),
         class weights or label smoothing; when the information is singular
@@ -400,14 +405,7 @@ def inference(
             "Every class of the model needs rows of positive weight; class "
             f"{classes[np.argmax(totals <= 0)]!r} has none."
         )
-    if reference is None:
-        reference = classes[0]
-    if reference not in list(classes):
-        raise ValueError(
-            f"reference must be one of the model's classes {list(classes)}, "
-            f"got {reference!r}."
-        )
-    r = list(classes).index(reference)
+    r = _reference_index(reference, classes)
     group_codes = None
     if groups is not None:
         group_codes = _group_codes(groups, X.shape[0])
@@ -419,12 +417,12 @@ def inference(
         n_classes,
     )
     fit_intercept = bool(estimator.fit_intercept)
+    names = _column_names(estimator, fit_intercept)
     others = np.array([k for k in range(n_classes) if k != r])
-    n_columns = data.n_features + fit_intercept
-    n_params = len(others) * n_columns
+    n_params = len(others) * len(names)
     _check_size(n_params, n_params, "the covariance of the parameters")
     C = float(estimator.C)
-    penalized = np.isfinite(C)
+    penalized = bool(np.isfinite(C))
 
     sums = _information_sums(
         data, weights, intercept, others, fit_intercept, cov_type, group_codes
@@ -443,36 +441,45 @@ def inference(
         [grad_weights[others]] + ([grad_intercept[others]] if fit_intercept else [])
     )
     information = sums.information
-    hessian = information
     if penalized:
-        penalty = _penalty_hessian(n_classes, data.n_features, fit_intercept) / C
-        hessian = information + penalty
-        gradient = gradient + (penalty @ params.ravel()).reshape(params.shape)
+        hessian = information.copy()
+        gradient += _add_penalty(hessian, params, n_classes, data.n_features, C)
     else:
-        _check_identified(sums.scatter, _column_names(estimator, fit_intercept))
+        _check_identified(sums.scatter, names)
+        hessian = information
     try:
-        factor = scipy.linalg.cho_factor(hessian)
+        factor = scipy.linalg.cho_factor(hessian, overwrite_a=penalized)
     except np.linalg.LinAlgError:
-        factor = None
-    if factor is None:
-        raise ValueError(_separation_message(classes, others))
-    bread = scipy.linalg.cho_solve(factor, np.eye(n_params))
+        # Unpenalised (a penalised Hessian is positive definite), with
+        # columns that are not collinear: the probabilities saturate.
+        where = _flattest(information, r, others, classes, names)
+        raise ValueError(_separation_message(where)) from None
+    del hessian
+    # The Newton step from the estimate, before the inverse takes the
+    # factor's place.
+    step = scipy.linalg.cho_solve(factor, gradient.ravel())
+    bread = _inverse(factor)
+    del factor
     if not penalized:
-        _check_not_separated(bread, sums.scatter, n_classes, classes, others)
-    _check_at_optimum(factor, bread, gradient)
+        _check_not_separated(bread, sums.scatter, totals, r, others, classes, names)
+    _check_at_optimum(step, bread)
 
     if cov_type == "nonrobust":
         meat = information if penalized else None
     elif cov_type == "HC0":
         meat = sums.meat
     else:
-        meat = sums.meat * _cluster_factor(sums.n_groups, raw, n_params)
-    cov = bread if meat is None else bread @ meat @ bread
-    cov = (cov + cov.T) / 2
-    df_params = float(np.trace(bread @ information)) if penalized else n_params
-
-    class_total = totals[totals > 0]
-    llnull = float(class_total @ np.log(class_total / class_total.sum()))
+        meat = sums.meat
+        meat *= _cluster_factor(sums.n_groups, raw, n_params)
+    if meat is None:
+        cov = bread
+    else:
+        cov = bread @ meat @ bread
+        cov += cov.T
+        cov *= 0.5
+    # trace(bread @ information), without the product.
+    effective = np.einsum("ij,ji->", bread, information) if penalized else n_params
+    llnull = float(totals @ np.log(totals / totals.sum()))
     return InferenceResult(
         params=params,
         # A variance of zero (a coefficient that the penalty alone fixes, as
@@ -480,18 +487,49 @@ def inference(
         bse=np.sqrt(np.maximum(np.diag(cov), 0.0)).reshape(params.shape),
         cov_params=cov,
         classes=classes[others],
-        reference=reference,
-        feature_names=_column_names(estimator, fit_intercept),
+        reference=classes[r],
+        feature_names=names,
         cov_type=cov_type,
-        penalized=bool(penalized),
+        penalized=penalized,
         C=C,
         alpha=alpha,
         nobs=raw,
         n_groups=sums.n_groups,
         llf=-raw * loss,
         llnull=llnull,
-        df_params=df_params,
+        df_params=float(effective),
     )
+
+
+def _reference_index(reference, classes) -> int:
+    """The index in ``classes`` of the reference class (0 for None)."""
+    if reference is None:
+        return 0
+    matches = []
+    if np.ndim(reference) == 0:
+        matches = [k for k, label in enumerate(classes.tolist()) if label == reference]
+    if len(matches) != 1:
+        raise ValueError(
+            f"reference must be one of the model's classes {classes.tolist()}, "
+            f"got {reference!r}."
+        )
+    return matches[0]
+
+
+def _inverse(factor):
+    """The inverse of a matrix from its Cholesky factor (``cho_factor``),
+    in place of the factor: no identity matrix is formed."""
+    c, lower = factor
+    inverse, info = scipy.linalg.lapack.dpotri(c, lower=lower, overwrite_c=True)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"dpotri failed ({info})")
+    # dpotri fills one triangle.
+    upper = np.triu_indices_from(inverse, 1)
+    if lower:
+        inverse[upper] = inverse.T[upper]
+    else:
+        inverse.T[upper] = inverse[upper]
+    return inverse
 
 
 def _check_estimator(estimator):
@@ -534,8 +572,8 @@ def _check_alpha(alpha) -> float:
 def _check_classes(classes, prepared):
     if not np.array_equal(prepared.classes, classes):
         raise ValueError(
-            f"y must hold the model's classes {list(classes)}; it holds "
-            f"{list(prepared.classes)}."
+            f"y must hold the model's classes {classes.tolist()}; it holds "
+            f"{prepared.classes.tolist()}."
         )
 
 
@@ -550,18 +588,22 @@ def _check_size(rows, columns, what):
 
 
 def _group_codes(groups, n_samples):
+    """Group labels as codes 0, 1, ... (any labels that sort together)."""
     groups = column_or_1d(groups, warn=True)
     if groups.shape[0] != n_samples:
         raise ValueError(
             f"groups has {groups.shape[0]} entries, X has {n_samples} rows."
         )
-    try:
-        missing = np.any(np.isnan(groups.astype(np.float64)))
-    except (TypeError, ValueError):
-        missing = any(g is None for g in groups)
+    if groups.dtype.kind == "f":
+        missing = np.isnan(groups).any()
+    else:
+        missing = groups.dtype.kind == "O" and _IS_MISSING(groups).any()
     if missing:
-        raise ValueError("groups must not contain missing values (NaN or None).")
-    return np.unique(groups, return_inverse=True)[1].ravel()
+        raise ValueError("groups must not contain missing values (NaN or pd.NA).")
+    try:
+        return np.unique(groups, return_inverse=True)[1].ravel()
+    except TypeError as error:
+        raise ValueError(f"groups must be labels that sort together: {error}") from None
 
 
 def _column_names(estimator, fit_intercept):
@@ -623,6 +665,8 @@ def _information_sums(data, weights, intercept, others, fit_intercept, cov_type,
     meat = np.zeros((n_params, n_params)) if cov_type != "nonrobust" else None
     n_groups = None
     if cov_type == "cluster":
+        # Groups whose rows all have zero weight are not observed: renumber
+        # the others 0, 1, ...; rows of zero weight add nothing to a sum.
         positive = np.unique(codes[sample_weight > 0])
         n_groups = len(positive)
         if n_groups < 2:
@@ -630,14 +674,15 @@ def _information_sums(data, weights, intercept, others, fit_intercept, cov_type,
                 'cov_type="cluster" needs at least 2 groups (of positive weight), '
                 f"got {n_groups}."
             )
-        codes = np.searchsorted(positive, codes)
+        renumbered = np.zeros(codes.max() + 1, dtype=np.intp)
+        renumbered[positive] = np.arange(n_groups)
+        codes = renumbered[codes]
         _check_size(n_groups, n_params, "the score sums of the groups")
         group_scores = np.zeros((n_groups, n_params))
     weights_t = right_factor(weights, X)
     block_size = int(np.clip(_BLOCK_ENTRIES // n_params, 64, 16384))
     for rows in iter_blocks(X.shape[0], block_size):
         s = sample_weight[rows]
-        keep = s > 0
         P = softmax(net_input(X, rows, weights_t, intercept))[:, others]
         X_block = _with_ones(X[rows], fit_intercept)
         scatter += _gram(X_block, weight=s)
@@ -653,7 +698,7 @@ def _information_sums(data, weights, intercept, others, fit_intercept, cov_type,
         else:
             scores = _row_kron(s[:, None] * residual, X_block)
             member = sp.csr_matrix(
-                (keep.astype(np.float64), (codes[rows], np.arange(len(s)))),
+                (np.ones(len(s)), (codes[rows], np.arange(len(s)))),
                 shape=(n_groups, len(s)),
             )
             summed = member @ scores
@@ -664,14 +709,25 @@ def _information_sums(data, weights, intercept, others, fit_intercept, cov_type,
     return _Sums(information, scatter, meat, n_groups)
 
 
-def _penalty_hessian(n_classes, n_features, fit_intercept):
-    """The Hessian of the L2 penalty in the contrasts (module docstring)."""
+def _add_penalty(hessian, params, n_classes, n_features, C):
+    """Add the Hessian of the L2 penalty in the contrasts, ``(1/C) P kron D``
+    (module docstring: P is ``I - 1 1^T / K``, or 1 with two classes; D
+    selects the features, not the intercept), to ``hessian`` in place, and
+    return the penalty's gradient at ``params``, ``(1/C) P params D``."""
+    n_rows, n_columns = params.shape
     if n_classes == 2:
         across_classes = np.ones((1, 1))
     else:
-        across_classes = np.eye(n_classes - 1) - 1 / n_classes
-    columns = np.r_[np.ones(n_features), np.zeros(int(fit_intercept))]
-    return np.kron(across_classes, np.diag(columns))
+        across_classes = np.eye(n_rows) - 1 / n_classes
+    # Entry (a, j), (b, j) of the Kronecker product is P[a, b] for a feature
+    # j: n_rows^2 * n_features entries, no dense penalty matrix.
+    a, b, j = np.meshgrid(
+        np.arange(n_rows), np.arange(n_rows), np.arange(n_features), indexing="ij"
+    )
+    hessian[a * n_columns + j, b * n_columns + j] += across_classes[a, b] / C
+    gradient = across_classes @ params / C
+    gradient[:, n_features:] = 0.0
+    return gradient
 
 
 def _check_identified(scatter, names):
@@ -701,42 +757,74 @@ def _check_identified(scatter, names):
     )
 
 
-def _separation_message(classes, others):
+def _separation_message(where):
+    where = f" ({where})" if where else ""
     return (
         "The information matrix is singular: the fitted probabilities are 0 "
-        "or 1 along some direction, as when the classes "
-        f"{list(classes)} are (quasi-)completely separated by the features; "
-        "the maximum likelihood estimate does not exist and the coefficients "
-        "diverge. Fit with a penalty (finite C), whose covariance the result "
-        "then gives, or drop the separating features."
+        f"or 1 along some direction{where}, as when a class is (quasi-)"
+        "completely separated from the others by the features; the maximum "
+        "likelihood estimate does not exist and the coefficients diverge. Fit "
+        "with a penalty (finite C), whose covariance the result then gives, or "
+        "drop the separating features."
     )
 
 
-def _check_not_separated(bread, scatter, n_classes, classes, others):
+def _check_not_separated(bread, scatter, totals, r, others, classes, names):
     """Refuse saturated probabilities: the variance of some parameter far
-    above its variance at uniform probabilities, for the same rows.
+    above its variance in a model that knows only the class frequencies.
 
-    At uniform probabilities the information is ``A kron scatter`` with
-    ``A = (I - 1 1^T / K) / K``, whose inverse is ``K (I + 1 1^T)``: the
-    variance of a contrast there is ``2 K (scatter^-1)_jj``.
+    With every row at the class frequencies pi the information is
+    ``A kron scatter`` with ``A = diag(pi_o) - pi_o pi_o^T`` over the other
+    classes o; ``A^-1 = diag(1 / pi_o) + 1 1^T / pi_r``, so that the
+    variance of contrast (k, j) there is ``(1/pi_k + 1/pi_r) (scatter^-1)_jj``.
+    Rare classes have large variances in both, so the ratio does not flag
+    them; saturated probabilities shrink the information along the
+    separating direction by orders of magnitude, and flag it.
     """
-    uniform = 2 * n_classes * np.diag(np.linalg.inv(scatter))
-    ratio = np.diag(bread).reshape(len(others), -1) / uniform
+    share = totals / totals.sum()
+    baseline = np.outer(
+        1 / share[others] + 1 / share[r], np.diag(np.linalg.inv(scatter))
+    )
+    ratio = np.diag(bread).reshape(baseline.shape) / baseline
     if np.max(ratio) > _SATURATION_RATIO:
-        raise ValueError(_separation_message(classes, others))
+        k, j = np.unravel_index(np.argmax(ratio), ratio.shape)
+        raise ValueError(
+            _separation_message(_direction(k, j, r, others, classes, names))
+        )
 
 
-def _check_at_optimum(factor, bread, gradient):
-    """Warn when a Newton step from the estimate is long in standard errors."""
-    step = scipy.linalg.cho_solve(factor, gradient.ravel())
+def _direction(k, j, r, others, classes, names):
+    labels = classes.tolist()
+    return (
+        f"the largest along {names[j]!r} for class {labels[others[k]]!r} "
+        f"against the reference class {labels[r]!r}"
+    )
+
+
+def _flattest(information, r, others, classes, names):
+    """The parameter with the largest share of the information's flattest
+    direction (scaled to a unit diagonal), named as :func:`_direction`."""
+    spread = np.sqrt(np.maximum(np.diag(information), np.finfo(float).tiny))
+    _, vectors = np.linalg.eigh(information / np.outer(spread, spread))
+    k, j = np.unravel_index(np.argmax(np.abs(vectors[:, 0])), (len(others), len(names)))
+    return _direction(k, j, r, others, classes, names)
+
+
+def _check_at_optimum(step, bread):
+    """Warn when the Newton step from the estimate is long in standard errors.
+
+    The unit is ``sqrt(diag(H_C^-1))``: the nonrobust standard errors without
+    a penalty. (A penalised fit's sandwich may give a coefficient a standard
+    error of zero, which would make any step infinitely long.)
+    """
     distance = np.max(np.abs(step) / np.sqrt(np.diag(bread)))
     if distance > _OPTIMUM_TOLERANCE_SE:
         warn(
             "The estimate is not at the optimum to the accuracy that inference "
             f"needs: a Newton step from it moves a coefficient by {distance:.2g} "
-            f"standard errors (more than {_OPTIMUM_TOLERANCE_SE}). The standard "
-            "errors, z values and intervals are computed there all the same; "
-            "refit with a smaller tol (1e-8, say) for accurate ones.",
+            f"(model-based) standard errors, more than {_OPTIMUM_TOLERANCE_SE}. "
+            "The standard errors, z values and intervals are computed there all "
+            "the same; refit with a smaller tol (1e-6, say) for accurate ones.",
             ConvergenceWarning,
         )
 
