@@ -45,9 +45,12 @@ The intercepts are not penalised.
 
 Everything is summed in row blocks from the kernel's probabilities
 (:func:`sksoftmax._loss.net_input`, :func:`sksoftmax._loss.softmax`): no
-array of n_samples x n_params is formed, only blocks of it.
+array of n_samples x n_params is formed, only blocks of it. The data term
+runs :func:`block_sums` where its rows are (``sum_blocks``): here, or on the
+workers of a Dask cluster.
 """
 
+import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,6 +61,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import column_or_1d
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._backends import _dask as dask_backend
 from ._backends import _numpy as numpy_backend
 from ._backends import backend_for
 from ._backends._array_api import as_numpy
@@ -319,7 +323,9 @@ def inference(
         A fitted classifier, with ``l1_ratio=0`` (or ``C=np.inf``), no
         ``class_weight`` and no ``label_smoothing``.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        The data the model was fitted on (NumPy, pandas or SciPy sparse).
+        The data the model was fitted on: NumPy, pandas, SciPy sparse, or a
+        Dask array or DataFrame (summed on the cluster of the current
+        ``dask.distributed`` client; not with ``cov_type="cluster"``).
     y : array-like of shape (n_samples,)
         Their labels; every class of the model must occur.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -348,7 +354,7 @@ def inference(
     ------
     TypeError
         For an estimator other than a ``SoftmaxRegressionClassifier``, and
-        for Dask collections or arrays of another library than NumPy.
+        for arrays of another library than NumPy or Dask.
     ValueError
         For an L1 or elastic-net fit (inference after selection is not valid),
         class weights or label smoothing; when the information is singular
@@ -380,13 +386,37 @@ def inference(
     if (groups is None) == (cov_type == "cluster"):
         raise ValueError('groups are given with cov_type="cluster", and only then.')
     alpha = _check_alpha(alpha)
+    prepared = _prepare(estimator, X, y, sample_weight, cov_type)
+    classes = as_numpy(estimator.classes_)
+    _check_classes(classes, prepared)
+    data = prepared.data
+    # The persisted blocks of Dask data are dropped on leaving; in-memory
+    # data is used outside its context, with BLAS free to use its threads for
+    # the products of the sums.
+    on_dask = not isinstance(data, numpy_backend.InMemoryData)
+    with data if on_dask else contextlib.nullcontext():
+        return _inference(estimator, data, classes, reference, cov_type, groups, alpha)
+
+
+def _prepare(estimator, X, y, sample_weight, cov_type):
+    """The checked data (a back-end's ``Prepared``), in memory or on Dask."""
     backend = backend_for(X, y)
+    if backend is dask_backend:
+        if cov_type == "cluster":
+            raise ValueError(
+                'cov_type="cluster" is not available for Dask collections (its '
+                "groups would have to follow the row blocks): compute X, y and "
+                'the groups, or use cov_type="HC0".'
+            )
+        prepared = backend.prepare(X, y, sample_weight, class_weight=None)
+        _check_like_fit(estimator, prepared)
+        return prepared
     if backend is not numpy_backend:
         raise TypeError(
-            "inference runs in memory on NumPy arrays, pandas or SciPy sparse "
-            f"matrices; got {type(X).__module__}.{type(X).__name__} data. "
-            "Compute a Dask collection, or convert arrays of another library "
-            "(and the model, with sksoftmax.to_numpy) to NumPy first."
+            "inference runs on NumPy arrays, pandas, SciPy sparse matrices and "
+            f"Dask collections; got {type(X).__module__}.{type(X).__name__} "
+            "data. Convert arrays of another library (and the model, with "
+            "sksoftmax.to_numpy) to NumPy first."
         )
     X = validate_data(
         estimator,
@@ -395,20 +425,39 @@ def inference(
         dtype=[np.float64, np.float32],
         reset=False,
     )
-    prepared = numpy_backend.prepare(X, y, sample_weight, class_weight=None)
-    classes = as_numpy(estimator.classes_)
-    _check_classes(classes, prepared)
-    data, n_classes = prepared.data, len(classes)
+    return numpy_backend.prepare(X, y, sample_weight, class_weight=None)
+
+
+def _check_like_fit(estimator, prepared):
+    """The features of Dask data are those of the fit (``validate_data``
+    checks in-memory data)."""
+    if prepared.n_features_in != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {prepared.n_features_in} features, but "
+            f"{type(estimator).__name__} is expecting {estimator.n_features_in_} "
+            "features as input."
+        )
+    fitted = getattr(estimator, "feature_names_in_", None)
+    names = prepared.feature_names_in
+    if fitted is not None and (names is None or not np.array_equal(names, fitted)):
+        raise ValueError(
+            "The feature names of X should match those that were passed during fit."
+        )
+
+
+def _inference(estimator, data, classes, reference, cov_type, groups, alpha):
+    """:func:`inference` on checked data."""
+    n_classes = len(classes)
     totals = data.class_totals(n_classes)
     if np.any(totals <= 0):
         raise ValueError(
             "Every class of the model needs rows of positive weight; class "
-            f"{classes[np.argmax(totals <= 0)]!r} has none."
+            f"{classes.tolist()[np.argmax(totals <= 0)]!r} has none."
         )
     r = _reference_index(reference, classes)
     group_codes = None
     if groups is not None:
-        group_codes = _group_codes(groups, X.shape[0])
+        group_codes = _group_codes(groups, data.X.shape[0])
     coef = estimator.coef_
     coef = coef.toarray() if sp.issparse(coef) else as_numpy(coef)
     weights, intercept = with_reference_class(
@@ -427,8 +476,7 @@ def inference(
     sums = _information_sums(
         data, weights, intercept, others, fit_intercept, cov_type, group_codes
     )
-    with data:
-        loss, grad_weights, grad_intercept = data.loss_gradient(weights, intercept, 0.0)
+    loss, grad_weights, grad_intercept = data.loss_gradient(weights, intercept, 0.0)
     raw = data.weight_sum
     params = np.column_stack(
         [weights[others] - weights[r]]
@@ -654,20 +702,14 @@ def _row_kron(A, B):
 
 
 def _information_sums(data, weights, intercept, others, fit_intercept, cov_type, codes):
-    """The information, the scatter and the meat of ``cov_type``, in one pass
-    over the rows of the data in blocks (see the module docstring)."""
-    X, y_code = data.X, data.y_code
-    sample_weight = data.sample_weight * data.weight_sum
-    n_columns = data.n_features + fit_intercept
-    n_params = len(others) * n_columns
-    information = np.zeros((n_params, n_params))
-    scatter = np.zeros((n_columns, n_columns))
-    meat = np.zeros((n_params, n_params)) if cov_type != "nonrobust" else None
+    """The information, the scatter and the meat of ``cov_type``: one pass of
+    :func:`block_sums` over the data's rows, wherever they are."""
+    n_params = len(others) * (data.n_features + fit_intercept)
     n_groups = None
     if cov_type == "cluster":
         # Groups whose rows all have zero weight are not observed: renumber
         # the others 0, 1, ...; rows of zero weight add nothing to a sum.
-        positive = np.unique(codes[sample_weight > 0])
+        positive = np.unique(codes[data.sample_weight > 0])
         n_groups = len(positive)
         if n_groups < 2:
             raise ValueError(
@@ -678,7 +720,48 @@ def _information_sums(data, weights, intercept, others, fit_intercept, cov_type,
         renumbered[positive] = np.arange(n_groups)
         codes = renumbered[codes]
         _check_size(n_groups, n_params, "the score sums of the groups")
-        group_scores = np.zeros((n_groups, n_params))
+    parts = data.sum_blocks(
+        block_sums,
+        (weights, intercept),
+        others=others,
+        fit_intercept=fit_intercept,
+        cov_type=cov_type,
+        codes=codes,
+        n_groups=n_groups,
+    )
+    information, scatter = parts[:2]
+    information = (information + information.T) / 2
+    meat = None
+    if cov_type == "HC0":
+        meat = parts[2]
+    elif cov_type == "cluster":
+        meat = parts[2].T @ parts[2]
+    return _Sums(information, scatter, meat, n_groups)
+
+
+def block_sums(
+    block, coefficients, *, others, fit_intercept, cov_type, codes=None, n_groups=None
+):
+    """The sums of the covariances over the rows of one block, row block by
+    row block (the module docstring): the information and the scatter, then
+    the meat for ``"HC0"`` or the score sums of the groups for ``"cluster"``
+    (``codes``: the group of each row, 0 to ``n_groups - 1``).
+
+    ``block`` is ``(X, y_code, sample_weight)`` with the raw (frequency)
+    weights, and ``coefficients`` the weights and intercepts of every class,
+    as a data term's ``sum_blocks`` passes them; the parts add up over blocks.
+    """
+    X, y_code, sample_weight = block
+    weights, intercept = coefficients
+    n_columns = X.shape[1] + fit_intercept
+    n_params = len(others) * n_columns
+    information = np.zeros((n_params, n_params))
+    scatter = np.zeros((n_columns, n_columns))
+    extra = None
+    if cov_type == "HC0":
+        extra = np.zeros((n_params, n_params))
+    elif cov_type == "cluster":
+        extra = np.zeros((n_groups, n_params))
     weights_t = right_factor(weights, X)
     block_size = int(np.clip(_BLOCK_ENTRIES // n_params, 64, 16384))
     for rows in iter_blocks(X.shape[0], block_size):
@@ -690,11 +773,11 @@ def _information_sums(data, weights, intercept, others, fit_intercept, cov_type,
             block = slice(a * n_columns, (a + 1) * n_columns)
             information[block, block] += _gram(X_block, weight=s * P[:, a])
         information -= _gram(_row_kron(np.sqrt(s)[:, None] * P, X_block))
-        if meat is None:
+        if extra is None:
             continue
         residual = (y_code[rows][:, None] == others) - P
         if cov_type == "HC0":
-            meat += _gram(_row_kron(np.sqrt(s)[:, None] * residual, X_block))
+            extra += _gram(_row_kron(np.sqrt(s)[:, None] * residual, X_block))
         else:
             scores = _row_kron(s[:, None] * residual, X_block)
             member = sp.csr_matrix(
@@ -702,11 +785,8 @@ def _information_sums(data, weights, intercept, others, fit_intercept, cov_type,
                 shape=(n_groups, len(s)),
             )
             summed = member @ scores
-            group_scores += summed.toarray() if sp.issparse(summed) else summed
-    if cov_type == "cluster":
-        meat = group_scores.T @ group_scores
-    information = (information + information.T) / 2
-    return _Sums(information, scatter, meat, n_groups)
+            extra += summed.toarray() if sp.issparse(summed) else summed
+    return (information, scatter) if extra is None else (information, scatter, extra)
 
 
 def _add_penalty(hessian, params, n_classes, n_features, C):

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import sklearn
 from helpers import make_problem
 from numpy.testing import assert_allclose, assert_array_equal
 from reference import (
@@ -20,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 import sksoftmax._inference
 from sksoftmax import SoftmaxRegressionClassifier, SoftmaxRegressionCV, inference
+from sksoftmax._backends._array_api import dispatch_available
 
 sm = pytest.importorskip("statsmodels.api", reason="statsmodels (test extra)")
 pd = pytest.importorskip("pandas")
@@ -494,12 +496,15 @@ def test_data_must_be_the_models():
         inference(SoftmaxRegressionCV(Cs=3).fit(X, y), X, y)
 
 
-def test_dask_input_gets_a_clear_error():
-    da = pytest.importorskip("dask.array")
+def test_arrays_of_other_libraries_get_a_clear_error():
+    xp = pytest.importorskip("array_api_strict")
+    if not dispatch_available():
+        pytest.skip("array API dispatch needs SciPy >= 1.14")
     X, y, _, _ = problem(3)
     model = SoftmaxRegressionClassifier().fit(X, y)
-    with pytest.raises(TypeError, match="in memory"):
-        inference(model, da.from_array(X, chunks=30), da.from_array(y, chunks=30))
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(TypeError, match="sksoftmax.to_numpy"):
+            inference(model, xp.asarray(X), xp.asarray(y))
 
 
 def test_size_bound_is_named(monkeypatch):

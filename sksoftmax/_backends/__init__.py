@@ -15,6 +15,11 @@ the same two entry points:
   the module's ``CHECKS_PREDICT_INPUT`` says that it checks X itself (Dask,
   whose lazy input is checked without computing it).
 
+The in-memory and Dask data terms also run a function over their row
+blocks and sum what it returns (``sum_blocks``), for passes that the
+objective does not make (:func:`sksoftmax.inference`'s); the array API one
+does not, and inference refuses its data.
+
 Back-ends take arrays and return records: none of them sees the estimator,
 which alone sets fitted attributes.
 """

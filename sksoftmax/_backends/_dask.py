@@ -195,6 +195,10 @@ def _block_curvature(block, coefficients, weight_sum, offset):
     return curvature(weights, intercept, X, sample_weight / weight_sum, offset)
 
 
+def _call_with_coefficients(block, coefficients, block_function, **kwargs):
+    return block_function(block, coefficients, **kwargs)
+
+
 class DaskData:
     """Row blocks of the training data persisted on the workers of ``client``.
 
@@ -322,6 +326,19 @@ class DaskData:
             coefficients=self._scatter(weights, intercept),
             weight_sum=self.weight_sum,
             offset=offset,
+        )
+
+    def sum_blocks(self, function, coefficients, **kwargs):
+        """The sum (tuple by tuple) of ``function(block, coefficients,
+        **kwargs)`` over the blocks ``(X, y_code, sample_weight)``, each on a
+        worker that holds it, with the raw (not normalised) weights; the
+        coefficients go to every worker once. For passes that the objective
+        does not make (:func:`sksoftmax.inference`'s sums)."""
+        return self._reduce(
+            _call_with_coefficients,
+            coefficients=self._scatter(*coefficients),
+            block_function=function,
+            **kwargs,
         )
 
     def release(self):

@@ -83,6 +83,14 @@ class InMemoryData:
     def feature_moments(self, offset):
         return feature_moments(self.X, self.sample_weight, offset)
 
+    def sum_blocks(self, function, coefficients, **kwargs):
+        """``function((X, y_code, sample_weight), coefficients, **kwargs)``
+        over all the rows at once, with the raw (not normalised) weights:
+        the one block of data in this process (see
+        :meth:`sksoftmax._backends._dask.DaskData.sum_blocks`)."""
+        block = (self.X, self.y_code, self._raw_weight)
+        return function(block, coefficients, **kwargs)
+
     def loss_gradient(self, weights, intercept, label_smoothing):
         return loss_gradient(
             weights,
