@@ -30,11 +30,9 @@ The elastic-net grid (``l1_ratios``) runs on the small dense dataset against
 ``LogisticRegressionCV(solver="saga")``, both at their defaults.
 """
 
-import argparse
 import platform
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import scipy
@@ -43,7 +41,9 @@ from bench_fit import (
     command_line,
     dense_10,
     dense_scaled,
+    results_parser,
     softmax_labels,
+    write_results,
     zipf_text,
 )
 from sklearn.exceptions import ConvergenceWarning
@@ -257,13 +257,7 @@ def markdown(results, elastic, args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes")
-    parser.add_argument(
-        "--out",
-        default=str(Path(__file__).parent / "results"),
-        help="folder for cv.md (default: benchmarks/results)",
-    )
+    parser = results_parser(__doc__.splitlines()[0], "cv.md")
     args = parser.parse_args(argv)
     args.command = command_line(argv, "bench_cv.py")
     scale = 20 if args.quick else 1
@@ -277,11 +271,7 @@ def main(argv=None):
         if elastic is None:
             print("elastic net:", flush=True)
             elastic = (name, run_elastic_net(X, y, folds))
-    text = markdown(results, elastic, args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "cv.md").write_text(text)
-    print(text)
+    write_results(markdown(results, elastic, args), args.out, "cv.md")
 
 
 if __name__ == "__main__":

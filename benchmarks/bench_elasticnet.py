@@ -37,11 +37,9 @@ estimator's most accurate model, and where the two models' zero sets
 (|coef| <= 1e-6) differ.
 """
 
-import argparse
 import platform
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import scipy
@@ -53,9 +51,11 @@ from bench_fit import (
     fit_once,
     fmt_time,
     refit_to_gap,
+    results_parser,
     sparse_20,
     traced_fit,
     truncated_fits,
+    write_results,
 )
 from sklearn.exceptions import ConvergenceWarning
 
@@ -255,10 +255,8 @@ def markdown(results, args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes")
+    parser = results_parser(__doc__.splitlines()[0], "elasticnet.md")
     parser.add_argument("--time-limit", type=float, default=None)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     parser.add_argument(
         "--only", nargs="*", default=None, help="datasets whose name contains these"
     )
@@ -276,11 +274,7 @@ def main(argv=None):
             C *= scale
             print(f"{name}: {X.shape}, C={C:g}, l1_ratio={l1_ratio}", flush=True)
             results[name, C] = run_dataset(X, y, C, l1_ratio, args)
-    text = markdown(results, args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "elasticnet.md").write_text(text)
-    print(text)
+    write_results(markdown(results, args), args.out, "elasticnet.md")
 
 
 if __name__ == "__main__":

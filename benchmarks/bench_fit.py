@@ -635,6 +635,27 @@ def plot(results, path):
     fig.savefig(path, dpi=90)
 
 
+def results_parser(description, filename):
+    """The command line that every benchmark script shares: ``--quick`` and
+    ``--out`` (the folder of ``filename``)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="small sizes")
+    parser.add_argument(
+        "--out",
+        default=str(Path(__file__).parent / "results"),
+        help=f"folder for {filename} (default: benchmarks/results)",
+    )
+    return parser
+
+
+def write_results(text, folder, filename):
+    """Write a benchmark's Markdown to ``folder/filename`` and print it."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / filename).write_text(text)
+    print(text)
+
+
 def command_line(argv, script="bench_fit.py"):
     """The command that ran ``script``, as a reader would repeat it (without
     ``--out``)."""

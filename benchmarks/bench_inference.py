@@ -23,18 +23,16 @@ statsmodels' standard errors, and the largest relative difference of the
 standard errors.
 """
 
-import argparse
 import platform
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import scipy
 import sklearn
 import statsmodels
 import statsmodels.api as sm
-from bench_fit import command_line, softmax_labels
+from bench_fit import command_line, results_parser, softmax_labels, write_results
 from sklearn.exceptions import ConvergenceWarning
 
 import sksoftmax
@@ -153,13 +151,7 @@ def markdown(rows, args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes")
-    parser.add_argument(
-        "--out",
-        default=str(Path(__file__).parent / "results"),
-        help="folder for inference.md (default: benchmarks/results)",
-    )
+    parser = results_parser(__doc__.splitlines()[0], "inference.md")
     args = parser.parse_args(argv)
     args.command = command_line(argv, "bench_inference.py")
     scale = 20 if args.quick else 1
@@ -177,11 +169,7 @@ def main(argv=None):
             ours = run_ours(X, y, cov_type, groups)
             theirs = run_statsmodels(X, y, cov_type, groups)
             rows[name, cov_type] = ours, theirs
-    text = markdown(rows, args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "inference.md").write_text(text)
-    print(text)
+    write_results(markdown(rows, args), args.out, "inference.md")
 
 
 if __name__ == "__main__":

@@ -359,13 +359,14 @@ def inference(
         For an L1 or elastic-net fit (inference after selection is not valid),
         class weights or label smoothing; when the information is singular
         (collinear features, or separated classes without a penalty); when a
-        covariance matrix would exceed ``MAX_MATRIX_ENTRIES``.
+        covariance matrix would exceed ``MAX_MATRIX_ENTRIES``; for
+        ``cov_type="cluster"`` on Dask collections.
 
     Warns
     -----
     ConvergenceWarning
-        When the estimate is not at the optimum to a hundredth of a standard
-        error: refit with a smaller ``tol``.
+        When the estimate is not at the optimum to a hundredth of a
+        (model-based) standard error: refit with a smaller ``tol``.
 
     Examples
     --------
