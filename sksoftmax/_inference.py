@@ -59,7 +59,12 @@ import scipy.sparse as sp
 from scipy.special import ndtr, ndtri
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import column_or_1d
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._backends import _dask as dask_backend
 from ._backends import _numpy as numpy_backend
@@ -388,14 +393,14 @@ def inference(
         raise ValueError('groups are given with cov_type="cluster", and only then.')
     alpha = _check_alpha(alpha)
     prepared = _prepare(estimator, X, y, sample_weight, cov_type)
-    classes = as_numpy(estimator.classes_)
-    _check_classes(classes, prepared)
     data = prepared.data
-    # The persisted blocks of Dask data are dropped on leaving; in-memory
-    # data is used outside its context, with BLAS free to use its threads for
-    # the products of the sums.
+    # The persisted blocks of Dask data are dropped on leaving, errors
+    # included; in-memory data is used outside its context, with BLAS free to
+    # use its threads for the products of the sums.
     on_dask = not isinstance(data, numpy_backend.InMemoryData)
     with data if on_dask else contextlib.nullcontext():
+        classes = as_numpy(estimator.classes_)
+        _check_classes(classes, prepared)
         return _inference(estimator, data, classes, reference, cov_type, groups, alpha)
 
 
@@ -409,9 +414,11 @@ def _prepare(estimator, X, y, sample_weight, cov_type):
                 "groups would have to follow the row blocks): compute X, y and "
                 'the groups, or use cov_type="HC0".'
             )
-        prepared = backend.prepare(X, y, sample_weight, class_weight=None)
-        _check_like_fit(estimator, prepared)
-        return prepared
+        # The features as validate_data checks them, from the collection's
+        # metadata: before any of it is computed.
+        _check_n_features(estimator, X, reset=False)
+        _check_feature_names(estimator, X, reset=False)
+        return backend.prepare(X, y, sample_weight, class_weight=None)
     if backend is not numpy_backend:
         raise TypeError(
             "inference runs on NumPy arrays, pandas, SciPy sparse matrices and "
@@ -427,23 +434,6 @@ def _prepare(estimator, X, y, sample_weight, cov_type):
         reset=False,
     )
     return numpy_backend.prepare(X, y, sample_weight, class_weight=None)
-
-
-def _check_like_fit(estimator, prepared):
-    """The features of Dask data are those of the fit (``validate_data``
-    checks in-memory data)."""
-    if prepared.n_features_in != estimator.n_features_in_:
-        raise ValueError(
-            f"X has {prepared.n_features_in} features, but "
-            f"{type(estimator).__name__} is expecting {estimator.n_features_in_} "
-            "features as input."
-        )
-    fitted = getattr(estimator, "feature_names_in_", None)
-    names = prepared.feature_names_in
-    if fitted is not None and (names is None or not np.array_equal(names, fitted)):
-        raise ValueError(
-            "The feature names of X should match those that were passed during fit."
-        )
 
 
 def _inference(estimator, data, classes, reference, cov_type, groups, alpha):

@@ -60,10 +60,16 @@ class _BlasLimit:
     and runs on one thread: BLAS keeps its threads, and no pool of ours adds
     to them. So a call restores only what it changed.
 
-    A fork copies this state into a child where the owner's thread does not
-    run on (``os.register_at_fork``): if a limit of ours was in place, or
-    being set, the child puts BLAS back to the count the owner found and
-    starts afresh.
+    A fork waits while another thread sets or lifts a limit of ours (the
+    lock is taken before the fork, ``os.register_at_fork``): OpenBLAS shuts
+    its thread pool down before a fork and restarts it lazily at its next
+    call, so a limit changed in between could leave the child a pool marked
+    running whose threads were not copied, or its allocation lock held. (A
+    child forked while a thread looped over limits hung in two full test runs
+    of 3 s of forking; where it hung was not caught.) A fork copies the rest of
+    this state into a child where the owner's thread does not run on: if a
+    limit of ours was in place, the child puts BLAS back to the count the
+    owner found and starts afresh.
     """
 
     def __init__(self):
@@ -76,9 +82,16 @@ class _BlasLimit:
     def _reset(self):
         self._lock = threading.Lock()
         # The owning thread, its threadpoolctl limiter, and BLAS's thread
-        # count before it. The owner and the count are recorded before the
-        # limit is set, so that a fork while it is being set finds them.
+        # count before it. (Forks wait while they change: _before_fork.)
         self._owner = self._limiter = self._original = None
+
+    def _before_fork(self):
+        # Released in the parent after the fork; the child makes a new lock.
+        self._held_for_fork = self._lock
+        self._held_for_fork.acquire()
+
+    def _after_fork_in_parent(self):
+        self._held_for_fork.release()
 
     def _after_fork_in_child(self):
         owner, original = self._owner, self._original
@@ -168,7 +181,11 @@ def _budget(blas_threads):
 
 _BLAS_LIMIT = _BlasLimit()
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_BLAS_LIMIT._after_fork_in_child)
+    os.register_at_fork(
+        before=_BLAS_LIMIT._before_fork,
+        after_in_parent=_BLAS_LIMIT._after_fork_in_parent,
+        after_in_child=_BLAS_LIMIT._after_fork_in_child,
+    )
 
 
 def one_blas_thread():

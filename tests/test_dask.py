@@ -2,6 +2,7 @@
 
 import contextlib
 import re
+import time
 import warnings
 
 import numpy as np
@@ -288,7 +289,6 @@ def test_a_pass_survives_a_worker_lost_while_it_runs(data):
     # new address) must not leave them waiting for it.
     import os
     import threading
-    import time
 
     from sksoftmax._backends._dask import DaskData
 
@@ -493,12 +493,17 @@ def test_path_on_dask_equals_the_in_memory_path(client, data):
     assert_allclose(lazy.intercepts, ours.intercepts, atol=COEF_ATOL)
 
 
+@pytest.mark.parametrize("C", [1.0, np.inf])
 @pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
-def test_inference_on_dask_equals_inference_in_memory(client, data, cov_type):
+def test_inference_on_dask_equals_inference_in_memory(client, data, cov_type, C):
     X, y = data
+    if np.isinf(C):
+        # Without a penalty: make_classification's redundant features are
+        # collinear, so leave them out.
+        independent = np.abs(np.diag(np.linalg.qr(X, mode="r"))) > 1e-8
+        X = X[:, independent]
     sample_weight = np.random.default_rng(0).integers(1, 4, len(y)).astype(float)
-    # A penalty: make_classification's redundant features are collinear.
-    model = SoftmaxRegressionClassifier(C=1.0, **TIGHT).fit(X, y, sample_weight)
+    model = SoftmaxRegressionClassifier(C=C, **TIGHT).fit(X, y, sample_weight)
     in_memory = inference(model, X, y, sample_weight, cov_type=cov_type)
     on_dask = inference(
         model,
@@ -522,7 +527,10 @@ def test_inference_on_dask_refuses_what_it_cannot_do(client, data):
     X, y = data
     model = SoftmaxRegressionClassifier().fit(X, y)
     X_dask, y_dask = da.from_array(X, chunks=(CHUNKS, -1)), da.from_array(y, (CHUNKS,))
+
     with pytest.raises(ValueError, match='cluster" is not available for Dask'):
         inference(model, X_dask, y_dask, cov_type="cluster", groups=np.zeros(len(y)))
     with pytest.raises(ValueError, match="X has 19 features"):
         inference(model, X_dask[:, 1:], y_dask)
+    with pytest.raises(ValueError, match="holds"):
+        inference(model, X_dask, da.where(y_dask == 3, 0, y_dask))

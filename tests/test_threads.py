@@ -274,9 +274,10 @@ def test_a_child_forked_while_another_thread_limits_blas_gets_it_back(
 def test_children_forked_while_a_thread_sets_and_lifts_limits_get_blas_back(
     blas_on_several_threads,
 ):
-    # A fork can come while another thread is inside threadpoolctl setting the
-    # limit, before the owner is recorded; such children kept BLAS at one
-    # thread (5% of forks, with a thread looping over the limit). Fork for 3 s.
+    # Forks while another thread loops over setting and lifting the limit:
+    # before the fork waited for a change to finish, children forked inside
+    # threadpoolctl kept BLAS at one thread (5% of forks), and one in a few
+    # full runs hung. Fork for 3 s.
     stop = threading.Event()
 
     def loop():
@@ -297,6 +298,32 @@ def test_children_forked_while_a_thread_sets_and_lifts_limits_get_blas_back(
         looper.join(20)
     assert len(counts) > 20
     assert set(counts) == {blas_on_several_threads}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_fork_waits_while_another_thread_changes_blass_limit():
+    # A limit being set or lifted (under the limit's lock) finishes before a
+    # fork copies the process: OpenBLAS's pool is never copied half changed.
+    from sksoftmax._threads import _BLAS_LIMIT
+
+    held, released = threading.Event(), threading.Event()
+
+    def change():
+        with _BLAS_LIMIT._lock:
+            held.set()
+            time.sleep(0.3)
+            released.set()
+
+    changer = threading.Thread(target=change)
+    changer.start()
+    held.wait(10)
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    released_before_the_fork_returned = released.is_set()
+    os.waitpid(pid, 0)
+    changer.join(10)
+    assert released_before_the_fork_returned
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
