@@ -123,8 +123,9 @@ def markdown(rows, args):
         'method="newton", cov_type=...)` and `summary()`. The cluster '
         f"covariance has {N_GROUPS} groups (rows assigned at random). "
         "'warned': ConvergenceWarnings of our fit and inference. Agreement: the "
-        "largest |coefficient difference| / statsmodels' standard error, and "
-        "the largest relative difference of the standard errors.",
+        "largest absolute difference of the coefficients in units of "
+        "statsmodels' standard errors, and the largest relative difference of "
+        "the standard errors.",
         "",
         "| dataset | cov_type | ours: fit (s) | ours: inference + summary (s) "
         "| ours (s) | statsmodels (s) | ratio | max coef diff / se "
