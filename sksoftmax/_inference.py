@@ -469,16 +469,19 @@ def _inference(estimator, data, classes, reference, cov_type, groups, alpha):
     )
     loss, grad_weights, grad_intercept = data.loss_gradient(weights, intercept, 0.0)
     raw = data.weight_sum
-    params = np.column_stack(
-        [weights[others] - weights[r]]
-        + ([intercept[others] - intercept[r]] if fit_intercept else [])
-    )
+
+    def contrast_layout(by_class, intercepts):
+        """The rows of the other classes, the intercepts' column last."""
+        columns = [by_class[others]]
+        return np.column_stack(
+            columns + [intercepts[others]] if fit_intercept else columns
+        )
+
+    params = contrast_layout(weights - weights[r], intercept - intercept[r])
     # The gradient of the penalised negative log-likelihood in the contrasts:
     # that of the data term in the weights of the other classes (the contrast
     # moves them with the reference class held), in sums rather than means.
-    gradient = raw * np.column_stack(
-        [grad_weights[others]] + ([grad_intercept[others]] if fit_intercept else [])
-    )
+    gradient = raw * contrast_layout(grad_weights, grad_intercept)
     information = sums.information
     if penalized:
         hessian = information.copy()

@@ -195,10 +195,6 @@ def _block_curvature(block, coefficients, weight_sum, offset):
     return curvature(weights, intercept, X, sample_weight / weight_sum, offset)
 
 
-def _call_with_coefficients(block, coefficients, block_function, **kwargs):
-    return block_function(block, coefficients, **kwargs)
-
-
 class DaskData:
     """Row blocks of the training data persisted on the workers of ``client``.
 
@@ -335,10 +331,7 @@ class DaskData:
         coefficients go to every worker once. For passes that the objective
         does not make (:func:`sksoftmax.inference`'s sums)."""
         return self._reduce(
-            _call_with_coefficients,
-            coefficients=self._scatter(*coefficients),
-            block_function=function,
-            **kwargs,
+            function, coefficients=self._scatter(*coefficients), **kwargs
         )
 
     def release(self):
