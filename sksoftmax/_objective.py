@@ -11,12 +11,14 @@ weights, the weights W of shape (n_rows, n_features) (one row per class, or
 one row for two classes, see "Two classes") and r = ``l1_ratio``::
 
     f(W, b) = sum_i s_i * CE_i(W, b)
-              + 1 / (C * S) * (r * ||W||_1 + (1 - r) / 2 * ||W||_F^2)
+              + 1 / (C * S) * sum_j f_j * (r * sum_k |W_kj|
+                                           + (1 - r) / 2 * sum_k W_kj^2)
 
 This is ``LogisticRegression(C=C, l1_ratio=r)``'s objective (its
 ``C * sum_i s_i' CE_i + penalty`` divided by ``C * S``): the same minimiser for
-the same ``C`` and r. The intercepts b are never penalised; ``C=np.inf`` drops
-the penalty whatever r is. CE_i is the cross-entropy of :mod:`sksoftmax._loss`,
+the same ``C`` and r, where the penalty factors f_j are all one (the
+default). The intercepts b are never penalised; ``C=np.inf`` drops the
+penalty whatever r is. CE_i is the cross-entropy of :mod:`sksoftmax._loss`,
 with label smoothing if asked for.
 
 Two classes
@@ -46,8 +48,30 @@ the subgradient conditions of the L1 problem (``|dF/dW_kj| <= r / (C S)`` where
 bound: it is exactly zero and the model is truly sparse. With r = 0 the split
 is not made and the L2 variables below are used as they are.
 
-Preconditioning
----------------
+Penalty factors and bounds
+--------------------------
+The factor f_j >= 0 of feature j (``penalty_factor``) multiplies both terms
+of its penalty; f_j = 0 leaves its weights free. The factors are used as
+given (glmnet's ``penalty.factor`` is rescaled to sum to n_features; these
+are not), so that a factor of 2 means twice the penalty of a feature of
+factor 1 at the same C. They enter wherever the penalty does: its value and
+gradient, the linear L1 term of the split, and the penalty's curvature in
+the scales below.
+
+``coef_bounds`` bound each weight W_kj to [l_kj, u_kj], never the
+intercepts. L-BFGS-B takes them as bounds of the flat vector
+(:meth:`SoftmaxObjective.bounds`), exactly, in whatever scales the variables
+have at the time; starts outside them are clipped into them.
+
+For three or more classes the probabilities do not change when one amount
+is added to a feature's weight in every class, and the L2 penalty picks the
+weights that sum to zero over the classes. Without a penalty on the feature
+nothing picks them: the fit then centres them itself (``fit_objective``),
+unless they are bounded. Bounds break that invariance: ``W >= 0`` in every
+class is no constraint on the probabilities of an unpenalised model, but
+with a penalty it keeps each feature's smallest weight at zero instead of
+the weights' mean.
+
 L-BFGS-B is sensitive to the scale of its variables: a feature measured in the
 thousands next to one measured in thousandths gives a badly conditioned problem
 and a fit that stops at ``max_iter`` far from the optimum. The solver therefore
@@ -232,6 +256,12 @@ class SoftmaxObjective:
     statistics : FeatureStatistics, default=None
         The data's :func:`feature_statistics`, if already computed (a path of
         fits shares them); None computes them.
+    penalty_factor : ndarray of shape (n_features,), default=None
+        The factor f_j >= 0 of each feature's penalty (the module docstring,
+        "Penalty factors and bounds"); None is all ones.
+    coef_bounds : tuple of two ndarrays of shape (n_rows, n_features), default=None
+        Lower and upper bounds of the weights (-inf and inf allowed); None
+        leaves them free.
     """
 
     def __init__(
@@ -245,6 +275,8 @@ class SoftmaxObjective:
         label_smoothing: float = 0.0,
         precondition: bool = True,
         statistics: FeatureStatistics | None = None,
+        penalty_factor: np.ndarray | None = None,
+        coef_bounds: tuple[np.ndarray, np.ndarray] | None = None,
     ):
         self.data = data
         with np.errstate(over="ignore"):
@@ -257,6 +289,16 @@ class SoftmaxObjective:
             )
         self.l1_reg_strength = l1_ratio * penalty
         self.l2_reg_strength = (1.0 - l1_ratio) * penalty
+        #: Each feature's factor f_j of the penalty (ones by default: the
+        #: arithmetic, f_j times each term, is then that of no factors, to the
+        #: bit).
+        self.penalty_factor = (
+            np.ones(data.n_features)
+            if penalty_factor is None
+            else np.asarray(penalty_factor, dtype=np.float64)
+        )
+        #: (lower, upper) bounds of the weights, in the user's units, or None.
+        self.coef_bounds = coef_bounds
         self.label_smoothing = label_smoothing
         self.n_classes = n_classes
         #: Rows of the model's weights and intercepts: one per class, or one
@@ -277,19 +319,22 @@ class SoftmaxObjective:
             # The uniform curvature (the module docstring) and the scales it
             # gives, about the mean.
             uniform = (1 / n_classes) * (1 - 1 / n_classes)
-            mean_scale = np.sqrt(uniform * spread**2 + self.l2_reg_strength)
+            mean_scale = np.sqrt(uniform * spread**2 + self._l2_per_feature)
             mean_scale[~(mean_scale > 0)] = 1.0
             # Without an intercept, a mean far from zero in units of the spread
             # couples every weight (the module docstring): it is carried by a
-            # variable of its own, unless the L1 split needs the weights as
-            # they are.
-            carry_mean = not fit_intercept and not self.uses_l1_split
+            # variable of its own, unless the L1 split or bounds need the
+            # weights as they are.
+            carry_mean = not (
+                fit_intercept or self.uses_l1_split or coef_bounds is not None
+            )
             standardised_mean = np.sqrt(uniform) * mean / mean_scale
             if carry_mean and np.vdot(standardised_mean, standardised_mean) > 1:
                 self.mean_direction = mean / np.vdot(mean, mean)
             elif not fit_intercept:
-                # The L1 split keeps each weight a variable of its own: the
-                # spread is taken about zero, where a fit without intercept is.
+                # The L1 split and bounds keep each weight a variable of its
+                # own: the spread is taken about zero, where a fit without
+                # intercept is.
                 self.offset = np.zeros(self.n_features)
                 spread = statistics.spread_about_zero
             self._initial_curvature = (
@@ -319,7 +364,7 @@ class SoftmaxObjective:
         intercept_curvature = np.maximum(
             intercept_curvature, _CURVATURE_FLOOR * initial_intercept
         )
-        scale = np.sqrt(weight_curvature + self.l2_reg_strength)
+        scale = np.sqrt(weight_curvature + self._l2_per_feature)
         scale[~(scale > 0)] = 1.0
         intercept_scale = np.sqrt(intercept_curvature)
         intercept_scale[~(intercept_scale > 0)] = 1.0
@@ -364,7 +409,18 @@ class SoftmaxObjective:
     @property
     def uses_l1_split(self) -> bool:
         """Whether the weights are split into bounded parts (an L1 term)."""
-        return self.l1_reg_strength > 0
+        return self.l1_reg_strength > 0 and bool(np.any(self.penalty_factor > 0))
+
+    @property
+    def _l2_per_feature(self) -> np.ndarray:
+        """The L2 penalty's strength on each feature, shape (n_features,)."""
+        return self.l2_reg_strength * self.penalty_factor
+
+    @property
+    def unpenalized_features(self) -> np.ndarray:
+        """Boolean mask of the features whose weights have no penalty (a
+        factor of 0, or C = inf)."""
+        return (self.l1_reg_strength + self.l2_reg_strength) * self.penalty_factor == 0
 
     @property
     def n_params(self) -> int:
@@ -374,12 +430,37 @@ class SoftmaxObjective:
         ) * n_weights + self.n_rows * self.has_intercept_variables
 
     def bounds(self):
-        """Bounds of the flat vector for L-BFGS-B: None without the L1 split."""
-        if not self.uses_l1_split:
+        """Bounds of the flat vector for L-BFGS-B, in the current scales (they
+        move when the scales do): None without the L1 split or coef_bounds.
+
+        A bound on W_kj is the bound times scale_kj on V_kj. With the L1
+        split ``W = W+ - W-`` a box [l, u] bounds the parts by
+        ``W+ in [max(l, 0), max(u, 0)]`` and ``W- in [max(-u, 0),
+        max(-l, 0)]``: their difference covers exactly [l, u], and where one
+        part's lower bound is above zero the other is held at zero, so that
+        at the optimum one part is still zero (the module docstring).
+        """
+        if not self.uses_l1_split and self.coef_bounds is None:
             return None
-        lower = np.full(self.n_params, -np.inf)
-        lower[: 2 * self.n_rows * self.n_features] = 0.0
-        return scipy.optimize.Bounds(lower, np.inf)
+        if self.coef_bounds is None:
+            lower, upper = -np.inf, np.inf
+        else:
+            lower, upper = self.coef_bounds
+        n_weights = self.n_rows * self.n_features
+        lb = np.full(self.n_params, -np.inf)
+        ub = np.full(self.n_params, np.inf)
+        if self.uses_l1_split:
+            limits = [
+                (np.maximum(lower, 0.0), np.maximum(upper, 0.0)),
+                (np.maximum(-upper, 0.0), np.maximum(-lower, 0.0)),
+            ]
+        else:
+            limits = [(lower, upper)]
+        for part, (low, high) in enumerate(limits):
+            where = slice(part * n_weights, (part + 1) * n_weights)
+            lb[where] = np.broadcast_to(low * self.scale, self.scale.shape).ravel()
+            ub[where] = np.broadcast_to(high * self.scale, self.scale.shape).ravel()
+        return scipy.optimize.Bounds(lb, ub)
 
     def unpack(self, theta):
         """Weights and intercepts in the user's units from the flat vector."""
@@ -399,8 +480,12 @@ class SoftmaxObjective:
         return weights, intercept
 
     def pack(self, weights, intercept):
-        """Flat vector of the given weights and intercepts (inverse of ``unpack``)."""
+        """Flat vector of the given weights and intercepts (inverse of
+        ``unpack``); weights outside ``coef_bounds`` are clipped to them (a
+        start must lie within the bounds)."""
         weights = np.asarray(weights, dtype=np.float64)
+        if self.coef_bounds is not None:
+            weights = np.clip(weights, *self.coef_bounds)
         scaled = (weights * self.scale).ravel()
         if self.uses_l1_split:
             parts = [np.maximum(scaled, 0.0), np.maximum(-scaled, 0.0)]
@@ -423,8 +508,9 @@ class SoftmaxObjective:
         )
         grad_w, grad_b = grad_w[self._model_rows], grad_b[self._model_rows]
         if self.l2_reg_strength:
-            loss += 0.5 * self.l2_reg_strength * np.vdot(weights, weights)
-            grad_w += self.l2_reg_strength * weights
+            weighted = weights * self.penalty_factor
+            loss += 0.5 * self.l2_reg_strength * np.vdot(weights, weighted)
+            grad_w += self.l2_reg_strength * weighted
         grad_v = grad_w
         if self.mean_direction is not None:
             # W = V + (u - V m) n^T: dV = dW - (dW n) m^T, du = dW n.
@@ -436,7 +522,7 @@ class SoftmaxObjective:
             # The linear penalty over both parts, l1 * sum(W+ + W-), in the
             # scaled variables; it equals l1 * ||W||_1 wherever min(W+, W-) = 0.
             n_weights = self.n_rows * self.n_features
-            l1_per_v = self.l1_reg_strength / self.scale
+            l1_per_v = (self.l1_reg_strength * self.penalty_factor) / self.scale
             parts_sum = theta[:n_weights] + theta[n_weights : 2 * n_weights]
             loss += float(np.vdot(parts_sum, l1_per_v))
             parts = [(grad_v + l1_per_v).ravel(), (l1_per_v - grad_v).ravel()]

@@ -54,16 +54,21 @@ def fit_objective(
     max_iter: int,
     start: tuple[np.ndarray, np.ndarray] | None = None,
     statistics: FeatureStatistics | None = None,
+    penalty_factor: np.ndarray | None = None,
+    coef_bounds: tuple[np.ndarray, np.ndarray] | None = None,
     callback: Callable[[SolverStep], None] | None = None,
     verbose: int = 0,
 ) -> Fit:
     """Minimise the objective at one C on ``data``.
 
     ``start`` is (weights, intercept) in the model's rows to start from (a
-    warm start), or None for the cold start of
+    warm start, clipped into ``coef_bounds``), or None for the cold start of
     :meth:`SoftmaxObjective.initial_theta`. ``statistics`` are the data's
-    feature statistics if already computed. Warns if the fit does not
-    converge; raises if it ends at non-finite coefficients.
+    feature statistics if already computed; ``penalty_factor`` and
+    ``coef_bounds`` are the resolved arrays of
+    :func:`sksoftmax._validation.penalty_factors` and
+    :func:`sksoftmax._validation.coefficient_bounds`. Warns if the fit does
+    not converge; raises if it ends at non-finite coefficients.
     """
     objective = SoftmaxObjective(
         data,
@@ -73,6 +78,8 @@ def fit_objective(
         l1_ratio=l1_ratio,
         label_smoothing=label_smoothing,
         statistics=statistics,
+        penalty_factor=penalty_factor,
+        coef_bounds=coef_bounds,
     )
     if start is None:
         theta0 = objective.initial_theta()
@@ -83,7 +90,7 @@ def fit_objective(
         theta0,
         tol=tol,
         max_iter=max_iter,
-        bounds=objective.bounds(),
+        bounds=objective.bounds,
         rescale=objective.follow_curvature,
         callback=callback,
         verbose=verbose,
@@ -94,6 +101,12 @@ def fit_objective(
         # and no penalty: the solver leaves that amount where the start and
         # the rescalings put it. Centred, as LogisticRegression's are.
         intercept = intercept - intercept.mean()
+        if objective.coef_bounds is None:
+            # The same holds of an unpenalised feature's weights (a factor of
+            # 0, or C = inf); centred, they are the limit of a vanishing
+            # penalty's, which sum to zero over the classes.
+            free = objective.unpenalized_features
+            weights[:, free] -= weights[:, free].mean(axis=0)
     check_finite_fit(weights, intercept)
     return Fit(weights, intercept, result.n_iter)
 

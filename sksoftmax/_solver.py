@@ -133,8 +133,10 @@ def minimize_lbfgs(
         Stop when the largest component of the projected gradient is <= tol.
     max_iter : int
         Maximum number of L-BFGS-B iterations, over all rounds.
-    bounds : scipy.optimize.Bounds, default=None
-        Box constraints on the parameters (unchanged by ``rescale``).
+    bounds : scipy.optimize.Bounds or callable, default=None
+        Box constraints on the parameters. A callable ``bounds()`` returns
+        them (or None) and is called again after each ``rescale``, for
+        bounds that move with the variables.
     rescale : callable, default=None
         ``rescale(x, gradient) -> (x, gradient or None)`` between rounds;
         None keeps the variables.
@@ -183,7 +185,7 @@ def minimize_lbfgs(
 
     def passes_stop_tests(x, grad, value):
         # The two tests of convergence (the docstring), in the current variables.
-        projected = projected_gradient(x, grad, bounds)
+        projected = projected_gradient(x, grad, box)
         if not np.max(np.abs(projected), initial=0.0) <= tol:
             return False
         if len(history) < 2 * _MIN_TREND_WINDOW + 1:
@@ -208,7 +210,14 @@ def minimize_lbfgs(
         if passes_stop_tests(x, state["grad"], state["value"]):
             raise _RoundEnd
 
+    def current_bounds():
+        return bounds() if callable(bounds) else bounds
+
+    box = current_bounds()
     x = np.asarray(x0, dtype=np.float64)
+    if box is not None:
+        # L-BFGS-B starts from the start clipped into the box; so do the tests.
+        x = np.clip(x, box.lb, box.ub)
     round_iter = _FIRST_ROUND
     last_round_value = np.inf
     n_stalled = 0
@@ -229,7 +238,7 @@ def minimize_lbfgs(
                 x,
                 method="L-BFGS-B",
                 jac=True,
-                bounds=bounds,
+                bounds=box,
                 callback=report_and_test,
                 options={
                     "maxiter": round_limit,
@@ -257,6 +266,7 @@ def minimize_lbfgs(
         value, grad = fun(x)
         if rescale is not None:
             x, grad = rescale(x, grad)
+            box = current_bounds()
             if grad is None:
                 value, grad = fun(x)
             else:
@@ -282,7 +292,7 @@ def minimize_lbfgs(
                 message,
                 max_iter=max_iter,
                 tol=tol,
-                gradient_norm=projected_gradient_norm(x, grad, bounds),
+                gradient_norm=projected_gradient_norm(x, grad, box),
                 out_of_budget=out_of_budget,
                 n_iter=state["n_iter"],
             )

@@ -137,8 +137,181 @@ def check_params(params: dict) -> None:
     verbose = p["verbose"]
     if not (_is_int(verbose) or _is_bool(verbose)) or verbose < 0:
         problems.append(f"verbose must be an int >= 0, got {verbose!r}")
+    problems += _penalty_factor_problems(p.get("penalty_factor"))
+    problems += _coef_bounds_problems(p.get("coef_bounds"))
     if problems:
         raise ValueError("Invalid parameters: " + "; ".join(problems) + ".")
+
+
+def _factor_values_problem(values: np.ndarray) -> str | None:
+    """What is wrong with penalty factors as a float array, or None."""
+    if not np.all(np.isfinite(values)):
+        return "must be finite (no NaN or infinity)"
+    if np.any(values < 0):
+        return "must be >= 0"
+    return None
+
+
+def _penalty_factor_problems(penalty_factor) -> list[str]:
+    """What is wrong with the ``penalty_factor`` parameter, without the data:
+    None, a 1-d array-like of finite factors >= 0, or a dict from feature
+    indices (ints) or feature names (strings) to such factors."""
+    if penalty_factor is None:
+        return []
+    name = "penalty_factor"
+    if isinstance(penalty_factor, dict):
+        keys = list(penalty_factor)
+        if not (all(_is_int(k) for k in keys) or all(isinstance(k, str) for k in keys)):
+            return [
+                f"{name} as a dict must map feature indices (ints) or feature "
+                f"names (strings) to factors, not a mix; got keys {keys!r}"
+            ]
+        values = list(penalty_factor.values())
+        if not all(_is_real(v) for v in values):
+            return [f"{name} values must be floats >= 0, got {penalty_factor!r}"]
+        problem = _factor_values_problem(np.array(values, dtype=np.float64))
+        return [f"{name} values {problem}, got {penalty_factor!r}"] if problem else []
+    values = _numeric_array(penalty_factor)
+    if values is None or values.ndim != 1:
+        return [
+            f"{name} must be None, a 1-d array of floats >= 0 of shape "
+            f"(n_features,) or a dict from features to floats, got "
+            f"{penalty_factor!r}"
+        ]
+    problem = _factor_values_problem(values)
+    return [f"{name} {problem}, got {penalty_factor!r}"] if problem else []
+
+
+def _numeric_array(value) -> np.ndarray | None:
+    """``value`` as a float64 array, or None unless it is a real number or
+    a non-empty array-like of real numbers (not strings, bools or objects)."""
+    if isinstance(value, str) or _is_bool(value):
+        return None
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nested sequences
+        return None
+    if array.dtype.kind not in "iuf" or array.size == 0:
+        return None
+    return array.astype(np.float64)
+
+
+def _coef_bounds_problems(coef_bounds) -> list[str]:
+    """What is wrong with the ``coef_bounds`` parameter, without the data:
+    None, or a pair (lower, upper) of floats or arrays (at most 2-d) that
+    broadcast together, with no NaN, lower <= upper, lower < inf and
+    upper > -inf."""
+    if coef_bounds is None:
+        return []
+    name = "coef_bounds"
+    if not (isinstance(coef_bounds, tuple | list) and len(coef_bounds) == 2):
+        return [
+            f"{name} must be None or a pair (lower, upper) of floats or arrays, "
+            f"got {coef_bounds!r}"
+        ]
+    bounds = [_numeric_array(bound) for bound in coef_bounds]
+    problems = [
+        f"{name}[{i}] ({side}) must be a float or a numeric array of at most 2 "
+        f"dimensions, got {bound!r}"
+        for i, (side, array, bound) in enumerate(
+            zip(("lower", "upper"), bounds, coef_bounds, strict=True)
+        )
+        if array is None or array.ndim > 2
+    ]
+    if problems:
+        return problems
+    lower, upper = bounds
+    if np.isnan(lower).any() or np.isnan(upper).any():
+        return [f"{name} must not contain NaN (use -np.inf or np.inf for no bound)"]
+    if np.any(lower == np.inf) or np.any(upper == -np.inf):
+        return [
+            f"{name} must have lower < inf and upper > -inf everywhere: no "
+            "finite weight lies within such a bound"
+        ]
+    try:
+        lower_above = np.any(lower > upper)
+    except ValueError:
+        return [
+            f"{name}: lower of shape {lower.shape} and upper of shape "
+            f"{upper.shape} do not broadcast together"
+        ]
+    if lower_above:
+        return [f"{name} must have lower <= upper everywhere, got {coef_bounds!r}"]
+    return []
+
+
+def penalty_factors(
+    penalty_factor, n_features: int, feature_names: np.ndarray | None
+) -> np.ndarray | None:
+    """The ``penalty_factor`` parameter (checked by :func:`check_params`) as a
+    float64 array of shape (n_features,) for data with ``n_features`` columns
+    named ``feature_names`` (None without names); None stays None.
+
+    A dict gives the factor of each feature it names (by index, or by name
+    where X has column names) and 1 to the others.
+    """
+    if penalty_factor is None:
+        return None
+    if not isinstance(penalty_factor, dict):
+        factors = np.array(penalty_factor, dtype=np.float64)
+        if factors.shape != (n_features,):
+            raise ValueError(
+                f"penalty_factor has {factors.shape[0]} values, but X has "
+                f"n_features={n_features}: give one factor per feature."
+            )
+        return factors
+    factors = np.ones(n_features)
+    keys = list(penalty_factor)
+    if keys and isinstance(keys[0], str):
+        if feature_names is None:
+            raise ValueError(
+                f"penalty_factor names features {keys}, but X has no column "
+                "names: give a DataFrame with string column names, or key the "
+                "dict by column index."
+            )
+        names = list(feature_names)
+        unknown = [key for key in keys if key not in names]
+        if unknown:
+            raise ValueError(
+                f"penalty_factor names features that X does not have: {unknown}."
+            )
+        columns = [names.index(key) for key in keys]
+    else:
+        out_of_range = [key for key in keys if not -n_features <= key < n_features]
+        if out_of_range:
+            raise ValueError(
+                f"penalty_factor has feature indices {out_of_range} out of range "
+                f"for X with n_features={n_features}."
+            )
+        columns = [int(key) % n_features for key in keys]
+    factors[columns] = [float(value) for value in penalty_factor.values()]
+    return factors
+
+
+def coefficient_bounds(
+    coef_bounds, n_rows: int, n_features: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The ``coef_bounds`` parameter (checked by :func:`check_params`) as
+    float64 arrays (lower, upper) of the shape of ``coef_``, (n_rows,
+    n_features); None where they bound nothing (all infinite)."""
+    if coef_bounds is None:
+        return None
+    shape = (n_rows, n_features)
+    bounds = []
+    for side, bound in zip(("lower", "upper"), coef_bounds, strict=True):
+        array = _numeric_array(bound)
+        try:
+            bounds.append(np.broadcast_to(array, shape).copy())
+        except ValueError:
+            raise ValueError(
+                f"coef_bounds: the {side} bound of shape {array.shape} does not "
+                f"broadcast to the shape of coef_, {shape} (n_features="
+                f"{n_features}; one row with two classes, else one per class)."
+            ) from None
+    lower, upper = bounds
+    if np.all(lower == -np.inf) and np.all(upper == np.inf):
+        return None
+    return lower, upper
 
 
 # Labels --------------------------------------------------------------------
