@@ -16,7 +16,7 @@ from ._backends._array_api import (
     float_dtypes,
 )
 from ._objective import model_rows, with_reference_class
-from ._path import fit_objective
+from ._path import fit_objective, model_controls
 from ._solver import SolverStep
 from ._validation import check_params
 
@@ -239,6 +239,24 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
         kept from putting all probability on the observed label, which can
         calibrate the probabilities better when labels are noisy. 0 fits the
         plain cross-entropy.
+    penalty_factor : array-like of shape (n_features,) or dict, default=None
+        Per-feature factors f_j >= 0 of the penalty: feature j's term
+        becomes ``f_j * (r * sum_k |W_kj| + (1 - r) / 2 * sum_k W_kj**2)``,
+        so that 0 leaves a feature unpenalised (a treatment indicator, a
+        known confounder) and 2 penalises it twice as much. A dict gives the
+        factors of the features it names, by column index or, for a
+        DataFrame, by column name; the others keep 1. The factors are used
+        as given: unlike glmnet's ``penalty.factor`` they are not rescaled
+        to sum to n_features. None (the default) is all ones.
+    coef_bounds : tuple (lower, upper), default=None
+        Bounds on the weights ``coef_`` (never the intercepts): each a float
+        or an array that broadcasts to the shape of ``coef_`` (one row for
+        two classes, else one per class), with ``-np.inf``/``np.inf`` for no
+        bound and lower <= upper. ``(0, np.inf)`` makes every weight
+        non-negative; ``(lower, upper)`` with arrays gives sign constraints
+        per feature and class. They combine with every penalty; with three
+        or more classes they change what the weights mean (see Notes). None
+        (the default) leaves the weights free.
 
     Attributes
     ----------
@@ -274,6 +292,18 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
     same ``C`` and ``l1_ratio``. (The previews of version 0.1 fitted one penalised
     row per class, which equals ``LogisticRegression`` at ``2 * C``.)
 
+    With three or more classes the probabilities do not change when one
+    amount is added to a feature's weight in every class; the penalty picks
+    the weights that sum to zero over the classes, and the weights of an
+    unpenalised feature (a ``penalty_factor`` of 0, or ``C=np.inf``) are
+    centred so after the fit. ``coef_bounds`` break that symmetry: a bound
+    constrains a weight relative to zero, not to the other classes, so a
+    weight is then read against the other classes' weights of the same
+    feature (its contrast), not on its own. ``(0, np.inf)`` on every class,
+    for example, does not constrain the probabilities of an unpenalised
+    model at all; a bound on one class, or with two classes on the single
+    row, does.
+
     float32 X stays float32: the matrix products run in float32, while the
     loss, the gradient and the optimiser work in float64.
 
@@ -307,6 +337,8 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
         verbose=0,
         l1_ratio=0.0,
         label_smoothing=0.0,
+        penalty_factor=None,
+        coef_bounds=None,
     ):
         self.C = C
         self.fit_intercept = fit_intercept
@@ -317,6 +349,8 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
         self.verbose = verbose
         self.l1_ratio = l1_ratio
         self.label_smoothing = label_smoothing
+        self.penalty_factor = penalty_factor
+        self.coef_bounds = coef_bounds
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -377,16 +411,18 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
         prepared = backend_for(X, y).prepare(
             X, y, sample_weight, class_weight=self.class_weight
         )
+        controls = model_controls(self.penalty_factor, self.coef_bounds, prepared)
         with prepared.data:
             weights, intercept, n_iter = self._solve(
-                prepared.data, prepared.classes, callback
+                prepared.data, prepared.classes, controls, callback
             )
         self._set_model(prepared, weights, intercept)
         self.n_iter_ = prepared.to_fitted(np.array([n_iter], dtype=np.int32))
         return self
 
-    def _solve(self, data, classes, callback=None):
-        """The weights, intercepts and iterations of the fit on ``data``."""
+    def _solve(self, data, classes, controls, callback=None):
+        """The weights, intercepts and iterations of the fit on ``data``
+        (``controls``: :func:`sksoftmax._path.model_controls`)."""
         start = None
         if (
             self.warm_start
@@ -409,4 +445,5 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
             start=start,
             callback=callback,
             verbose=self.verbose,
+            **controls,
         )

@@ -25,7 +25,7 @@ from ._backends._array_api import as_numpy
 from ._backends._contract import weigh_classes
 from ._classifier import SoftmaxModelMixin, SoftmaxRegressionClassifier
 from ._objective import feature_statistics, model_rows
-from ._path import fit_objective, fit_path
+from ._path import fit_objective, fit_path, model_controls
 from ._validation import check_Cs, check_params, warn
 
 #: The classifier's parameters that SoftmaxRegressionCV passes on to its fits
@@ -37,6 +37,8 @@ _FIT_PARAMS = (
     "tol",
     "verbose",
     "label_smoothing",
+    "penalty_factor",
+    "coef_bounds",
 )
 
 
@@ -100,6 +102,12 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         If >= 1, print one line per solver iteration, and joblib's progress.
     label_smoothing : float, default=0.0
         As in :class:`SoftmaxRegressionClassifier`.
+    penalty_factor : array-like of shape (n_features,) or dict, default=None
+        Per-feature penalty factors, as in
+        :class:`SoftmaxRegressionClassifier`, for every fit.
+    coef_bounds : tuple (lower, upper), default=None
+        Bounds on the weights, as in :class:`SoftmaxRegressionClassifier`,
+        for every fit.
 
     Attributes
     ----------
@@ -180,6 +188,8 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         tol=1e-4,
         verbose=0,
         label_smoothing=0.0,
+        penalty_factor=None,
+        coef_bounds=None,
     ):
         self.Cs = Cs
         self.l1_ratios = l1_ratios
@@ -193,6 +203,8 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         self.tol = tol
         self.verbose = verbose
         self.label_smoothing = label_smoothing
+        self.penalty_factor = penalty_factor
+        self.coef_bounds = coef_bounds
 
     def fit(self, X, y, sample_weight=None, **params) -> "SoftmaxRegressionCV":
         """Fit the model at every C (and l1_ratio) on every fold, choose the
@@ -228,6 +240,7 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         # Validated once, labels encoded on all of y, before class weights.
         prepared = _numpy.prepare(X, y, sample_weight, class_weight=None)
         data, classes = prepared.data, prepared.classes
+        controls = model_controls(self.penalty_factor, self.coef_bounds, prepared)
         labels = classes[data.y_code]
         split_params = routed.splitter.split if "splitter" in routed else {}
         folds = list(
@@ -251,6 +264,7 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
                 Cs,
                 l1_ratios,
                 settings,
+                controls,
                 scorer,
                 _check_method_params(data.X, routed.scorer.score, test),
             )
@@ -280,6 +294,7 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
                     C=self.C_,
                     l1_ratio=self.l1_ratio_,
                     **_fit_settings(settings),
+                    **controls,
                 )
         else:
             # Each fold's best (C, l1_ratio), and the average over the folds.
@@ -433,9 +448,12 @@ def _fit_settings(settings):
     }
 
 
-def _fold_path(data, train, test, classes, Cs, l1_ratios, settings, scorer, score):
+def _fold_path(
+    data, train, test, classes, Cs, l1_ratios, settings, controls, scorer, score
+):
     """The paths of one fold (one per l1_ratio) fitted on its training rows,
-    each C scored on its test rows."""
+    each C scored on its test rows (``controls``:
+    :func:`sksoftmax._path.model_controls`)."""
     train_data = data.subset(train)
     weigh_classes(train_data, settings["class_weight"], classes)
     X_test, y_test = data.X[test], classes[data.y_code[test]]
@@ -457,6 +475,7 @@ def _fold_path(data, train, test, classes, Cs, l1_ratios, settings, scorer, scor
                 l1_ratio=float(l1_ratio),
                 statistics=statistics,
                 **_fit_settings(settings),
+                **controls,
             )
             for j, fit in enumerate(fits):
                 out.coefs[i, j], out.intercepts[i, j] = fit.weights, fit.intercept

@@ -39,9 +39,11 @@ the penalised Hessian ``H_C = H + (1/C) Pen``, ``H_C^-1 M H_C^-1``, where the
 meat M is H, B or c G as above. ``Pen`` is the Hessian of the penalty in the
 contrasts: the L2 penalty of the fitted weights, which for three or more
 classes sum to zero over the classes (the minimum of the penalty over the
-shift above), is ``1/2 beta^T (I - 1 1^T / K) beta`` per feature; with two
-classes the weights of ``classes_[1]`` are the contrasts and ``Pen = I``.
-The intercepts are not penalised.
+shift above), is ``1/2 f_j beta_j^T (I - 1 1^T / K) beta_j`` for feature j
+with penalty factor f_j (``penalty_factor``, 1 by default); with two classes
+the weights of ``classes_[1]`` are the contrasts and the factor is f_j. The
+intercepts are not penalised. A model with ``coef_bounds`` is refused where
+a weight lies on its bound: there the estimate is not asymptotically normal.
 
 Everything is summed in row blocks from the kernel's probabilities
 (:func:`sksoftmax._loss.net_input`, :func:`sksoftmax._loss.softmax`): no
@@ -73,7 +75,7 @@ from ._backends._array_api import as_numpy
 from ._classifier import SoftmaxRegressionClassifier
 from ._loss import iter_blocks, net_input, right_factor, softmax
 from ._objective import with_reference_class
-from ._validation import _IS_MISSING, warn
+from ._validation import _IS_MISSING, coefficient_bounds, penalty_factors, warn
 
 #: Entries of one n_params x n_params matrix, at most: 2**26 float64 entries
 #: are 512 MiB (8,192 parameters). The information, the meat and the
@@ -458,11 +460,19 @@ def _inference(estimator, data, classes, reference, cov_type, groups, alpha):
     )
     fit_intercept = bool(estimator.fit_intercept)
     names = _column_names(estimator, fit_intercept)
+    _check_off_bounds(estimator, coef, names)
     others = np.array([k for k in range(n_classes) if k != r])
     n_params = len(others) * len(names)
     _check_size(n_params, n_params, "the covariance of the parameters")
     C = float(estimator.C)
-    penalized = bool(np.isfinite(C))
+    factors = penalty_factors(
+        estimator.penalty_factor,
+        data.n_features,
+        getattr(estimator, "feature_names_in_", None),
+    )
+    if factors is None:
+        factors = np.ones(data.n_features)
+    penalized = bool(np.isfinite(C) and np.any(factors > 0))
 
     sums = _information_sums(
         data, weights, intercept, others, fit_intercept, cov_type, group_codes
@@ -484,8 +494,13 @@ def _inference(estimator, data, classes, reference, cov_type, groups, alpha):
     gradient = raw * contrast_layout(grad_weights, grad_intercept)
     information = sums.information
     if penalized:
+        # Unpenalised columns (a factor of 0, the intercept) must be
+        # identified by the data alone.
+        free = np.append(factors == 0, [True] * fit_intercept)
+        if np.any(factors == 0):
+            _check_identified(sums.scatter[np.ix_(free, free)], names[free])
         hessian = information.copy()
-        gradient += _add_penalty(hessian, params, n_classes, data.n_features, C)
+        gradient += _add_penalty(hessian, params, n_classes, factors / C)
     else:
         _check_identified(sums.scatter, names)
         hessian = information
@@ -783,12 +798,14 @@ def block_sums(
     return (information, scatter) if extra is None else (information, scatter, extra)
 
 
-def _add_penalty(hessian, params, n_classes, n_features, C):
-    """Add the Hessian of the L2 penalty in the contrasts, ``(1/C) P kron D``
-    (module docstring: P is ``I - 1 1^T / K``, or 1 with two classes; D
-    selects the features, not the intercept), to ``hessian`` in place, and
-    return the penalty's gradient at ``params``, ``(1/C) P params D``."""
+def _add_penalty(hessian, params, n_classes, strength):
+    """Add the Hessian of the L2 penalty in the contrasts, ``P kron D``
+    (module docstring: P is ``I - 1 1^T / K``, or 1 with two classes; D is
+    diagonal, ``strength`` (f_j / C) for each feature j, 0 for the
+    intercept), to ``hessian`` in place, and return the penalty's gradient at
+    ``params``, ``P params D``."""
     n_rows, n_columns = params.shape
+    n_features = len(strength)
     if n_classes == 2:
         across_classes = np.ones((1, 1))
     else:
@@ -798,10 +815,34 @@ def _add_penalty(hessian, params, n_classes, n_features, C):
     a, b, j = np.meshgrid(
         np.arange(n_rows), np.arange(n_rows), np.arange(n_features), indexing="ij"
     )
-    hessian[a * n_columns + j, b * n_columns + j] += across_classes[a, b] / C
-    gradient = across_classes @ params / C
+    hessian[a * n_columns + j, b * n_columns + j] += across_classes[a, b] * strength[j]
+    gradient = across_classes @ params
+    gradient[:, :n_features] *= strength
     gradient[:, n_features:] = 0.0
     return gradient
+
+
+def _check_off_bounds(estimator, coef, names):
+    """Refuse a model with a weight on its ``coef_bounds`` bound: the
+    estimate is then not asymptotically normal, and the standard errors of
+    an interior optimum do not hold."""
+    bounds = coefficient_bounds(estimator.coef_bounds, *coef.shape)
+    if bounds is None:
+        return
+    # Compared in the coefficients' dtype: float32 weights hold the bound
+    # rounded to float32.
+    lower, upper = (bound.astype(coef.dtype) for bound in bounds)
+    on_bound = (coef <= lower) | (coef >= upper)
+    if np.any(on_bound):
+        row, column = np.argwhere(on_bound)[0]
+        raise ValueError(
+            f"inference needs every weight off its coef_bounds bound; "
+            f"{int(on_bound.sum())} are on one, the first coef_[{row}, "
+            f"{column}] (feature {names[column]!r}) = {coef[row, column]:g}. At "
+            "a bound the estimate is not asymptotically normal, and its "
+            "standard errors would not hold. Refit without the bounds that "
+            "bind, or use the bootstrap."
+        )
 
 
 def _check_identified(scatter, names):

@@ -19,15 +19,39 @@ from typing import Any, NamedTuple
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._backends import backend_for
+from ._backends import Prepared, backend_for
 from ._objective import (
     DataTerm,
     FeatureStatistics,
     SoftmaxObjective,
     feature_statistics,
+    model_rows,
 )
 from ._solver import SolverStep, minimize_lbfgs
-from ._validation import check_Cs, check_finite_fit, check_params, warn
+from ._validation import (
+    check_Cs,
+    check_finite_fit,
+    check_params,
+    coefficient_bounds,
+    penalty_factors,
+    warn,
+)
+
+
+def model_controls(penalty_factor, coef_bounds, prepared: Prepared) -> dict:
+    """The ``penalty_factor`` and ``coef_bounds`` parameters (checked) as the
+    arrays that :func:`fit_objective` and :func:`fit_path` take, for the data
+    that ``prepared`` describes: errors name a length or shape that does not
+    fit the data."""
+    n_features = prepared.n_features_in
+    return {
+        "penalty_factor": penalty_factors(
+            penalty_factor, n_features, prepared.feature_names_in
+        ),
+        "coef_bounds": coefficient_bounds(
+            coef_bounds, model_rows(len(prepared.classes)), n_features
+        ),
+    }
 
 
 class Fit(NamedTuple):
@@ -96,6 +120,9 @@ def fit_objective(
         verbose=verbose,
     )
     weights, intercept = objective.unpack(result.x)
+    if objective.coef_bounds is not None:
+        # Dividing by the scales may round a weight on its bound an ulp past it.
+        weights = np.clip(weights, *objective.coef_bounds)
     if not objective.uses_reference_class:
         # Adding one amount to every class's intercept changes no probability
         # and no penalty: the solver leaves that amount where the start and
@@ -123,11 +150,14 @@ def fit_path(
     max_iter: int,
     verbose: int = 0,
     statistics: FeatureStatistics | None = None,
+    penalty_factor: np.ndarray | None = None,
+    coef_bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[Fit]:
     """One :class:`Fit` per C of ``Cs`` (in the order given), solved from the
     smallest C to the largest, each warm-started from the fits before it.
-    ``statistics`` are the data's feature statistics, if already computed.
-    A fit that does not converge warns, naming its C."""
+    ``statistics`` are the data's feature statistics, if already computed;
+    the other arguments are :func:`fit_objective`'s. A fit that does not
+    converge warns, naming its C."""
     if statistics is None:
         statistics = feature_statistics(data)
     fits: list[Fit | None] = [None] * len(Cs)
@@ -150,6 +180,8 @@ def fit_path(
                 max_iter=max_iter,
                 start=_predicted_start(solved, log_C),
                 statistics=statistics,
+                penalty_factor=penalty_factor,
+                coef_bounds=coef_bounds,
                 verbose=verbose,
             )
         # Each warning once more, a ConvergenceWarning saying which fit it is.
@@ -224,6 +256,8 @@ def softmax_regression_path(
     tol: float = 1e-4,
     label_smoothing: float = 0.0,
     verbose: int = 0,
+    penalty_factor=None,
+    coef_bounds=None,
 ) -> SoftmaxPath:
     """Fit the softmax regression model at each of several Cs, warm-started.
 
@@ -255,6 +289,8 @@ def softmax_regression_path(
     fit_intercept, class_weight, max_iter, tol, label_smoothing, verbose
         As in :class:`SoftmaxRegressionClassifier`; ``max_iter`` bounds each
         fit of the path.
+    penalty_factor, coef_bounds
+        As in :class:`SoftmaxRegressionClassifier`, for every C.
 
     Returns
     -------
@@ -299,9 +335,12 @@ def softmax_regression_path(
             "verbose": verbose,
             "l1_ratio": l1_ratio,
             "label_smoothing": label_smoothing,
+            "penalty_factor": penalty_factor,
+            "coef_bounds": coef_bounds,
         }
     )
     prepared = backend_for(X, y).prepare(X, y, sample_weight, class_weight=class_weight)
+    controls = model_controls(penalty_factor, coef_bounds, prepared)
     with prepared.data:
         fits = fit_path(
             prepared.data,
@@ -313,6 +352,7 @@ def softmax_regression_path(
             tol=float(tol),
             max_iter=int(max_iter),
             verbose=int(verbose),
+            **controls,
         )
     coefs = np.stack([fit.weights for fit in fits]).astype(prepared.dtype)
     intercepts = np.stack([fit.intercept for fit in fits]).astype(prepared.dtype)
