@@ -121,8 +121,7 @@ def fit_objective(
     )
     weights, intercept = objective.unpack(result.x)
     if objective.coef_bounds is not None:
-        # Dividing by the scales may round a weight on its bound an ulp past it.
-        weights = np.clip(weights, *objective.coef_bounds)
+        weights = _on_bounds(weights, *objective.coef_bounds)
     if not objective.uses_reference_class:
         # Adding one amount to every class's intercept changes no probability
         # and no penalty: the solver leaves that amount where the start and
@@ -136,6 +135,23 @@ def fit_objective(
             weights[:, free] -= weights[:, free].mean(axis=0)
     check_finite_fit(weights, intercept)
     return Fit(weights, intercept, result.n_iter)
+
+
+#: Distance in units of the last place within which a weight is taken to be
+#: on its bound: the solver holds the scaled weight exactly on the scaled
+#: bound, and dividing by the scale rounds it (twice, a few ulps at most).
+_ON_BOUND_ULPS = 4
+
+
+def _on_bounds(weights, lower, upper):
+    """The weights clipped to their bounds, those within a few ulps of a bound
+    set exactly to it (as the solver left them, before the scales rounded
+    them): a weight on its bound compares equal to it."""
+    weights = np.clip(weights, lower, upper)
+    for bound in (lower, upper):
+        near = np.abs(weights - bound) <= _ON_BOUND_ULPS * np.spacing(np.abs(bound))
+        weights[near] = bound[near]
+    return weights
 
 
 def fit_path(

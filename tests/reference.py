@@ -36,9 +36,11 @@ def objective(
     C,
     l1_ratio=0.0,
     label_smoothing=0.0,
+    penalty_factor=None,
 ):
-    """Weighted mean cross-entropy + (r ||W||_1 + (1 - r) ||W||^2 / 2) / (C S),
-    straight from the formula, with the full (smoothed) target matrix. A
+    """Weighted mean cross-entropy + sum_j f_j (r sum_k |W_kj| + (1 - r) / 2
+    sum_k W_kj^2) / (C S), straight from the formula, with the full
+    (smoothed) target matrix; f_j = ``penalty_factor[j]`` (1 if None). A
     one-row ``weights`` is the binary model (class 0 the reference)."""
     weights = np.asarray(weights, np.float64)
     Z = _net_inputs(weights, intercept, X)
@@ -47,10 +49,11 @@ def objective(
     S = sample_weight.sum()
     penalty = 0.0
     if not np.isinf(C):
+        f = np.ones(weights.shape[1]) if penalty_factor is None else penalty_factor
         penalty = (
-            l1_ratio * np.abs(weights).sum()
-            + (1 - l1_ratio) / 2 * np.square(weights).sum()
-        ) / (C * S)
+            l1_ratio * np.abs(weights) @ f
+            + (1 - l1_ratio) / 2 * np.square(weights) @ f
+        ).sum() / (C * S)
     return (sample_weight @ cross_entropy) / S + penalty
 
 
@@ -63,11 +66,12 @@ def smooth_gradient(
     C,
     l1_ratio=0.0,
     label_smoothing=0.0,
+    penalty_factor=None,
 ):
     """Gradient of the differentiable part of :func:`objective` (all but the L1
-    term) with respect to the weights and the intercepts: ``R^T X + l2 W`` and
-    ``R^T 1`` with the residuals ``R = diag(s / S) (softmax(Z) - T)`` (of class
-    1 alone for a one-row binary model)."""
+    term) with respect to the weights and the intercepts: ``R^T X + l2 W f``
+    and ``R^T 1`` with the residuals ``R = diag(s / S) (softmax(Z) - T)`` (of
+    class 1 alone for a one-row binary model) and f the penalty factors."""
     weights = np.asarray(weights, np.float64)
     X = _dense(X)
     Z = _net_inputs(weights, intercept, X)
@@ -76,7 +80,8 @@ def smooth_gradient(
     R = ((P - T) * (sample_weight / sample_weight.sum())[:, None])[:, -len(weights) :]
     grad_weights = R.T @ X
     if not np.isinf(C):
-        grad_weights += (1 - l1_ratio) / (C * sample_weight.sum()) * weights
+        f = np.ones(weights.shape[1]) if penalty_factor is None else penalty_factor
+        grad_weights += (1 - l1_ratio) / (C * sample_weight.sum()) * weights * f
     return grad_weights, R.sum(axis=0)
 
 
@@ -186,16 +191,18 @@ def contrast_log_likelihood(params, X, y_code, sample_weight, reference, rows=No
     return sample_weight[rows] @ log_p
 
 
-def centred_penalty(params, n_features):
-    """Half the squared weights of the model with the given contrasts whose
-    weights sum to zero over the classes (the L2 minimum over adding one
-    vector to every class); with two classes, of its one row. The intercepts
-    (a column past ``n_features``) are not penalised."""
+def centred_penalty(params, n_features, penalty_factor=None):
+    """Half the squared weights, times each feature's penalty factor (1 if
+    None), of the model with the given contrasts whose weights sum to zero
+    over the classes (the L2 minimum over adding one vector to every class);
+    with two classes, of its one row. The intercepts (a column past
+    ``n_features``) are not penalised."""
     W = params[:, :n_features]
+    f = np.ones(n_features) if penalty_factor is None else penalty_factor
     if W.shape[0] == 1:
-        return 0.5 * np.square(W).sum()
+        return 0.5 * (np.square(W) @ f).sum()
     every_class = np.vstack([np.zeros(n_features), W])
-    return 0.5 * np.square(every_class - every_class.mean(axis=0)).sum()
+    return 0.5 * (np.square(every_class - every_class.mean(axis=0)) @ f).sum()
 
 
 def numerical_gradient(f, x, step=1e-6):

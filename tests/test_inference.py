@@ -246,6 +246,7 @@ def check_against_numerical_differentiation(
     """The covariance from its definition: the Hessians of the (penalised)
     log-likelihood of the contrasts by finite differences, the per-row scores
     by finite differences, and the sandwich of the two."""
+    params_of_fit = params
     model = SoftmaxRegressionClassifier(**params, **TIGHT).fit(X, y, sample_weight)
     kw = {"groups": groups} if cov_type == "cluster" else {}
     ours = inference(
@@ -258,7 +259,10 @@ def check_against_numerical_differentiation(
 
     def penalised(params):
         # The objective's C applies to the summed log-likelihood: (1/C) pen.
-        penalty = 0.0 if np.isinf(C) else centred_penalty(params, n_features) / C
+        penalty = 0.0
+        if np.isfinite(C):
+            factors = params_of_fit.get("penalty_factor")
+            penalty = centred_penalty(params, n_features, factors) / C
         return -log_likelihood(params) + penalty
 
     params = ours.params
@@ -327,6 +331,44 @@ def test_penalised_covariance_with_the_last_class_as_reference(
         C=0.05,
         fit_intercept=fit_intercept,
     )
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_penalty_factors_in_the_covariance(n_classes, cov_type):
+    # One unpenalised feature, one penalised four times as much as the third.
+    X, y, sample_weight, groups = problem(n_classes, seed=2)
+    check_against_numerical_differentiation(
+        X,
+        y,
+        sample_weight,
+        groups,
+        cov_type,
+        C=0.05,
+        penalty_factor=np.array([0.0, 4.0, 1.0]),
+    )
+
+
+def test_unpenalised_collinear_columns_are_named_beside_penalised_ones():
+    X, y, _, _ = problem(3)
+    X = np.column_stack([X, 2 * X[:, 0]])
+    model = SoftmaxRegressionClassifier(
+        C=1.0, penalty_factor={0: 0.0, 3: 0.0}, tol=1e-8
+    ).fit(X, y)
+    with pytest.raises(ValueError, match=r"columns \['x0', 'x3'\] are collinear"):
+        inference(model, X, y)
+
+
+def test_weights_on_their_bounds_are_refused_and_inactive_bounds_change_nothing():
+    X, y, _, _ = problem(3)
+    bounded = SoftmaxRegressionClassifier(C=1.0, coef_bounds=(0.0, np.inf), **TIGHT)
+    bounded.fit(X, y)
+    with pytest.raises(ValueError, match=r"off its coef_bounds bound.*coef_\["):
+        inference(bounded, X, y)
+    free = SoftmaxRegressionClassifier(C=1.0, **TIGHT).fit(X, y)
+    loose = SoftmaxRegressionClassifier(C=1.0, coef_bounds=(-50, 50), **TIGHT)
+    loose.fit(X, y)
+    assert_allclose(inference(loose, X, y).bse, inference(free, X, y).bse, rtol=1e-6)
 
 
 @pytest.mark.parametrize("sparse", [False, True])
