@@ -51,8 +51,7 @@ def objective(
     if not np.isinf(C):
         f = np.ones(weights.shape[1]) if penalty_factor is None else penalty_factor
         penalty = (
-            l1_ratio * np.abs(weights) @ f
-            + (1 - l1_ratio) / 2 * np.square(weights) @ f
+            l1_ratio * np.abs(weights) @ f + (1 - l1_ratio) / 2 * np.square(weights) @ f
         ).sum() / (C * S)
     return (sample_weight @ cross_entropy) / S + penalty
 
@@ -152,7 +151,8 @@ def balanced(y_code, sample_weight):
 
 def model_objective(model, X, y_code, sample_weight, C, params):
     """:func:`objective` at a fitted model's coefficients, with the estimator
-    parameters ``params`` (class_weight, l1_ratio, label_smoothing)."""
+    parameters ``params`` (class_weight, l1_ratio, label_smoothing, an array
+    penalty_factor)."""
     if params.get("class_weight") == "balanced":
         sample_weight = balanced(y_code, sample_weight)
     return objective(
@@ -164,6 +164,7 @@ def model_objective(model, X, y_code, sample_weight, C, params):
         C,
         params.get("l1_ratio", 0.0),
         params.get("label_smoothing", 0.0),
+        params.get("penalty_factor"),
     )
 
 

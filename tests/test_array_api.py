@@ -66,6 +66,11 @@ def data():
         {"fit_intercept": False},
         {"l1_ratio": 0.5},
         {"label_smoothing": 0.1},
+        {
+            "l1_ratio": 0.3,
+            "penalty_factor": np.linspace(0.0, 3.0, 8),
+            "coef_bounds": (-0.2, np.inf),
+        },
     ],
 )
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -19,6 +19,12 @@ ESTIMATORS = [
     SoftmaxRegressionClassifier(warm_start=True, max_iter=500),
     SoftmaxRegressionClassifier(l1_ratio=0.5),
     SoftmaxRegressionClassifier(label_smoothing=0.1),
+    # The checks' data have from 1 to 30 features: factors keyed by column
+    # index and scalar bounds fit them all.
+    SoftmaxRegressionClassifier(penalty_factor={0: 0.0}, coef_bounds=(-5.0, 5.0)),
+    SoftmaxRegressionClassifier(
+        l1_ratio=0.5, penalty_factor={-1: 2.0}, coef_bounds=(-np.inf, 3.0)
+    ),
     # Two settings differ from the defaults, for the checks' tiny data
     # (LogisticRegressionCV fails both checks at its defaults too):
     # - cv=3: check_sparsify_coefficients fits 3 samples of each class, which
@@ -30,6 +36,7 @@ ESTIMATORS = [
     SoftmaxRegressionCV(Cs=np.logspace(-4, 2, 7), cv=3),
     SoftmaxRegressionCV(Cs=[0.1, 10.0], l1_ratios=[0.0, 0.5], refit=False, cv=3),
     SoftmaxRegressionCV(Cs=3, class_weight="balanced", scoring="accuracy", cv=2),
+    SoftmaxRegressionCV(Cs=3, cv=3, penalty_factor={0: 0.0}, coef_bounds=(-5.0, 5.0)),
 ]
 
 

@@ -74,6 +74,15 @@ def data():
         (np.float64, True, {"class_weight": "balanced"}),
         (np.float32, True, {}),
         (np.float64, True, {"l1_ratio": 0.5, "label_smoothing": 0.1}),
+        (
+            np.float64,
+            True,
+            {
+                "l1_ratio": 0.3,
+                "penalty_factor": np.linspace(0.0, 3.0, 20),
+                "coef_bounds": (-0.2, np.inf),
+            },
+        ),
     ],
 )
 def test_distributed_fit_equals_in_memory_fit(client, data, dtype, weighted, params):
