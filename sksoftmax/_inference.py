@@ -328,7 +328,9 @@ def inference(
     ----------
     estimator : SoftmaxRegressionClassifier
         A fitted classifier, with ``l1_ratio=0`` (or ``C=np.inf``), no
-        ``class_weight`` and no ``label_smoothing``.
+        ``class_weight``, no ``label_smoothing`` and no weight on a
+        ``coef_bounds`` bound. Its ``penalty_factor`` weighs each feature's
+        penalty in the penalised covariance.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         The data the model was fitted on: NumPy, pandas, SciPy sparse, or a
         Dask array or DataFrame (summed on the cluster of the current
@@ -364,8 +366,10 @@ def inference(
         for arrays of another library than NumPy or Dask.
     ValueError
         For an L1 or elastic-net fit (inference after selection is not valid),
-        class weights or label smoothing; when the information is singular
-        (collinear features, or separated classes without a penalty); when a
+        class weights or label smoothing; for a weight on its bound; when
+        the information is singular (collinear features, or separated classes
+        without a penalty, or among the features with a penalty factor of
+        0); when a
         covariance matrix would exceed ``MAX_MATRIX_ENTRIES``; for
         ``cov_type="cluster"`` on Dask collections.
 
