@@ -40,9 +40,7 @@ constrained = make_pipeline(
 models = {"free": free, "weights >= 0": constrained}
 for name, model in models.items():
     model.fit(X, y)
-    scores = cross_validate(
-        model, X, y, cv=10, scoring=("neg_log_loss", "accuracy")
-    )
+    scores = cross_validate(model, X, y, cv=10, scoring=("neg_log_loss", "accuracy"))
     weights = model[-1].coef_[0]
     print(
         f"{name:>13}: {np.sum(weights < 0):2d} negative and "
