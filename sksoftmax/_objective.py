@@ -299,6 +299,9 @@ class SoftmaxObjective:
         )
         #: (lower, upper) bounds of the weights, in the user's units, or None.
         self.coef_bounds = coef_bounds
+        self._has_l1_term = self.l1_reg_strength > 0 and bool(
+            np.any(self.penalty_factor > 0)
+        )
         self.label_smoothing = label_smoothing
         self.n_classes = n_classes
         #: Rows of the model's weights and intercepts: one per class, or one
@@ -409,7 +412,7 @@ class SoftmaxObjective:
     @property
     def uses_l1_split(self) -> bool:
         """Whether the weights are split into bounded parts (an L1 term)."""
-        return self.l1_reg_strength > 0 and bool(np.any(self.penalty_factor > 0))
+        return self._has_l1_term
 
     @property
     def _l2_per_feature(self) -> np.ndarray:
