@@ -243,9 +243,9 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
         Per-feature factors f_j >= 0 of the penalty: feature j's term
         becomes ``f_j * (r * sum_k |W_kj| + (1 - r) / 2 * sum_k W_kj**2)``,
         so that 0 leaves a feature unpenalised (a treatment indicator, a
-        known confounder) and 2 penalises it twice as much. A dict gives the
-        factors of the features it names, by column index or, for a
-        DataFrame, by column name; the others keep 1. The factors are used
+        known confounder) and 2 penalises it twice as much. A dict (or a
+        pandas Series) gives the factors of the features it names, by column
+        index or, for a DataFrame, by column name; the others keep 1. The factors are used
         as given: unlike glmnet's ``penalty.factor`` they are not rescaled
         to sum to n_features. None (the default) is all ones.
     coef_bounds : tuple (lower, upper), default=None

@@ -301,6 +301,9 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
             fold_range = np.arange(len(folds))
             best_l1, best_C = _best(scores)
             weights = coefs[fold_range, best_l1, best_C].mean(axis=0)
+            if controls["coef_bounds"] is not None:
+                # The mean of weights on a bound may round past it.
+                weights = np.clip(weights, *controls["coef_bounds"])
             intercept = intercepts[fold_range, best_l1, best_C].mean(axis=0)
             self.C_ = float(np.mean(Cs[best_C]))
             self.l1_ratio_ = float(np.mean(l1_ratios[best_l1]))

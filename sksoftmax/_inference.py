@@ -835,7 +835,8 @@ def _check_off_bounds(estimator, coef, names):
         return
     # Compared in the coefficients' dtype: float32 weights hold the bound
     # rounded to float32.
-    lower, upper = (bound.astype(coef.dtype) for bound in bounds)
+    with np.errstate(over="ignore"):  # a bound beyond float32's range
+        lower, upper = (bound.astype(coef.dtype) for bound in bounds)
     on_bound = (coef <= lower) | (coef >= upper)
     if np.any(on_bound):
         row, column = np.argwhere(on_bound)[0]

@@ -67,10 +67,10 @@ For three or more classes the probabilities do not change when one amount
 is added to a feature's weight in every class, and the L2 penalty picks the
 weights that sum to zero over the classes. Without a penalty on the feature
 nothing picks them: the fit then centres them itself (``fit_objective``),
-unless they are bounded. Bounds break that invariance: ``W >= 0`` in every
-class is no constraint on the probabilities of an unpenalised model, but
-with a penalty it keeps each feature's smallest weight at zero instead of
-the weights' mean.
+unless they are bounded (a finite bound in some class). Bounds break that
+invariance: ``W >= 0`` in every class is no constraint on the probabilities
+of an unpenalised model, but with a penalty it keeps each feature's smallest
+weight at zero instead of the weights' mean.
 
 L-BFGS-B is sensitive to the scale of its variables: a feature measured in the
 thousands next to one measured in thousandths gives a badly conditioned problem
@@ -120,8 +120,9 @@ rows give the same path.
 
 With the L1 split the two parts are scaled like V, ``V+ = W+ * scale`` and
 ``V- = W- * scale`` (a positive scale keeps their bounds at zero), and the
-linear penalty's gradient along them is ``r / (C S) / scale``. The penalty's
-curvature in ``scale`` is only that of its L2 part, ``(1 - r) / (C S)``.
+linear penalty's gradient along them is ``f_j r / (C S) / scale``. The
+penalty's curvature in ``scale`` is only that of its L2 part,
+``f_j (1 - r) / (C S)``.
 
 Without an intercept
 --------------------
@@ -138,8 +139,11 @@ so that ``W m = u / b_scale`` and ``Z = (X - m) W^T + u / b_scale``: the
 problem of centred data, with u in the role of the intercepts, and still
 ``b = 0``. The gradient is ``dV = (dW - (dW n) m^T) / scale`` and
 ``du = (dW n) / b_scale``. It is used where the standardised mean has a norm
-above one, and not with the L1 split, whose bounds need each weight as a
-variable of its own (there the spread is taken about zero, as before).
+above one, and not with the L1 split or ``coef_bounds``, whose bounds need
+each weight as a variable of its own. There the spread is taken about zero,
+the coupling stays, and the solver's gradient test is tightened by the
+flatness it leaves (``gradient_tol_factor``, :func:`_uncarried_mean_factor`),
+so that such a fit either reaches the optimum or says that it did not.
 
 Parameter vector
 ----------------
@@ -314,6 +318,10 @@ class SoftmaxObjective:
         #: intercept-like variable of a fit without intercept, or None (the
         #: module docstring, "Without an intercept").
         self.mean_direction = None
+        #: Factor (at most 1) on ``tol`` in the solver's gradient test: below 1
+        #: where a mean that couples the weights cannot be carried (the
+        #: module docstring, "Without an intercept").
+        self.gradient_tol_factor = 1.0
         if precondition:
             if statistics is None:
                 statistics = feature_statistics(data)
@@ -332,7 +340,8 @@ class SoftmaxObjective:
                 fit_intercept or self.uses_l1_split or coef_bounds is not None
             )
             standardised_mean = np.sqrt(uniform) * mean / mean_scale
-            if carry_mean and np.vdot(standardised_mean, standardised_mean) > 1:
+            coupled = np.vdot(standardised_mean, standardised_mean) > 1
+            if carry_mean and coupled:
                 self.mean_direction = mean / np.vdot(mean, mean)
             elif not fit_intercept:
                 # The L1 split and bounds keep each weight a variable of its
@@ -340,6 +349,8 @@ class SoftmaxObjective:
                 # intercept is.
                 self.offset = np.zeros(self.n_features)
                 spread = statistics.spread_about_zero
+                if coupled:
+                    self.gradient_tol_factor = _uncarried_mean_factor(statistics)
             self._initial_curvature = (
                 np.broadcast_to(uniform * spread**2, (self.n_rows, self.n_features)),
                 np.full(self.n_rows, uniform),
@@ -461,8 +472,10 @@ class SoftmaxObjective:
             limits = [(lower, upper)]
         for part, (low, high) in enumerate(limits):
             where = slice(part * n_weights, (part + 1) * n_weights)
-            lb[where] = np.broadcast_to(low * self.scale, self.scale.shape).ravel()
-            ub[where] = np.broadcast_to(high * self.scale, self.scale.shape).ravel()
+            # A huge finite bound times a scale may overflow: no bound then.
+            with np.errstate(over="ignore"):
+                lb[where] = np.broadcast_to(low * self.scale, self.scale.shape).ravel()
+                ub[where] = np.broadcast_to(high * self.scale, self.scale.shape).ravel()
         return scipy.optimize.Bounds(lb, ub)
 
     def unpack(self, theta):
@@ -565,6 +578,25 @@ class SoftmaxObjective:
         """The model's weights and intercepts as one row per class, as the
         data term takes them: with a reference class, its zero row first."""
         return with_reference_class(weights, intercept, self.n_classes)
+
+
+def _uncarried_mean_factor(statistics: FeatureStatistics) -> float:
+    """The factor on the gradient test's tol of a fit whose coupling mean is
+    not carried: the square root of the smallest share of a feature's second
+    moment about zero that its spread makes (for features that vary).
+
+    Scaled by their spread about zero, features of spread s and mean m have
+    an uncentred second moment whose smallest eigenvalue is about
+    ``s^2 / (s^2 + m^2)``: the objective is that flat along some direction,
+    and a gradient g there leaves ``g^2 / (2 lambda)`` to gain. A gradient
+    test at ``tol * sqrt(lambda)`` bounds that as ``tol`` does on a problem
+    of unit curvature. (At the default tol, features offset by 1000 without
+    an intercept and with bounds stopped 3.5e-2 above the optimum, reporting
+    convergence; the L1 split, 2.1e-2.)
+    """
+    varies = statistics.spread > 0
+    share = (statistics.spread[varies] / statistics.spread_about_zero[varies]) ** 2
+    return float(np.sqrt(share.min())) if share.size else 1.0
 
 
 def model_rows(n_classes: int) -> int:

@@ -113,6 +113,7 @@ def fit_objective(
         objective.loss_gradient,
         theta0,
         tol=tol,
+        gradient_tol=tol * objective.gradient_tol_factor,
         max_iter=max_iter,
         bounds=objective.bounds,
         rescale=objective.follow_curvature,
@@ -127,12 +128,14 @@ def fit_objective(
         # and no penalty: the solver leaves that amount where the start and
         # the rescalings put it. Centred, as LogisticRegression's are.
         intercept = intercept - intercept.mean()
-        if objective.coef_bounds is None:
-            # The same holds of an unpenalised feature's weights (a factor of
-            # 0, or C = inf); centred, they are the limit of a vanishing
-            # penalty's, which sum to zero over the classes.
-            free = objective.unpenalized_features
-            weights[:, free] -= weights[:, free].mean(axis=0)
+        # The same holds of an unpenalised feature's weights (a factor of 0,
+        # or C = inf); centred, they are the limit of a vanishing penalty's,
+        # which sum to zero over the classes. (Not where bounds hold them.)
+        free = objective.unpenalized_features
+        if objective.coef_bounds is not None:
+            lower, upper = objective.coef_bounds
+            free &= np.all(np.isinf(lower) & np.isinf(upper), axis=0)
+        weights[:, free] -= weights[:, free].mean(axis=0)
     check_finite_fit(weights, intercept)
     return Fit(weights, intercept, result.n_iter)
 

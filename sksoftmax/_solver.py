@@ -96,6 +96,7 @@ def minimize_lbfgs(
     *,
     tol: float,
     max_iter: int,
+    gradient_tol: float | None = None,
     bounds=None,
     rescale: Callable[[np.ndarray, np.ndarray], tuple] | None = None,
     callback: Callable[[SolverStep], None] | None = None,
@@ -133,6 +134,10 @@ def minimize_lbfgs(
         Stop when the largest component of the projected gradient is <= tol.
     max_iter : int
         Maximum number of L-BFGS-B iterations, over all rounds.
+    gradient_tol : float, default=None
+        The gradient test's bound, where it must be below ``tol`` (a badly
+        conditioned problem: :attr:`SoftmaxObjective.gradient_tol_factor`);
+        None is ``tol``.
     bounds : scipy.optimize.Bounds or callable, default=None
         Box constraints on the parameters. A callable ``bounds()`` returns
         them (or None) and is called again after each ``rescale``, for
@@ -151,6 +156,8 @@ def minimize_lbfgs(
     SolverResult
     """
     start = time.perf_counter()
+    if gradient_tol is None:
+        gradient_tol = tol
     max_evaluations = max(_MIN_EVALUATIONS, _EVALUATIONS_PER_ITERATION * max_iter)
     state = {"n_evaluations": 0, "n_iter": 0, "x": None}
     listeners = [f for f in (print_step if verbose else None, callback) if f]
@@ -186,7 +193,7 @@ def minimize_lbfgs(
     def passes_stop_tests(x, grad, value):
         # The two tests of convergence (the docstring), in the current variables.
         projected = projected_gradient(x, grad, box)
-        if not np.max(np.abs(projected), initial=0.0) <= tol:
+        if not np.max(np.abs(projected), initial=0.0) <= gradient_tol:
             return False
         if len(history) < 2 * _MIN_TREND_WINDOW + 1:
             # Too few iterations for the trend's two windows (a warm start):
@@ -291,7 +298,7 @@ def minimize_lbfgs(
             warn_not_converged(
                 message,
                 max_iter=max_iter,
-                tol=tol,
+                tol=gradient_tol,
                 gradient_norm=projected_gradient_norm(x, grad, box),
                 out_of_budget=out_of_budget,
                 n_iter=state["n_iter"],

@@ -159,12 +159,13 @@ def _penalty_factor_problems(penalty_factor) -> list[str]:
     if penalty_factor is None:
         return []
     name = "penalty_factor"
+    penalty_factor = _labelled_as_dict(penalty_factor)
     if isinstance(penalty_factor, dict):
         keys = list(penalty_factor)
         if not (all(_is_int(k) for k in keys) or all(isinstance(k, str) for k in keys)):
             return [
-                f"{name} as a dict must map feature indices (ints) or feature "
-                f"names (strings) to factors, not a mix; got keys {keys!r}"
+                f"{name} as a dict must have keys that are all feature indices "
+                f"(ints) or all feature names (strings); got keys {keys!r}"
             ]
         values = list(penalty_factor.values())
         if not all(_is_real(v) for v in values):
@@ -180,6 +181,32 @@ def _penalty_factor_problems(penalty_factor) -> list[str]:
         ]
     problem = _factor_values_problem(values)
     return [f"{name} {problem}, got {penalty_factor!r}"] if problem else []
+
+
+def _labelled_as_dict(penalty_factor):
+    """A pandas Series of factors as the dict of its labels, so that its
+    factors go to the features its index names; anything else unchanged."""
+    if type(penalty_factor).__name__ == "Series" and hasattr(penalty_factor, "index"):
+        index = penalty_factor.index
+        if not index.is_unique:
+            repeated = sorted(set(index[index.duplicated()]))
+            raise ValueError(
+                "penalty_factor as a pandas Series must name each feature once; "
+                f"its index repeats {repeated}."
+            )
+        return dict(zip(penalty_factor.index, penalty_factor.to_numpy(), strict=True))
+    return penalty_factor
+
+
+def _refuse_labelled(bound) -> None:
+    """A pandas object as a bound would be read by position, not by its labels."""
+    if type(bound).__name__ in ("Series", "DataFrame") and hasattr(bound, "index"):
+        raise ValueError(
+            f"coef_bounds takes floats or NumPy arrays, got a pandas "
+            f"{type(bound).__name__}, which would be read by position, not by "
+            "its labels: pass .to_numpy(), its values in the order of coef_'s "
+            "rows (classes_) and columns (the features of X)."
+        )
 
 
 def _numeric_array(value) -> np.ndarray | None:
@@ -209,6 +236,8 @@ def _coef_bounds_problems(coef_bounds) -> list[str]:
             f"{name} must be None or a pair (lower, upper) of floats or arrays, "
             f"got {coef_bounds!r}"
         ]
+    for bound in coef_bounds:
+        _refuse_labelled(bound)
     bounds = [_numeric_array(bound) for bound in coef_bounds]
     problems = [
         f"{name}[{i}] ({side}) must be a float or a numeric array of at most 2 "
@@ -252,6 +281,7 @@ def penalty_factors(
     """
     if penalty_factor is None:
         return None
+    penalty_factor = _labelled_as_dict(penalty_factor)
     if not isinstance(penalty_factor, dict):
         factors = np.array(penalty_factor, dtype=np.float64)
         if factors.shape != (n_features,):
@@ -284,6 +314,12 @@ def penalty_factors(
                 f"for X with n_features={n_features}."
             )
         columns = [int(key) % n_features for key in keys]
+    if len(set(columns)) < len(columns):
+        twice = sorted({c for c in columns if columns.count(c) > 1})
+        raise ValueError(
+            f"penalty_factor gives columns {twice} more than one factor "
+            f"(keys {keys}, for X with n_features={n_features})."
+        )
     factors[columns] = [float(value) for value in penalty_factor.values()]
     return factors
 

@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 import scipy.optimize
 import scipy.sparse as sp
-from helpers import make_problem, tight_logistic_regression
+from helpers import (
+    in_memory_objective,
+    make_problem,
+    standardised,
+    tight_logistic_regression,
+)
 from numpy.testing import assert_allclose, assert_array_equal
 from reference import objective, smooth_gradient
 from sklearn.base import clone
@@ -280,7 +285,8 @@ def test_bounded_fit_equals_scipy_on_the_reference_objective(n_classes):
         ({"penalty_factor": [1.0, -1.0]}, "penalty_factor must be >= 0"),
         ({"penalty_factor": [[1.0, 2.0]]}, "penalty_factor must be None, a 1-d"),
         ({"penalty_factor": "ones"}, "penalty_factor must be None, a 1-d"),
-        ({"penalty_factor": {0: 1.0, "a": 2.0}}, "not a mix"),
+        ({"penalty_factor": {0: 1.0, "a": 2.0}}, "all feature indices"),
+        ({"penalty_factor": {True: 0.0}}, "all feature indices"),
         ({"penalty_factor": {0: -2.0}}, "penalty_factor values must be >= 0"),
         ({"penalty_factor": {0: "x"}}, "penalty_factor values must be floats"),
         ({"coef_bounds": 0.0}, r"coef_bounds must be None or a pair"),
@@ -312,6 +318,10 @@ def test_bad_parameters_are_named(params, match):
         ({"penalty_factor": np.ones(5)}, "has 5 values, but X has n_features=6"),
         ({"penalty_factor": {6: 0.0}}, r"indices \[6\] out of range.*n_features=6"),
         ({"penalty_factor": {"age": 0.0}}, "X has no column names"),
+        (
+            {"penalty_factor": {5: 0.0, -1: 2.0}},
+            r"columns \[5\] more than one factor",
+        ),
         (
             {"coef_bounds": (np.zeros((3, 6)), 1.0)},
             r"shape \(3, 6\) does not broadcast to the shape of coef_, \(4, 6\)",
@@ -352,6 +362,17 @@ def test_factors_by_column_name():
     assert_array_equal(by_name.coef_, by_array.coef_)
     with pytest.raises(ValueError, match=r"X does not have: \['age'\]"):
         SoftmaxRegressionClassifier(penalty_factor={"age": 0.0}).fit(frame, y)
+    # A Series goes by its labels, not by position.
+    series = pd.Series({"f5": 3.0, "f2": 2.0, "f0": 0.0})
+    by_series = SoftmaxRegressionClassifier(C=C, penalty_factor=series)
+    assert_array_equal(by_series.fit(frame, y, sample_weight).coef_, by_name.coef_)
+    with pytest.raises(ValueError, match=r"index repeats \['f0'\]"):
+        SoftmaxRegressionClassifier(
+            penalty_factor=pd.Series([0.0, 1.0], index=["f0", "f0"])
+        ).fit(frame, y)
+    bound = pd.Series(np.zeros(6), index=frame.columns)
+    with pytest.raises(ValueError, match="read by position, not by its labels"):
+        SoftmaxRegressionClassifier(coef_bounds=(bound, np.inf)).fit(frame, y)
 
 
 def test_parameters_are_not_modified_and_survive_clone():
@@ -374,6 +395,26 @@ def test_parameters_are_not_modified_and_survive_clone():
     assert by_index == {0: 0.0, 5: 3.0}
 
 
+def test_starts_outside_the_bounds_are_clipped_into_them():
+    X, y, sample_weight = unit_spread_problem()
+    lower, upper = np.full((4, 6), -0.2), np.full((4, 6), 0.3)
+    lower[:, 2] = 0.1  # a box without zero: the zero start lies outside
+    objective = in_memory_objective(
+        X,
+        y,
+        sample_weight,
+        4,
+        C=C,
+        fit_intercept=True,
+        coef_bounds=(lower, upper),
+    )
+    outside = np.random.default_rng(0).normal(size=(4, 6))
+    weights, _ = objective.unpack(objective.pack(outside, np.zeros(4)))
+    assert_allclose(weights, np.clip(outside, lower, upper), rtol=1e-15)
+    start, _ = objective.unpack(objective.initial_theta())
+    assert_allclose(start, np.clip(0.0, lower, upper), rtol=1e-15)
+
+
 def test_warm_start_outside_new_bounds_is_clipped():
     X, y, sample_weight = unit_spread_problem()
     warm = SoftmaxRegressionClassifier(C=C, warm_start=True, tol=1e-7)
@@ -388,6 +429,9 @@ def test_warm_start_outside_new_bounds_is_clipped():
     )
     assert residual <= 1e-7
     assert_allclose(warm.coef_, cold.coef_, atol=1e-5)
+    # A warm start at the bounded optimum is used: it ends at once.
+    cold.set_params(warm_start=True).fit(X, y, sample_weight)
+    assert cold.n_iter_[0] == 1
 
 
 # Paths ---------------------------------------------------------------------
@@ -414,7 +458,7 @@ def test_path_passes_factors_and_bounds_to_every_fit():
             BOX,
         )
         assert residual <= 1e-7
-    assert on_bound > 0
+        assert on_bound > 0
 
 
 def test_cv_passes_factors_and_bounds_to_the_folds_and_the_refit():
@@ -429,3 +473,68 @@ def test_cv_passes_factors_and_bounds_to_the_folds_and_the_refit():
     assert_array_equal(cv.intercept_, refit.intercept_)
     with pytest.raises(ValueError, match="penalty_factor has 2 values"):
         SoftmaxRegressionCV(Cs=2, penalty_factor=[1.0, 1.0]).fit(X, y)
+
+
+def test_cv_average_of_the_folds_stays_within_the_bounds():
+    # Without a refit coef_ is the folds' mean, whose rounding could leave a
+    # bound held in every fold.
+    X, y, _ = unit_spread_problem()
+    cv = SoftmaxRegressionCV(Cs=[10.0], cv=3, refit=False, coef_bounds=(-np.inf, 0.1))
+    cv.fit(X, y)
+    assert np.sum(cv.coefs_paths_[..., :-1] == 0.1) > 0
+    assert cv.coef_.max() <= 0.1
+
+
+def test_centring_skips_only_the_bounded_features():
+    X, y, sample_weight = unit_spread_problem(n_classes=3)
+    lower = np.full(6, -np.inf)
+    lower[3] = -1e3  # finite, far from binding
+    model = SoftmaxRegressionClassifier(
+        C=C, penalty_factor={0: 0.0, 1: 0.0}, coef_bounds=(lower, np.inf)
+    ).fit(X, y, sample_weight)
+    assert_allclose(model.coef_[:, :2].sum(axis=0), 0.0, atol=1e-12)
+
+
+def test_huge_finite_bounds_are_no_bounds():
+    X, y, sample_weight = unit_spread_problem()
+    plain = SoftmaxRegressionClassifier(C=C, tol=1e-8).fit(X * 1e3, y)
+    huge = SoftmaxRegressionClassifier(C=C, tol=1e-8, coef_bounds=(-1e308, 1e308))
+    huge.fit(X * 1e3, y)  # no overflow warning (an error under the test config)
+    assert_allclose(huge.coef_, plain.coef_, atol=1e-8)
+
+
+@pytest.mark.parametrize("offset", [100.0, 1000.0])
+@pytest.mark.parametrize(
+    "params", [{"coef_bounds": (-50.0, 50.0)}, {"l1_ratio": 0.5}], ids=str
+)
+def test_without_intercept_far_from_zero_a_fit_converges_or_says_not(offset, params):
+    # Features far from zero without an intercept couple the weights, and
+    # bounds (or the L1 split) keep the solver from carrying their mean: at
+    # the default tol such fits stopped 3.5e-2 (bounds) and 2.1e-2 (L1)
+    # above the optimum, reporting convergence.
+    X, y = standardised("iris")
+    X, sample_weight = X + offset, np.ones(len(y))
+    settings = dict(C=1.0, fit_intercept=False, **params)
+    optimum = SoftmaxRegressionClassifier(**settings, tol=1e-10, max_iter=20000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        optimum.fit(X, y)
+    for max_iter in (100, 5000):
+        model = SoftmaxRegressionClassifier(**settings, max_iter=max_iter)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            model.fit(X, y)
+        values = [
+            objective(
+                m.coef_,
+                m.intercept_,
+                X,
+                y,
+                sample_weight,
+                1.0,
+                params.get("l1_ratio", 0.0),
+            )
+            for m in (model, optimum)
+        ]
+        if not caught:
+            assert values[0] - values[1] <= 1e-3 * values[1]
