@@ -245,9 +245,10 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
         so that 0 leaves a feature unpenalised (a treatment indicator, a
         known confounder) and 2 penalises it twice as much. A dict (or a
         pandas Series) gives the factors of the features it names, by column
-        index or, for a DataFrame, by column name; the others keep 1. The factors are used
-        as given: unlike glmnet's ``penalty.factor`` they are not rescaled
-        to sum to n_features. None (the default) is all ones.
+        index or, for a DataFrame, by column name; the others keep 1. The
+        factors are used as given: unlike glmnet's ``penalty.factor`` they
+        are not rescaled to sum to n_features. None (the default) is all
+        ones.
     coef_bounds : tuple (lower, upper), default=None
         Bounds on the weights ``coef_`` (never the intercepts): each a float
         or an array that broadcasts to the shape of ``coef_`` (one row for
