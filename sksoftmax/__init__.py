@@ -5,8 +5,14 @@ from ._classifier import SoftmaxRegressionClassifier
 from ._cv import SoftmaxRegressionCV
 from ._inference import InferenceResult, inference
 from ._path import SoftmaxPath, softmax_regression_path
+from ._version import __version__
 
-__version__ = "0.1.0"
+# The estimators' public path: pickles and skops files name the classes
+# sksoftmax.SoftmaxRegressionClassifier, the name a user trusts, not the
+# private module that defines them (files that name the private module still
+# load).
+SoftmaxRegressionClassifier.__module__ = "sksoftmax"
+SoftmaxRegressionCV.__module__ = "sksoftmax"
 
 __all__ = [
     "InferenceResult",

@@ -2,12 +2,14 @@
 back-end, runs the solver on the objective, and sets the fitted attributes."""
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _version
 from ._backends import FittedModel, Prepared, backend_for
 from ._backends._array_api import (
     as_numpy,
@@ -18,7 +20,8 @@ from ._backends._array_api import (
 from ._objective import model_rows, with_reference_class
 from ._path import fit_objective, model_controls
 from ._solver import SolverStep
-from ._validation import check_params
+from ._validation import check_params, warn
+from .exceptions import InconsistentVersionWarning
 
 #: The summary and the Returns section of each prediction method; their X is
 #: the same for all four (:func:`_prediction_method`).
@@ -63,6 +66,10 @@ X : {array-like, sparse matrix} of shape (n_samples, n_features)
 """
 
 
+#: The key of the sksoftmax version in a pickled model's state.
+_VERSION_KEY = "_sksoftmax_version"
+
+
 def _prediction_method(method):
     """The estimator method ``method``, documented from :data:`_PREDICTIONS`."""
 
@@ -87,6 +94,24 @@ class SoftmaxModelMixin:
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+    def __getstate__(self) -> dict[str, Any]:
+        # scikit-learn stamps its version on its own classes only.
+        return {**super().__getstate__(), _VERSION_KEY: _version.__version__}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        saved = state.pop(_VERSION_KEY, None)
+        if saved != _version.__version__:
+            warn(
+                InconsistentVersionWarning(
+                    estimator_name=type(self).__name__,
+                    current_version=_version.__version__,
+                    saved_version=saved,
+                ),
+                InconsistentVersionWarning,
+            )
+        super().__setstate__(state)
 
     def _set_model(self, prepared: Prepared, weights, intercept) -> None:
         """Set the fitted model: weights (n_rows, n_features) and intercepts
