@@ -377,3 +377,16 @@ def test_inference_benchmark_quick_run_writes_consistent_table(tmp_path):
     summary = re.search(r"Smallest ratio: (\S+); median (\S+)\.", text)
     assert float(summary[1]) == pytest.approx(min(ratios), abs=0.051)
     assert float(summary[2]) == pytest.approx(np.median(ratios), abs=0.051)
+
+
+def test_onnx_benchmark_quick_run_writes_consistent_table(tmp_path):
+    pytest.importorskip("skl2onnx", reason="the ONNX benchmark needs the onnx extra")
+    pytest.importorskip("onnxruntime")
+    run_quick("bench_onnx.py", "--out", str(tmp_path))
+    text = (tmp_path / "onnx.md").read_text()
+    rows = table(text, "| dtype |")
+    assert [row[0] for row in rows] == ["float32", "float64"]
+    for dtype, ours, theirs, shown, difference in rows:
+        assert ratio_shown_is_consistent(shown, theirs, ours)
+        # The graph computes the model's probabilities.
+        assert float(difference) < (1e-5 if dtype == "float32" else 1e-10)
