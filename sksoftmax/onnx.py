@@ -26,13 +26,19 @@ instead of labels. This module registers a parser (which checks the model,
 then hands it to skl2onnx's parser of classifiers, which declares those
 outputs), a shape calculator and a converter.
 
+ONNX's ZipMap takes float32 probabilities only: with float64 input (a
+float64 graph) give ``zipmap=False``, as for scikit-learn's classifiers
+(the converter says so otherwise); ``zipmap="columns"`` does not go with
+``nocl=True``.
+
 ``target_opset``: the graph uses ONNX operators of every opset from 13 on
 (MatMul, Add, ReduceMax, Sub, Exp, ReduceSum, Div, ArgMax, Reshape) and the
 ai.onnx.ml domain's ArrayFeatureExtractor; it is tested with ``target_opset``
 13, 18 and skl2onnx's latest tested opset. Without ``target_opset``,
 skl2onnx takes its latest.
 
-Needs ``skl2onnx`` and ``onnxruntime`` (to run the graphs):
+Needs ``skl2onnx`` (without it the import raises an ImportError that says
+how to install it) and, to run the graphs, ``onnxruntime``: both come with
 ``pip install "sksoftmax[onnx]"``.
 """
 
@@ -89,10 +95,25 @@ OPTIONS = {"zipmap": [True, False, "columns"], "nocl": [False, True]}
 
 def parse(scope, model, inputs, custom_parsers=None):
     """skl2onnx's parser of classifiers, for a model of NumPy arrays and
-    numeric or string labels (checked first, with errors that say what to
-    do)."""
+    numeric or string labels, and options that ONNX's ZipMap can take
+    (checked first, with errors that say what to do)."""
     _model_arrays(model)
     _label_values(model.classes_)
+    options = scope.get_options(model, {"zipmap": True, "nocl": False})
+    zipmap = options["zipmap"]
+    if zipmap is not False and isinstance(inputs[0].type, DoubleTensorType):
+        raise ValueError(
+            "ONNX's ZipMap takes float32 probabilities, and float64 input gives "
+            f"a float64 graph: with float64 input give the {type(model).__name__} "
+            "the option zipmap=False (probabilities as one tensor), or convert "
+            "for float32 input."
+        )
+    if zipmap == "columns" and options["nocl"]:
+        raise ValueError(
+            'The options zipmap="columns" and nocl=True do not go together in '
+            "skl2onnx (its per-class outputs need the labels); use "
+            "zipmap=False with nocl=True."
+        )
     return _parse_sklearn_classifier(scope, model, inputs, custom_parsers)
 
 
@@ -138,6 +159,13 @@ def _label_values(classes):
     # (Float labels of a classifier are whole numbers: scikit-learn's target
     # check calls others continuous.)
     if all(isinstance(c, numbers.Real | np.bool_) for c in values):
+        limits = np.iinfo(np.int64)
+        if not all(limits.min <= int(c) <= limits.max for c in values):
+            raise ValueError(
+                "ONNX holds numeric labels as int64; the model's classes "
+                f"{values} do not fit in it. Fit it on smaller integers or on "
+                "strings."
+            )
         return np.array(values, dtype=np.int64)
     if all(isinstance(c, str) for c in values):
         return np.array(values, dtype=object)

@@ -72,23 +72,26 @@ def optimality_residual(model, X, y, sample_weight, C, l1_ratio, factors, bounds
     return residual, on_bound, inner_zeros
 
 
+def converged_fit(X, y, sample_weight, **params):
+    """A fit at C with the factors of FACTORS and ``params``; a
+    ConvergenceWarning fails the test."""
+    model = SoftmaxRegressionClassifier(
+        C=C, penalty_factor=FACTORS, max_iter=5000, **params
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        return model.fit(X, y, sample_weight=sample_weight)
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("l1_ratio", [0.0, 0.5])
 @pytest.mark.parametrize("bounds", [None, BOX, (0.0, np.inf)])
 def test_fit_meets_the_optimality_conditions(sparse, weighted, l1_ratio, bounds):
     X, y, sample_weight = unit_spread_problem(sparse=sparse, weighted=weighted)
-    model = SoftmaxRegressionClassifier(
-        C=C,
-        l1_ratio=l1_ratio,
-        penalty_factor=FACTORS,
-        coef_bounds=bounds,
-        tol=1e-7,
-        max_iter=5000,
+    model = converged_fit(
+        X, y, sample_weight, l1_ratio=l1_ratio, coef_bounds=bounds, tol=1e-7
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        model.fit(X, y, sample_weight=sample_weight)
     residual, on_bound, inner_zeros = optimality_residual(
         model,
         X,
@@ -116,16 +119,9 @@ def test_float32_fit_meets_the_optimality_conditions(l1_ratio, bounds):
     # tol=1e-4, on the float32 data itself.
     X, y, sample_weight = unit_spread_problem()
     X = X.astype(np.float32)
-    model = SoftmaxRegressionClassifier(
-        C=C,
-        l1_ratio=l1_ratio,
-        penalty_factor=FACTORS,
-        coef_bounds=bounds,
-        tol=1e-4,
+    model = converged_fit(
+        X, y, sample_weight, l1_ratio=l1_ratio, coef_bounds=bounds, tol=1e-4
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        model.fit(X, y, sample_weight=sample_weight)
     assert model.coef_.dtype == np.float32
     # float32 weights hold the bounds rounded to float32 (0.3 is 0.30000001).
     rounded = tuple(np.float64(np.float32(bound)) for bound in bounds)

@@ -164,8 +164,12 @@ def test_zipmap_outputs_as_for_logistic_regression():
     columns = session(model, X, options={"zipmap": "columns"})
     outputs = columns.run(None, {"X": X})
     assert_allclose(np.column_stack(outputs[1:]), model.predict_proba(X), atol=1e-5)
-    indices = session(model, X, options={"nocl": True, "zipmap": False})
     # Class indices for labels.
+    shifted = SoftmaxRegressionClassifier().fit(X, y + 10)
+    indices = session(shifted, X, options={"nocl": True, "zipmap": False})
+    assert_array_equal(
+        indices.run(None, {"X": X})[0], np.argmax(shifted.predict_proba(X), axis=1)
+    )
     y_strings = np.array(["a", "b", "c"])[y]
     named = SoftmaxRegressionClassifier().fit(X, y_strings)
     indices = session(named, X, options={"nocl": True, "zipmap": False})
@@ -185,6 +189,26 @@ def test_softmax_of_huge_net_inputs_stays_finite():
     assert np.all(np.isfinite(proba))
     labels32, proba32 = graph_outputs(model, X_far, np.float32)
     assert np.all(np.isfinite(proba32))
+
+
+def test_options_that_onnx_cannot_run_are_refused():
+    X, y = load_iris(return_X_y=True)
+    model = SoftmaxRegressionClassifier().fit(X, y)
+    # ZipMap takes float32 probabilities only.
+    with pytest.raises(ValueError, match="with float64 input give"):
+        skl2onnx.to_onnx(model, X[:1])
+    with pytest.raises(ValueError, match="do not go together"):
+        skl2onnx.to_onnx(
+            model, X[:1].astype(np.float32), options={"zipmap": "columns", "nocl": True}
+        )
+
+
+def test_labels_beyond_int64_are_refused():
+    X, y = load_iris(return_X_y=True)
+    big = np.array([0, 1, 2**64 - 1], dtype=np.uint64)[y]
+    model = SoftmaxRegressionClassifier().fit(X, big)
+    with pytest.raises(ValueError, match="do not fit in it"):
+        skl2onnx.to_onnx(model, X[:1].astype(np.float32))
 
 
 def test_inputs_other_than_floats_are_refused():

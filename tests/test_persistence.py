@@ -115,6 +115,14 @@ def test_skops_round_trip_with_the_documented_trusted_types():
         assert_array_equal(restored.predict(X), model.predict(X))
     with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
         sio.loads(sio.dumps(models["classifier"]))
+    # As the docs say, a splitter object adds its class.
+    from sklearn.model_selection import StratifiedKFold
+
+    _, y = load_iris(return_X_y=True)
+    splitter = SoftmaxRegressionCV(Cs=[1.0], cv=StratifiedKFold(3)).fit(X, y)
+    assert set(sio.get_untrusted_types(data=sio.dumps(splitter))) - set(trusted) == {
+        "sklearn.model_selection._split.StratifiedKFold"
+    }
 
 
 def test_skops_round_trip_of_a_sparsified_model():
