@@ -298,7 +298,8 @@ def minimize_lbfgs(
             warn_not_converged(
                 message,
                 max_iter=max_iter,
-                tol=gradient_tol,
+                tol=tol,
+                gradient_tol=gradient_tol,
                 gradient_norm=projected_gradient_norm(x, grad, box),
                 out_of_budget=out_of_budget,
                 n_iter=state["n_iter"],
@@ -360,10 +361,19 @@ def remaining_gap_estimate(history, min_window: int = _MIN_TREND_WINDOW) -> floa
 
 
 def warn_not_converged(
-    message, *, max_iter, tol, gradient_norm, out_of_budget, n_iter
+    message, *, max_iter, tol, gradient_norm, out_of_budget, n_iter, gradient_tol=None
 ) -> None:
     """The ``ConvergenceWarning`` of a fit that did not pass the stop tests
-    (``message`` is L-BFGS-B's, of the last round it ended)."""
+    (``message`` is L-BFGS-B's, of the last round it ended; ``gradient_tol``
+    the gradient test's bound where it is below ``tol``)."""
+    bound = f"tol={tol}"
+    if gradient_tol is not None and gradient_tol < tol:
+        bound = (
+            f"{gradient_tol:.3g} (tol={tol}, tightened where features far from "
+            "zero without an intercept leave the objective flat along their "
+            "mean; centring them or fitting an intercept removes that)"
+        )
+        tol = gradient_tol
     if isinstance(message, bytes):
         message = message.decode("latin1")
     if out_of_budget:
@@ -386,12 +396,12 @@ def warn_not_converged(
         # The gradient test passed, the objective's trend did not.
         unmet = (
             f"while the objective was still falling, although the projected "
-            f"gradient was below tol={tol} (final max |gradient| "
+            f"gradient was below {bound} (final max |gradient| "
             f"{gradient_norm:.3e})"
         )
     else:
         unmet = (
-            f"before the projected gradient fell below tol={tol} (final max "
+            f"before the projected gradient fell below {bound} (final max "
             f"|gradient| {gradient_norm:.3e})"
         )
     warn(
