@@ -303,9 +303,10 @@ class SoftmaxObjective:
         )
         #: (lower, upper) bounds of the weights, in the user's units, or None.
         self.coef_bounds = coef_bounds
-        self._has_l1_term = self.l1_reg_strength > 0 and bool(
-            np.any(self.penalty_factor > 0)
-        )
+        # Each term's strength per feature, shape (n_features,).
+        self._l1_per_feature = self.l1_reg_strength * self.penalty_factor
+        self._l2_per_feature = self.l2_reg_strength * self.penalty_factor
+        self._has_l1_term = bool(np.any(self._l1_per_feature > 0))
         self.label_smoothing = label_smoothing
         self.n_classes = n_classes
         #: Rows of the model's weights and intercepts: one per class, or one
@@ -426,11 +427,6 @@ class SoftmaxObjective:
         return self._has_l1_term
 
     @property
-    def _l2_per_feature(self) -> np.ndarray:
-        """The L2 penalty's strength on each feature, shape (n_features,)."""
-        return self.l2_reg_strength * self.penalty_factor
-
-    @property
     def unpenalized_features(self) -> np.ndarray:
         """Boolean mask of the features whose weights have no penalty (a
         factor of 0, or C = inf)."""
@@ -538,7 +534,7 @@ class SoftmaxObjective:
             # The linear penalty over both parts, l1 * sum(W+ + W-), in the
             # scaled variables; it equals l1 * ||W||_1 wherever min(W+, W-) = 0.
             n_weights = self.n_rows * self.n_features
-            l1_per_v = (self.l1_reg_strength * self.penalty_factor) / self.scale
+            l1_per_v = self._l1_per_feature / self.scale
             parts_sum = theta[:n_weights] + theta[n_weights : 2 * n_weights]
             loss += float(np.vdot(parts_sum, l1_per_v))
             parts = [(grad_v + l1_per_v).ravel(), (l1_per_v - grad_v).ravel()]

@@ -222,9 +222,6 @@ def minimize_lbfgs(
 
     box = current_bounds()
     x = np.asarray(x0, dtype=np.float64)
-    if box is not None:
-        # L-BFGS-B starts from the start clipped into the box; so do the tests.
-        x = np.clip(x, box.lb, box.ub)
     round_iter = _FIRST_ROUND
     last_round_value = np.inf
     n_stalled = 0

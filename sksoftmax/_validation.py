@@ -183,10 +183,19 @@ def _penalty_factor_problems(penalty_factor) -> list[str]:
     return [f"{name} {problem}, got {penalty_factor!r}"] if problem else []
 
 
+def _pandas_kind(value) -> str | None:
+    """ "Series" or "DataFrame" for a pandas object (told without importing
+    pandas), else None."""
+    kind = type(value).__name__
+    if kind in ("Series", "DataFrame") and hasattr(value, "index"):
+        return kind
+    return None
+
+
 def _labelled_as_dict(penalty_factor):
     """A pandas Series of factors as the dict of its labels, so that its
     factors go to the features its index names; anything else unchanged."""
-    if type(penalty_factor).__name__ == "Series" and hasattr(penalty_factor, "index"):
+    if _pandas_kind(penalty_factor) == "Series":
         index = penalty_factor.index
         if not index.is_unique:
             repeated = sorted(set(index[index.duplicated()]))
@@ -200,10 +209,11 @@ def _labelled_as_dict(penalty_factor):
 
 def _refuse_labelled(bound) -> None:
     """A pandas object as a bound would be read by position, not by its labels."""
-    if type(bound).__name__ in ("Series", "DataFrame") and hasattr(bound, "index"):
+    kind = _pandas_kind(bound)
+    if kind is not None:
         raise ValueError(
             f"coef_bounds takes floats or NumPy arrays, got a pandas "
-            f"{type(bound).__name__}, which would be read by position, not by "
+            f"{kind}, which would be read by position, not by "
             "its labels: pass .to_numpy(), its values in the order of coef_'s "
             "rows (classes_) and columns (the features of X)."
         )
