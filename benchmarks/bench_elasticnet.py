@@ -63,6 +63,7 @@ import sksoftmax
 from sksoftmax import SoftmaxRegressionClassifier
 from sksoftmax._backends._numpy import InMemoryData
 from sksoftmax._objective import SoftmaxObjective
+from sksoftmax._settings import FitSettings
 
 #: Bisection fits below the iteration where the split objective reached the
 #: gap: the least max_iter whose model reaches it is then known to 1/16 of it.
@@ -93,9 +94,7 @@ def run_dataset(X, y, C, l1_ratio, args):
     objective = SoftmaxObjective(
         InMemoryData(X, np.searchsorted(classes, y), np.ones(len(y))),
         len(classes),
-        C=C,
-        fit_intercept=True,
-        l1_ratio=l1_ratio,
+        FitSettings(C=C, l1_ratio=l1_ratio),
         precondition=False,
     )
 

@@ -59,6 +59,7 @@ import sksoftmax
 from sksoftmax import SoftmaxRegressionClassifier
 from sksoftmax._backends._numpy import InMemoryData
 from sksoftmax._objective import SoftmaxObjective
+from sksoftmax._settings import FitSettings
 
 TARGET_GAP = 1e-6
 C = 1.0
@@ -379,9 +380,7 @@ def their_solvers(X, n_classes, solvers):
 def run_dataset(name, X, y, args):
     n_classes = len(np.unique(y))
     data = InMemoryData(X, np.searchsorted(np.unique(y), y), np.ones(len(y)))
-    objective = SoftmaxObjective(
-        data, n_classes, C=C, fit_intercept=True, precondition=False
-    )
+    objective = SoftmaxObjective(data, n_classes, FitSettings(C=C), precondition=False)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

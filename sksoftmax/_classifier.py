@@ -18,9 +18,10 @@ from ._backends._array_api import (
     float_dtypes,
 )
 from ._objective import model_rows, with_reference_class
-from ._path import fit_objective, model_controls
+from ._path import fit_objective
+from ._settings import FitSettings, fit_settings
 from ._solver import SolverStep
-from ._validation import check_params, warn
+from ._validation import warn
 from .exceptions import InconsistentVersionWarning
 
 #: The summary and the Returns section of each prediction method; their X is
@@ -68,6 +69,8 @@ X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
 #: The key of the sksoftmax version in a pickled model's state.
 _VERSION_KEY = "_sksoftmax_version"
+#: The attribute that keeps the settings of the fit (:mod:`sksoftmax._settings`).
+_SETTINGS_KEY = "_fit_settings"
 
 
 def _prediction_method(method):
@@ -97,10 +100,19 @@ class SoftmaxModelMixin:
 
     def __getstate__(self) -> dict[str, Any]:
         # scikit-learn stamps its version on its own classes only.
-        return {**super().__getstate__(), _VERSION_KEY: _version.__version__}
+        state = {**super().__getstate__(), _VERSION_KEY: _version.__version__}
+        if _SETTINGS_KEY in state:
+            # As a dict of plain values, so that a skops file names no type
+            # beyond the estimators (the documented trusted list).
+            state[_SETTINGS_KEY] = state[_SETTINGS_KEY].params() | {
+                "estimator": state[_SETTINGS_KEY].estimator
+            }
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
+        if isinstance(state.get(_SETTINGS_KEY), dict):
+            state[_SETTINGS_KEY] = FitSettings(**state[_SETTINGS_KEY])
         saved = state.pop(_VERSION_KEY, None)
         if saved != _version.__version__:
             warn(
@@ -113,9 +125,18 @@ class SoftmaxModelMixin:
             )
         super().__setstate__(state)
 
-    def _set_model(self, prepared: Prepared, weights, intercept) -> None:
+    def _set_model(
+        self,
+        prepared: Prepared,
+        weights: np.ndarray,
+        intercept: np.ndarray,
+        settings: FitSettings,
+    ) -> None:
         """Set the fitted model: weights (n_rows, n_features) and intercepts
-        (n_rows,) in float64 NumPy, for the data that ``prepared`` describes."""
+        (n_rows,) in float64 NumPy, for the data that ``prepared`` describes,
+        fitted with the resolved ``settings`` (kept: what inference and the
+        exports read, whatever parameters are set later)."""
+        setattr(self, _SETTINGS_KEY, settings)
         self.n_features_in_ = prepared.n_features_in
         if prepared.feature_names_in is not None:
             self.feature_names_in_ = prepared.feature_names_in
@@ -179,6 +200,23 @@ class SoftmaxModelMixin:
                 self, X, accept_sparse="csr", dtype=float_dtypes(X), reset=False
             )
         return backend.predict(X, self._fitted_model(), method)
+
+    def _settings_of_fit(self) -> FitSettings:
+        """The resolved settings the model was fitted with. A model pickled
+        before they were kept (sksoftmax < 0.2) has its parameters read
+        instead."""
+        check_is_fitted(self)
+        settings = getattr(self, _SETTINGS_KEY, None)
+        if settings is None:
+            settings = fit_settings(self.get_params(), type(self).__name__)
+            if hasattr(self, "C_"):
+                settings = settings.replace(C=self.C_, l1_ratio=self.l1_ratio_)
+            settings = settings.resolve(
+                self.n_features_in_,
+                getattr(self, "feature_names_in_", None),
+                model_rows(len(self.classes_)),
+            )
+        return settings
 
     def _fitted_model(self) -> FittedModel:
         # One row per class (the reference class's zero row with two classes),
@@ -412,15 +450,20 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
 
     @classmethod
     def _from_coefficients(
-        cls, weights, intercept, classes, dtype, **params
+        cls,
+        weights: np.ndarray,
+        intercept: np.ndarray,
+        classes: np.ndarray,
+        dtype: np.dtype,
+        settings: FitSettings,
     ) -> "SoftmaxRegressionClassifier":
-        """A fitted classifier with the given parameters and model (weights
-        of shape (n_rows, n_features), NumPy classes), as if ``fit`` had
-        ended there: for scoring a fit made elsewhere, such as a point of a
-        cross-validation path."""
-        model = cls(**params)
+        """A fitted classifier with the given resolved settings and model
+        (weights of shape (n_rows, n_features), NumPy classes), as if ``fit``
+        had ended there: for scoring a fit made elsewhere, such as a point of
+        a cross-validation path."""
+        model = cls(**settings.params())
         fitted_on = Prepared(None, classes, np.dtype(dtype), weights.shape[1], None)
-        model._set_model(fitted_on, weights, intercept)
+        model._set_model(fitted_on, weights, intercept, settings)
         return model
 
     def _fit(
@@ -433,43 +476,33 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
     ) -> "SoftmaxRegressionClassifier":
         """``fit``, with ``callback(step)`` after every solver iteration
         (:class:`sksoftmax._solver.SolverStep`): for benchmarks and tests."""
-        check_params(self.get_params())
-        prepared = backend_for(X, y).prepare(
-            X, y, sample_weight, class_weight=self.class_weight
-        )
-        controls = model_controls(self.penalty_factor, self.coef_bounds, prepared)
+        settings = fit_settings(self.get_params(), type(self).__name__)
+        prepared = backend_for(X, y).prepare(X, y, sample_weight, settings)
+        settings = prepared.resolve(settings)
         with prepared.data:
-            weights, intercept, n_iter = self._solve(
-                prepared.data, prepared.classes, controls, callback
+            fit = fit_objective(
+                prepared.data,
+                len(prepared.classes),
+                settings,
+                start=self._warm_start(prepared),
+                callback=callback,
             )
-        self._set_model(prepared, weights, intercept)
-        self.n_iter_ = prepared.to_fitted(np.array([n_iter], dtype=np.int32))
+        self._set_model(prepared, fit.weights, fit.intercept, settings)
+        self.n_iter_ = prepared.to_fitted(np.array([fit.n_iter], dtype=np.int32))
         return self
 
-    def _solve(self, data, classes, controls, callback=None):
-        """The weights, intercepts and iterations of the fit on ``data``
-        (``controls``: :func:`sksoftmax._path.model_controls`)."""
-        start = None
-        if (
+    def _warm_start(self, prepared: Prepared) -> tuple[np.ndarray, np.ndarray] | None:
+        """The fitted model as the start of the next fit, if ``warm_start``
+        and it fits the data (the same classes and features), else None."""
+        classes = prepared.classes
+        if not (
             self.warm_start
             and hasattr(self, "coef_")
             and np.array_equal(as_numpy(self.classes_), classes)
-            and tuple(self.coef_.shape) == (model_rows(len(classes)), data.n_features)
+            and tuple(self.coef_.shape)
+            == (model_rows(len(classes)), prepared.n_features_in)
         ):
-            coef = self.coef_
-            coef = coef.toarray() if sp.issparse(coef) else as_numpy(coef)
-            start = (coef, as_numpy(self.intercept_))
-        return fit_objective(
-            data,
-            len(classes),
-            C=float(self.C),
-            l1_ratio=float(self.l1_ratio),
-            fit_intercept=bool(self.fit_intercept),
-            label_smoothing=float(self.label_smoothing),
-            tol=self.tol,
-            max_iter=self.max_iter,
-            start=start,
-            callback=callback,
-            verbose=self.verbose,
-            **controls,
-        )
+            return None
+        coef = self.coef_
+        coef = coef.toarray() if sp.issparse(coef) else as_numpy(coef)
+        return coef, as_numpy(self.intercept_)

@@ -25,21 +25,9 @@ from ._backends._array_api import as_numpy
 from ._backends._contract import weigh_classes
 from ._classifier import SoftmaxModelMixin, SoftmaxRegressionClassifier
 from ._objective import feature_statistics, model_rows
-from ._path import fit_objective, fit_path, model_controls
-from ._validation import check_Cs, check_params, warn
-
-#: The classifier's parameters that SoftmaxRegressionCV passes on to its fits
-#: (C and l1_ratio are searched, and warm_start has no meaning here).
-_FIT_PARAMS = (
-    "fit_intercept",
-    "class_weight",
-    "max_iter",
-    "tol",
-    "verbose",
-    "label_smoothing",
-    "penalty_factor",
-    "coef_bounds",
-)
+from ._path import fit_objective, fit_path
+from ._settings import FitSettings, check_Cs, fit_settings
+from ._validation import warn
 
 
 class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
@@ -234,13 +222,15 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         self : SoftmaxRegressionCV
             The fitted estimator.
         """
-        Cs, l1_ratios = self._checked_grid()
+        Cs, l1_ratios, settings = self._checked_grid()
         _refuse_out_of_memory(X, y)
         routed = self._route("fit", sample_weight, params)
         # Validated once, labels encoded on all of y, before class weights.
-        prepared = _numpy.prepare(X, y, sample_weight, class_weight=None)
+        prepared = _numpy.prepare(
+            X, y, sample_weight, settings.replace(class_weight=None)
+        )
         data, classes = prepared.data, prepared.classes
-        controls = model_controls(self.penalty_factor, self.coef_bounds, prepared)
+        settings = prepared.resolve(settings)
         labels = classes[data.y_code]
         split_params = routed.splitter.split if "splitter" in routed else {}
         folds = list(
@@ -254,7 +244,6 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
                 "splitter, an int or a list of (train, test) index pairs."
             )
         scorer = _scorer_with_labels(self._scorer(), classes)
-        settings = {name: getattr(self, name) for name in _FIT_PARAMS}
         results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(_fold_path)(
                 data,
@@ -264,7 +253,6 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
                 Cs,
                 l1_ratios,
                 settings,
-                controls,
                 scorer,
                 _check_method_params(data.X, routed.scorer.score, test),
             )
@@ -281,34 +269,29 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         if self.refit:
             best_l1, best_C = _best(scores.mean(axis=0))
             self.C_, self.l1_ratio_ = float(Cs[best_C]), float(l1_ratios[best_l1])
-            weigh_classes(data, self.class_weight, classes)
+            settings = settings.replace(C=self.C_, l1_ratio=self.l1_ratio_)
+            weigh_classes(data, settings, classes)
             # From the classifier's cold start, not from the folds' average:
             # the final model is then exactly the classifier's fit at C_
             # (the same iterates), whatever the folds were, at the cost of
             # one cold fit; from the folds' average it ended elsewhere within
             # tol, depending on the folds.
             with data:
-                weights, intercept, _ = fit_objective(
-                    data,
-                    len(classes),
-                    C=self.C_,
-                    l1_ratio=self.l1_ratio_,
-                    **_fit_settings(settings),
-                    **controls,
-                )
+                weights, intercept, _ = fit_objective(data, len(classes), settings)
         else:
             # Each fold's best (C, l1_ratio), and the average over the folds.
             fold_range = np.arange(len(folds))
             best_l1, best_C = _best(scores)
             weights = coefs[fold_range, best_l1, best_C].mean(axis=0)
-            if controls["coef_bounds"] is not None:
+            if settings.coef_bounds is not None:
                 # The mean of weights on a bound may round past it.
-                weights = np.clip(weights, *controls["coef_bounds"])
+                weights = np.clip(weights, *settings.coef_bounds)
             intercept = intercepts[fold_range, best_l1, best_C].mean(axis=0)
             self.C_ = float(np.mean(Cs[best_C]))
             self.l1_ratio_ = float(np.mean(l1_ratios[best_l1]))
+            settings = settings.replace(C=self.C_, l1_ratio=self.l1_ratio_)
 
-        self._set_model(prepared, weights, intercept)
+        self._set_model(prepared, weights, intercept, settings)
         self.Cs_ = Cs
         self.l1_ratios_ = l1_ratios
         paths = coefs.astype(prepared.dtype)
@@ -391,12 +374,12 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
     def _scorer(self):
         return get_scorer("accuracy" if self.scoring is None else self.scoring)
 
-    def _checked_grid(self):
-        """The Cs and l1_ratios as float64 arrays; the other parameters
-        checked by the classifier's rules."""
+    def _checked_grid(self) -> tuple[np.ndarray, np.ndarray, FitSettings]:
+        """The Cs and l1_ratios as float64 arrays, and the checked settings
+        of the fits (at C=1 and the first l1_ratio, until a fit sets them)."""
         Cs = check_Cs(self.Cs)
         if self.l1_ratios is None:
-            l1_ratios = np.zeros(1)
+            l1_ratios = [0.0]
         elif isinstance(self.l1_ratios, str) or np.ndim(self.l1_ratios) != 1:
             raise ValueError(
                 "l1_ratios must be None or a non-empty 1-d list of floats in "
@@ -406,14 +389,12 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
             l1_ratios = list(self.l1_ratios)
             if not l1_ratios:
                 raise ValueError("l1_ratios must not be empty; None means [0.0].")
-        params = {name: getattr(self, name) for name in _FIT_PARAMS}
+        settings = fit_settings(self.get_params(), type(self).__name__)
         for l1_ratio in l1_ratios:
-            check_params(
-                {**params, "C": 1.0, "l1_ratio": l1_ratio, "warm_start": False}
-            )
+            settings.replace(l1_ratio=l1_ratio)
         if not isinstance(self.refit, bool | np.bool_):
             raise ValueError(f"refit must be a bool, got {self.refit!r}.")
-        return Cs, np.array(l1_ratios, dtype=np.float64)
+        return Cs, np.array(l1_ratios, dtype=np.float64), settings
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -439,26 +420,13 @@ class _FoldPath(Bunch):
     (warnings raised in a joblib worker process would not reach the caller)."""
 
 
-def _fit_settings(settings):
-    """The classifier's settings as :func:`fit_objective` and
-    :func:`fit_path` take them."""
-    return {
-        "fit_intercept": bool(settings["fit_intercept"]),
-        "label_smoothing": float(settings["label_smoothing"]),
-        "tol": float(settings["tol"]),
-        "max_iter": int(settings["max_iter"]),
-        "verbose": int(settings["verbose"]),
-    }
-
-
 def _fold_path(
-    data, train, test, classes, Cs, l1_ratios, settings, controls, scorer, score
-):
-    """The paths of one fold (one per l1_ratio) fitted on its training rows,
-    each C scored on its test rows (``controls``:
-    :func:`sksoftmax._path.model_controls`)."""
+    data, train, test, classes, Cs, l1_ratios, settings, scorer, score
+) -> _FoldPath:
+    """The paths of one fold (one per l1_ratio) fitted on its training rows
+    with the resolved ``settings``, each C scored on its test rows."""
     train_data = data.subset(train)
-    weigh_classes(train_data, settings["class_weight"], classes)
+    weigh_classes(train_data, settings, classes)
     X_test, y_test = data.X[test], classes[data.y_code[test]]
     shape = (len(l1_ratios), len(Cs))
     out = _FoldPath(
@@ -475,10 +443,8 @@ def _fold_path(
                 train_data,
                 len(classes),
                 Cs,
-                l1_ratio=float(l1_ratio),
+                settings.replace(l1_ratio=float(l1_ratio)),
                 statistics=statistics,
-                **_fit_settings(settings),
-                **controls,
             )
             for j, fit in enumerate(fits):
                 out.coefs[i, j], out.intercepts[i, j] = fit.weights, fit.intercept
@@ -493,9 +459,7 @@ def _fold_path(
                 out.intercepts[i, j],
                 classes,
                 data.X.dtype,
-                C=C,
-                l1_ratio=l1_ratio,
-                **settings,
+                settings.replace(C=float(C), l1_ratio=float(l1_ratio)),
             )
             out.scores[i, j] = scorer(model, X_test, y_test, **score)
     return out

@@ -160,6 +160,8 @@ import numpy as np
 import scipy.optimize
 from array_api_compat import array_namespace
 
+from ._settings import FitSettings
+
 #: Class frequency that a class of zero total weight starts from, instead of
 #: log(0): its intercept heads down from a finite point.
 _EMPTY_CLASS_FREQUENCY = 1e-8
@@ -247,47 +249,40 @@ class SoftmaxObjective:
     data : DataTerm
         The training data.
     n_classes : int
-    C : float
-        Inverse regularisation strength, as in ``LogisticRegression``.
-    fit_intercept : bool
-    l1_ratio : float, default=0.0
-        r in [0, 1], the share of the L1 term in the penalty.
-    label_smoothing : float, default=0.0
-        eps in [0, 1) (see :func:`sksoftmax._loss.loss_gradient`).
+    settings : FitSettings
+        The fit's resolved settings (:mod:`sksoftmax._settings`): the
+        objective reads ``C``, ``l1_ratio``, ``fit_intercept``,
+        ``label_smoothing``, ``penalty_factor`` (f_j, None for all ones) and
+        ``coef_bounds`` (the bounds of the weights, None for none).
     precondition : bool, default=True
         Optimise over rescaled variables (see the module docstring). False runs
         the plain parameterisation, V = W and c = b.
     statistics : FeatureStatistics, default=None
         The data's :func:`feature_statistics`, if already computed (a path of
         fits shares them); None computes them.
-    penalty_factor : ndarray of shape (n_features,), default=None
-        The factor f_j >= 0 of each feature's penalty (the module docstring,
-        "Penalty factors and bounds"); None is all ones.
-    coef_bounds : tuple of two ndarrays of shape (n_rows, n_features), default=None
-        Lower and upper bounds of the weights (-inf and inf allowed); None
-        leaves them free.
     """
 
     def __init__(
         self,
         data: DataTerm,
         n_classes: int,
+        settings: FitSettings,
         *,
-        C: float,
-        fit_intercept: bool,
-        l1_ratio: float = 0.0,
-        label_smoothing: float = 0.0,
         precondition: bool = True,
         statistics: FeatureStatistics | None = None,
-        penalty_factor: np.ndarray | None = None,
-        coef_bounds: tuple[np.ndarray, np.ndarray] | None = None,
     ):
         self.data = data
+        self.settings = settings
+        C, l1_ratio = settings.C, settings.l1_ratio
+        fit_intercept, penalty_factor = settings.fit_intercept, settings.penalty_factor
+        coef_bounds = settings.coef_bounds
+        label_smoothing = settings.label_smoothing
         with np.errstate(over="ignore"):
             penalty = 0.0 if np.isinf(C) else (1.0 / C) / data.weight_sum
         if not np.isfinite(penalty):
             raise ValueError(
-                f"The penalty 1 / (C * sum(sample_weight)) overflows (C={C!r}, "
+                f"{settings.estimator}: the penalty 1 / (C * sum(sample_weight)) "
+                f"overflows (C={C!r}, "
                 f"sum(sample_weight)={data.weight_sum!r}): raise C or rescale "
                 "sample_weight (only C times the weights' sum matters)."
             )

@@ -19,39 +19,16 @@ from typing import Any, NamedTuple
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._backends import Prepared, backend_for
+from ._backends import backend_for
 from ._objective import (
     DataTerm,
     FeatureStatistics,
     SoftmaxObjective,
     feature_statistics,
-    model_rows,
 )
+from ._settings import FitSettings, check_Cs, fit_settings
 from ._solver import SolverStep, minimize_lbfgs
-from ._validation import (
-    check_Cs,
-    check_finite_fit,
-    check_params,
-    coefficient_bounds,
-    penalty_factors,
-    warn,
-)
-
-
-def model_controls(penalty_factor, coef_bounds, prepared: Prepared) -> dict:
-    """The ``penalty_factor`` and ``coef_bounds`` parameters (checked) as the
-    arrays that :func:`fit_objective` and :func:`fit_path` take, for the data
-    that ``prepared`` describes: errors name a length or shape that does not
-    fit the data."""
-    n_features = prepared.n_features_in
-    return {
-        "penalty_factor": penalty_factors(
-            penalty_factor, n_features, prepared.feature_names_in
-        ),
-        "coef_bounds": coefficient_bounds(
-            coef_bounds, model_rows(len(prepared.classes)), n_features
-        ),
-    }
+from ._validation import check_finite_fit, warn
 
 
 class Fit(NamedTuple):
@@ -69,42 +46,21 @@ class Fit(NamedTuple):
 def fit_objective(
     data: DataTerm,
     n_classes: int,
+    settings: FitSettings,
     *,
-    C: float,
-    l1_ratio: float,
-    fit_intercept: bool,
-    label_smoothing: float,
-    tol: float,
-    max_iter: int,
     start: tuple[np.ndarray, np.ndarray] | None = None,
     statistics: FeatureStatistics | None = None,
-    penalty_factor: np.ndarray | None = None,
-    coef_bounds: tuple[np.ndarray, np.ndarray] | None = None,
     callback: Callable[[SolverStep], None] | None = None,
-    verbose: int = 0,
 ) -> Fit:
-    """Minimise the objective at one C on ``data``.
+    """Minimise the objective of the resolved ``settings`` on ``data``.
 
     ``start`` is (weights, intercept) in the model's rows to start from (a
-    warm start, clipped into ``coef_bounds``), or None for the cold start of
+    warm start, clipped into the bounds), or None for the cold start of
     :meth:`SoftmaxObjective.initial_theta`. ``statistics`` are the data's
-    feature statistics if already computed; ``penalty_factor`` and
-    ``coef_bounds`` are the resolved arrays of
-    :func:`sksoftmax._validation.penalty_factors` and
-    :func:`sksoftmax._validation.coefficient_bounds`. Warns if the fit does
-    not converge; raises if it ends at non-finite coefficients.
+    feature statistics if already computed. Warns if the fit does not
+    converge; raises if it ends at non-finite coefficients.
     """
-    objective = SoftmaxObjective(
-        data,
-        n_classes,
-        C=C,
-        fit_intercept=fit_intercept,
-        l1_ratio=l1_ratio,
-        label_smoothing=label_smoothing,
-        statistics=statistics,
-        penalty_factor=penalty_factor,
-        coef_bounds=coef_bounds,
-    )
+    objective = SoftmaxObjective(data, n_classes, settings, statistics=statistics)
     if start is None:
         theta0 = objective.initial_theta()
     else:
@@ -112,13 +68,14 @@ def fit_objective(
     result = minimize_lbfgs(
         objective.loss_gradient,
         theta0,
-        tol=tol,
-        gradient_tol=tol * objective.gradient_tol_factor,
-        max_iter=max_iter,
+        tol=settings.tol,
+        gradient_tol=settings.tol * objective.gradient_tol_factor,
+        max_iter=settings.max_iter,
         bounds=objective.bounds,
         rescale=objective.follow_curvature,
         callback=callback,
-        verbose=verbose,
+        verbose=settings.verbose,
+        owner=settings.estimator,
     )
     weights, intercept = objective.unpack(result.x)
     if objective.coef_bounds is not None:
@@ -161,22 +118,15 @@ def fit_path(
     data: DataTerm,
     n_classes: int,
     Cs: np.ndarray,
+    settings: FitSettings,
     *,
-    l1_ratio: float,
-    fit_intercept: bool,
-    label_smoothing: float,
-    tol: float,
-    max_iter: int,
-    verbose: int = 0,
     statistics: FeatureStatistics | None = None,
-    penalty_factor: np.ndarray | None = None,
-    coef_bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[Fit]:
     """One :class:`Fit` per C of ``Cs`` (in the order given), solved from the
-    smallest C to the largest, each warm-started from the fits before it.
-    ``statistics`` are the data's feature statistics, if already computed;
-    the other arguments are :func:`fit_objective`'s. A fit that does not
-    converge warns, naming its C."""
+    smallest C to the largest, each warm-started from the fits before it, with
+    the other resolved ``settings``. ``statistics`` are the data's feature
+    statistics, if already computed. A fit that does not converge warns,
+    naming its C."""
     if statistics is None:
         statistics = feature_statistics(data)
     fits: list[Fit | None] = [None] * len(Cs)
@@ -191,21 +141,13 @@ def fit_path(
             fit = fit_objective(
                 data,
                 n_classes,
-                C=float(Cs[index]),
-                l1_ratio=l1_ratio,
-                fit_intercept=fit_intercept,
-                label_smoothing=label_smoothing,
-                tol=tol,
-                max_iter=max_iter,
+                settings.replace(C=float(Cs[index])),
                 start=_predicted_start(solved, log_C),
                 statistics=statistics,
-                penalty_factor=penalty_factor,
-                coef_bounds=coef_bounds,
-                verbose=verbose,
             )
         # Each warning once more, a ConvergenceWarning saying which fit it is.
         where = f"the fit at C={Cs[index]:.6g}" + (
-            f", l1_ratio={l1_ratio:g}" if l1_ratio else ""
+            f", l1_ratio={settings.l1_ratio:g}" if settings.l1_ratio else ""
         )
         for caught_warning in caught:
             if issubclass(caught_warning.category, ConvergenceWarning):
@@ -343,36 +285,24 @@ def softmax_regression_path(
     True
     """
     Cs = check_Cs(Cs)
-    check_params(
+    settings = fit_settings(
         {
-            "C": 1.0,
             "fit_intercept": fit_intercept,
             "class_weight": class_weight,
             "max_iter": max_iter,
             "tol": tol,
-            "warm_start": False,
             "verbose": verbose,
             "l1_ratio": l1_ratio,
             "label_smoothing": label_smoothing,
             "penalty_factor": penalty_factor,
             "coef_bounds": coef_bounds,
-        }
+        },
+        "softmax_regression_path",
     )
-    prepared = backend_for(X, y).prepare(X, y, sample_weight, class_weight=class_weight)
-    controls = model_controls(penalty_factor, coef_bounds, prepared)
+    prepared = backend_for(X, y).prepare(X, y, sample_weight, settings)
+    settings = prepared.resolve(settings)
     with prepared.data:
-        fits = fit_path(
-            prepared.data,
-            len(prepared.classes),
-            Cs,
-            l1_ratio=float(l1_ratio),
-            fit_intercept=bool(fit_intercept),
-            label_smoothing=float(label_smoothing),
-            tol=float(tol),
-            max_iter=int(max_iter),
-            verbose=int(verbose),
-            **controls,
-        )
+        fits = fit_path(prepared.data, len(prepared.classes), Cs, settings)
     coefs = np.stack([fit.weights for fit in fits]).astype(prepared.dtype)
     intercepts = np.stack([fit.intercept for fit in fits]).astype(prepared.dtype)
     return SoftmaxPath(

@@ -10,7 +10,7 @@ import numpy as np
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
-from ._validation import ESTIMATOR_NAME, warn
+from ._validation import warn
 
 #: Function evaluations allowed per iteration, on average: L-BFGS-B's line
 #: search rarely needs more than two, so the evaluation limit only stops a fit
@@ -101,6 +101,7 @@ def minimize_lbfgs(
     rescale: Callable[[np.ndarray, np.ndarray], tuple] | None = None,
     callback: Callable[[SolverStep], None] | None = None,
     verbose: int = 0,
+    owner: str = "L-BFGS-B",
 ) -> SolverResult:
     """Minimise ``loss_gradient`` (returning value and gradient) with L-BFGS-B.
 
@@ -150,6 +151,8 @@ def minimize_lbfgs(
         An exception it raises ends the solver and propagates.
     verbose : int, default=0
         If >= 1, print one line per iteration (:func:`print_step`).
+    owner : str, default="L-BFGS-B"
+        The estimator or function that the warning names.
 
     Returns
     -------
@@ -300,6 +303,7 @@ def minimize_lbfgs(
                 gradient_norm=projected_gradient_norm(x, grad, box),
                 out_of_budget=out_of_budget,
                 n_iter=state["n_iter"],
+                owner=owner,
             )
             return SolverResult(x, max(state["n_iter"], 1), False)
         last_round_value = value
@@ -358,7 +362,15 @@ def remaining_gap_estimate(history, min_window: int = _MIN_TREND_WINDOW) -> floa
 
 
 def warn_not_converged(
-    message, *, max_iter, tol, gradient_norm, out_of_budget, n_iter, gradient_tol=None
+    message: str | bytes,
+    *,
+    max_iter: int,
+    tol: float,
+    gradient_norm: float,
+    out_of_budget: bool,
+    n_iter: int,
+    gradient_tol: float | None = None,
+    owner: str,
 ) -> None:
     """The ``ConvergenceWarning`` of a fit that did not pass the stop tests
     (``message`` is L-BFGS-B's, of the last round it ended; ``gradient_tol``
@@ -402,6 +414,6 @@ def warn_not_converged(
             f"|gradient| {gradient_norm:.3e})"
         )
     warn(
-        f"{ESTIMATOR_NAME} did not converge: {reason} {unmet}. {advice}.",
+        f"{owner} did not converge: {reason} {unmet}. {advice}.",
         ConvergenceWarning,
     )

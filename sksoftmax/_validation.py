@@ -1,8 +1,9 @@
-"""The rules every back-end applies to what a user passes in, written once.
+"""The rules every back-end applies to the data a user passes in, written once.
 
-Parameter checks, label encoding, class weights, the sample-weight rules and
-the package's warnings live here, so that NumPy, Dask and array API input get
-the same checks and the same messages. Back-ends compute what a rule needs of
+Label encoding, class weights, the sample-weight rules and the package's
+warnings live here (the parameters' rules are :mod:`sksoftmax._settings`'s),
+so that NumPy, Dask and array API input get the same checks and the same
+messages. Back-ends compute what a rule needs of
 their data (the distinct labels, the smallest weight, the class totals) where
 the data lives and hand it to the rule. This module imports nothing of the
 package.
@@ -12,6 +13,7 @@ import numbers
 import os
 import sys
 import warnings
+from typing import Any
 
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
@@ -20,8 +22,6 @@ from sklearn.utils import assert_all_finite
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array
 
-#: The estimator's name, as messages give it.
-ESTIMATOR_NAME = "SoftmaxRegressionClassifier"
 # Frames of files in this directory or below are the package's.
 _PACKAGE_PREFIX = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -40,324 +40,6 @@ def warn(message: str, category: type[Warning]) -> None:
     ):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
-
-
-# Parameters ----------------------------------------------------------------
-
-
-def _is_bool(value):
-    return isinstance(value, bool | np.bool_)
-
-
-def _is_real(value):
-    return isinstance(value, numbers.Real) and not _is_bool(value)
-
-
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not _is_bool(value)
-
-
-def _C_problem(C) -> str | None:
-    """What is wrong with one value of C, or None."""
-    if not (_is_real(C) and C > 0):
-        return f"must be a positive float or np.inf, got {C!r}"
-    if not np.isfinite(1.0 / float(C)):
-        # A subnormal C: the penalty 1/C would be infinite.
-        return f"must be at least {1 / np.finfo(float).max:.1e}, got {C!r}"
-    return None
-
-
-#: The range of an int ``Cs``: ``np.logspace`` between these powers of ten,
-#: as in ``LogisticRegressionCV``.
-_CS_RANGE = (-4, 4)
-
-
-def check_Cs(Cs) -> np.ndarray:
-    """The grid of Cs as a float64 array of shape (n_Cs,), checked: an int n
-    >= 1 gives ``np.logspace(-4, 4, n)``, a sequence its values (positive
-    floats or np.inf, at least one)."""
-    if _is_int(Cs):
-        if Cs < 1:
-            raise ValueError(f"Cs must be an int >= 1 or a list of Cs, got {Cs!r}.")
-        return np.logspace(*_CS_RANGE, int(Cs))
-    if isinstance(Cs, str) or np.ndim(Cs) != 1 or len(Cs) == 0:
-        raise ValueError(
-            f"Cs must be an int >= 1 or a non-empty 1-d list of Cs, got {Cs!r}."
-        )
-    problems = [
-        f"Cs[{i}] {problem}"
-        for i, C in enumerate(Cs)
-        if (problem := _C_problem(C.item() if hasattr(C, "item") else C))
-    ]
-    if problems:
-        raise ValueError("Invalid parameters: " + "; ".join(problems) + ".")
-    return np.array(Cs, dtype=np.float64)
-
-
-def check_params(params: dict) -> None:
-    """Raise a ValueError naming every invalid classifier parameter.
-
-    ``params`` is ``estimator.get_params()``.
-    """
-    p = params
-    problems = []
-    C_problem = _C_problem(p["C"])
-    if C_problem:
-        problems.append(f"C {C_problem}")
-    if not _is_bool(p["fit_intercept"]):
-        problems.append(f"fit_intercept must be a bool, got {p['fit_intercept']!r}")
-    class_weight = p["class_weight"]
-    if not (
-        class_weight is None
-        or isinstance(class_weight, dict)
-        or (isinstance(class_weight, str) and class_weight == "balanced")
-    ):
-        problems.append(
-            f'class_weight must be None, "balanced" or a dict, got {class_weight!r}'
-        )
-    elif isinstance(class_weight, dict) and not all(
-        _is_real(w) and np.isfinite(w) and w >= 0 for w in class_weight.values()
-    ):
-        problems.append(
-            "class_weight values must be finite non-negative numbers, "
-            f"got {class_weight!r}"
-        )
-    if not (_is_int(p["max_iter"]) and p["max_iter"] >= 1):
-        problems.append(f"max_iter must be an int >= 1, got {p['max_iter']!r}")
-    tol = p["tol"]
-    if not (_is_real(tol) and tol >= 0 and np.isfinite(tol)):
-        problems.append(f"tol must be a finite float >= 0, got {tol!r}")
-    if not (_is_real(p["l1_ratio"]) and 0 <= p["l1_ratio"] <= 1):
-        problems.append(f"l1_ratio must be a float in [0, 1], got {p['l1_ratio']!r}")
-    smoothing = p["label_smoothing"]
-    if not (_is_real(smoothing) and 0 <= smoothing < 1):
-        problems.append(f"label_smoothing must be a float in [0, 1), got {smoothing!r}")
-    if not _is_bool(p["warm_start"]):
-        problems.append(f"warm_start must be a bool, got {p['warm_start']!r}")
-    verbose = p["verbose"]
-    if not (_is_int(verbose) or _is_bool(verbose)) or verbose < 0:
-        problems.append(f"verbose must be an int >= 0, got {verbose!r}")
-    problems += _penalty_factor_problems(p.get("penalty_factor"))
-    problems += _coef_bounds_problems(p.get("coef_bounds"))
-    if problems:
-        raise ValueError("Invalid parameters: " + "; ".join(problems) + ".")
-
-
-def _factor_values_problem(values: np.ndarray) -> str | None:
-    """What is wrong with penalty factors as a float array, or None."""
-    if not np.all(np.isfinite(values)):
-        return "must be finite (no NaN or infinity)"
-    if np.any(values < 0):
-        return "must be >= 0"
-    return None
-
-
-def _penalty_factor_problems(penalty_factor) -> list[str]:
-    """What is wrong with the ``penalty_factor`` parameter, without the data:
-    None, a 1-d array-like of finite factors >= 0, or a dict from feature
-    indices (ints) or feature names (strings) to such factors."""
-    if penalty_factor is None:
-        return []
-    name = "penalty_factor"
-    penalty_factor = _labelled_as_dict(penalty_factor)
-    if isinstance(penalty_factor, dict):
-        keys = list(penalty_factor)
-        if not (all(_is_int(k) for k in keys) or all(isinstance(k, str) for k in keys)):
-            return [
-                f"{name} as a dict must have keys that are all feature indices "
-                f"(ints) or all feature names (strings); got keys {keys!r}"
-            ]
-        values = list(penalty_factor.values())
-        if not all(_is_real(v) for v in values):
-            return [f"{name} values must be floats >= 0, got {penalty_factor!r}"]
-        problem = _factor_values_problem(np.array(values, dtype=np.float64))
-        return [f"{name} values {problem}, got {penalty_factor!r}"] if problem else []
-    values = _numeric_array(penalty_factor)
-    if values is None or values.ndim != 1:
-        return [
-            f"{name} must be None, a 1-d array of floats >= 0 of shape "
-            f"(n_features,) or a dict from features to floats, got "
-            f"{penalty_factor!r}"
-        ]
-    problem = _factor_values_problem(values)
-    return [f"{name} {problem}, got {penalty_factor!r}"] if problem else []
-
-
-def _pandas_kind(value) -> str | None:
-    """ "Series" or "DataFrame" for a pandas object (told without importing
-    pandas), else None."""
-    kind = type(value).__name__
-    if kind in ("Series", "DataFrame") and hasattr(value, "index"):
-        return kind
-    return None
-
-
-def _labelled_as_dict(penalty_factor):
-    """A pandas Series of factors as the dict of its labels, so that its
-    factors go to the features its index names; anything else unchanged."""
-    if _pandas_kind(penalty_factor) == "Series":
-        index = penalty_factor.index
-        if not index.is_unique:
-            repeated = sorted(set(index[index.duplicated()]))
-            raise ValueError(
-                "penalty_factor as a pandas Series must name each feature once; "
-                f"its index repeats {repeated}."
-            )
-        return dict(zip(penalty_factor.index, penalty_factor.to_numpy(), strict=True))
-    return penalty_factor
-
-
-def _refuse_labelled(bound) -> None:
-    """A pandas object as a bound would be read by position, not by its labels."""
-    kind = _pandas_kind(bound)
-    if kind is not None:
-        raise ValueError(
-            f"coef_bounds takes floats or NumPy arrays, got a pandas "
-            f"{kind}, which would be read by position, not by "
-            "its labels: pass .to_numpy(), its values in the order of coef_'s "
-            "rows (classes_) and columns (the features of X)."
-        )
-
-
-def _numeric_array(value) -> np.ndarray | None:
-    """``value`` as a float64 array, or None unless it is a real number or
-    a non-empty array-like of real numbers (not strings, bools or objects)."""
-    if isinstance(value, str) or _is_bool(value):
-        return None
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError):  # ragged nested sequences
-        return None
-    if array.dtype.kind not in "iuf" or array.size == 0:
-        return None
-    return array.astype(np.float64)
-
-
-def _coef_bounds_problems(coef_bounds) -> list[str]:
-    """What is wrong with the ``coef_bounds`` parameter, without the data:
-    None, or a pair (lower, upper) of floats or arrays (at most 2-d) that
-    broadcast together, with no NaN, lower <= upper, lower < inf and
-    upper > -inf."""
-    if coef_bounds is None:
-        return []
-    name = "coef_bounds"
-    if not (isinstance(coef_bounds, tuple | list) and len(coef_bounds) == 2):
-        return [
-            f"{name} must be None or a pair (lower, upper) of floats or arrays, "
-            f"got {coef_bounds!r}"
-        ]
-    for bound in coef_bounds:
-        _refuse_labelled(bound)
-    bounds = [_numeric_array(bound) for bound in coef_bounds]
-    problems = [
-        f"{name}[{i}] ({side}) must be a float or a numeric array of at most 2 "
-        f"dimensions, got {bound!r}"
-        for i, (side, array, bound) in enumerate(
-            zip(("lower", "upper"), bounds, coef_bounds, strict=True)
-        )
-        if array is None or array.ndim > 2
-    ]
-    if problems:
-        return problems
-    lower, upper = bounds
-    if np.isnan(lower).any() or np.isnan(upper).any():
-        return [f"{name} must not contain NaN (use -np.inf or np.inf for no bound)"]
-    if np.any(lower == np.inf) or np.any(upper == -np.inf):
-        return [
-            f"{name} must have lower < inf and upper > -inf everywhere: no "
-            "finite weight lies within such a bound"
-        ]
-    try:
-        lower_above = np.any(lower > upper)
-    except ValueError:
-        return [
-            f"{name}: lower of shape {lower.shape} and upper of shape "
-            f"{upper.shape} do not broadcast together"
-        ]
-    if lower_above:
-        return [f"{name} must have lower <= upper everywhere, got {coef_bounds!r}"]
-    return []
-
-
-def penalty_factors(
-    penalty_factor, n_features: int, feature_names: np.ndarray | None
-) -> np.ndarray | None:
-    """The ``penalty_factor`` parameter (checked by :func:`check_params`) as a
-    float64 array of shape (n_features,) for data with ``n_features`` columns
-    named ``feature_names`` (None without names); None stays None.
-
-    A dict gives the factor of each feature it names (by index, or by name
-    where X has column names) and 1 to the others.
-    """
-    if penalty_factor is None:
-        return None
-    penalty_factor = _labelled_as_dict(penalty_factor)
-    if not isinstance(penalty_factor, dict):
-        factors = np.array(penalty_factor, dtype=np.float64)
-        if factors.shape != (n_features,):
-            raise ValueError(
-                f"penalty_factor has {factors.shape[0]} values, but X has "
-                f"n_features={n_features}: give one factor per feature."
-            )
-        return factors
-    factors = np.ones(n_features)
-    keys = list(penalty_factor)
-    if keys and isinstance(keys[0], str):
-        if feature_names is None:
-            raise ValueError(
-                f"penalty_factor names features {keys}, but X has no column "
-                "names: give a DataFrame with string column names, or key the "
-                "dict by column index."
-            )
-        names = list(feature_names)
-        unknown = [key for key in keys if key not in names]
-        if unknown:
-            raise ValueError(
-                f"penalty_factor names features that X does not have: {unknown}."
-            )
-        columns = [names.index(key) for key in keys]
-    else:
-        out_of_range = [key for key in keys if not -n_features <= key < n_features]
-        if out_of_range:
-            raise ValueError(
-                f"penalty_factor has feature indices {out_of_range} out of range "
-                f"for X with n_features={n_features}."
-            )
-        columns = [int(key) % n_features for key in keys]
-    if len(set(columns)) < len(columns):
-        twice = sorted({c for c in columns if columns.count(c) > 1})
-        raise ValueError(
-            f"penalty_factor gives columns {twice} more than one factor "
-            f"(keys {keys}, for X with n_features={n_features})."
-        )
-    factors[columns] = [float(value) for value in penalty_factor.values()]
-    return factors
-
-
-def coefficient_bounds(
-    coef_bounds, n_rows: int, n_features: int
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """The ``coef_bounds`` parameter (checked by :func:`check_params`) as
-    float64 arrays (lower, upper) of the shape of ``coef_``, (n_rows,
-    n_features); None where they bound nothing (all infinite)."""
-    if coef_bounds is None:
-        return None
-    shape = (n_rows, n_features)
-    bounds = []
-    for side, bound in zip(("lower", "upper"), coef_bounds, strict=True):
-        array = _numeric_array(bound)
-        try:
-            bounds.append(np.broadcast_to(array, shape).copy())
-        except ValueError:
-            raise ValueError(
-                f"coef_bounds: the {side} bound of shape {array.shape} does not "
-                f"broadcast to the shape of coef_, {shape} (n_features="
-                f"{n_features}; one row with two classes, else one per class)."
-            ) from None
-    lower, upper = bounds
-    if np.all(lower == -np.inf) and np.all(upper == np.inf):
-        return None
-    return lower, upper
 
 
 # Labels --------------------------------------------------------------------
@@ -431,7 +113,7 @@ def distinct_labels(y: np.ndarray, *, check: bool = True) -> np.ndarray:
 _TARGET_GROUP = 20
 
 
-def classes_of(labels: np.ndarray) -> np.ndarray:
+def classes_of(labels: np.ndarray, estimator: str) -> np.ndarray:
     """The sorted classes of the distinct ``labels``, checked: classification
     targets (not continuous, not of unknown type), at least two.
 
@@ -444,29 +126,31 @@ def classes_of(labels: np.ndarray) -> np.ndarray:
     classes = LabelBinarizer().fit(labels).classes_
     if len(classes) < 2:
         raise ValueError(
-            f"{ESTIMATOR_NAME} needs samples of at least 2 classes "
+            f"{estimator} needs samples of at least 2 classes "
             f"in the data, but the data contains only 1 class: {classes[0]}."
         )
     return classes
 
 
-def check_y_given(y) -> None:
+def check_y_given(y: Any, estimator: str) -> None:
     """Raise scikit-learn's ValueError for a classifier fitted without y."""
     if y is None:
         raise ValueError(
-            f"{ESTIMATOR_NAME} requires y to be passed, but the target y is None."
+            f"{estimator} requires y to be passed, but the target y is None."
         )
 
 
-def encode_labels(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+def encode_labels(
+    y: Any, n_samples: int, estimator: str
+) -> tuple[np.ndarray, np.ndarray]:
     """The sorted classes of the labels y and each label's code (its column in
     the one-hot rows of ``LabelBinarizer``), checked."""
-    check_y_given(y)
+    check_y_given(y, estimator)
     y = np.asarray(y)
     if warn_column_vector(y.shape):
         y = y.ravel()
     check_labels_shape(y.shape, n_samples)
-    classes = classes_of(distinct_labels(y))
+    classes = classes_of(distinct_labels(y), estimator)
     binarizer = LabelBinarizer(sparse_output=True).fit(classes)
     one_hot = binarizer.transform(y)
     if len(classes) == 2:
@@ -539,7 +223,9 @@ def check_sample_weight_values(smallest: float, largest: float, finite: bool) ->
         raise ValueError("Sample weights must contain at least one non-zero number.")
 
 
-def class_weights(class_weight, classes: np.ndarray, class_total: np.ndarray):
+def class_weights(
+    class_weight: Any, classes: np.ndarray, class_total: np.ndarray, estimator: str
+) -> np.ndarray:
     """The weight of each class, from the ``class_weight`` parameter and the
     classes' total sample weights; checked.
 
@@ -577,7 +263,7 @@ def class_weights(class_weight, classes: np.ndarray, class_total: np.ndarray):
     n_weighted = int(np.sum(weighted_total > 0))
     if n_weighted < 2:
         raise ValueError(
-            f"{ESTIMATOR_NAME} needs samples of at least 2 classes "
+            f"{estimator} needs samples of at least 2 classes "
             "with positive sample_weight, but the weights leave "
             f"{n_weighted} class with positive weight."
         )

@@ -13,6 +13,7 @@ from sklearn.utils.fixes import parse_version
 
 from sksoftmax._backends._numpy import InMemoryData
 from sksoftmax._objective import SoftmaxObjective
+from sksoftmax._settings import FitSettings
 
 #: Settings of a fit that reaches the optimum to about 1e-10.
 TIGHT = dict(tol=1e-10, max_iter=10000)
@@ -92,7 +93,12 @@ def make_problem(n_samples=57, n_features=6, n_classes=4, sparse=False, seed=0):
     return X, y, sample_weight, weights, intercept
 
 
-def in_memory_objective(X, y_code, sample_weight, n_classes, **params):
-    """The objective over in-memory data; ``params`` as for SoftmaxObjective."""
+def in_memory_objective(
+    X, y_code, sample_weight, n_classes, *, precondition=True, **settings
+):
+    """The objective over in-memory data; ``settings`` are fields of the
+    settings record (``C``, ``fit_intercept``, ``l1_ratio``, ...)."""
     data = InMemoryData(X, y_code, sample_weight)
-    return SoftmaxObjective(data, n_classes, **params)
+    return SoftmaxObjective(
+        data, n_classes, FitSettings(**settings), precondition=precondition
+    )

@@ -26,6 +26,7 @@ that scikit-learn and SciPy build on. All namespace handling is in this module.
 
 import copy
 from functools import partial
+from typing import Any
 
 import numpy as np
 from sklearn import get_config
@@ -39,8 +40,8 @@ from .._loss import (
     softmax,
     two_class_margin,
 )
+from .._settings import FitSettings
 from .._validation import (
-    ESTIMATOR_NAME,
     check_labels_shape,
     check_not_complex,
     check_sample_weight_shape,
@@ -413,14 +414,14 @@ class ArrayAPIData:
         return by_weight.numpy(), by_class.numpy()
 
 
-def _labels_on_device(y, xp, device, n_samples):
+def _labels_on_device(y, xp, device, n_samples, estimator):
     """Classes (NumPy) and codes (on the device) of labels of a non-NumPy
     namespace, encoded on the device."""
     y = move_to(y, xp, device)
     if warn_column_vector(tuple(y.shape)):
         y = xp.reshape(y, (-1,))
     check_labels_shape(tuple(y.shape), n_samples)
-    classes = classes_of(as_numpy(xp.unique_values(y)))
+    classes = classes_of(as_numpy(xp.unique_values(y)), estimator)
     return classes, xp.searchsorted(xp.asarray(classes, device=device), y)
 
 
@@ -444,7 +445,7 @@ def _sample_weight_on_device(sample_weight, xp, device, n_samples):
     return weight
 
 
-def prepare(X, y, sample_weight, *, class_weight) -> Prepared:
+def prepare(X: Any, y: Any, sample_weight: Any, settings: FitSettings) -> Prepared:
     """Checked training data on the device of X (see :mod:`sksoftmax._backends`).
 
     Labels of a non-NumPy namespace (on any device) are moved to X's device
@@ -455,18 +456,20 @@ def prepare(X, y, sample_weight, *, class_weight) -> Prepared:
     xp, device = dispatch_namespace(X)
     feature_names = _get_feature_names(X)
     X = check_array(
-        X, dtype=[xp.float64, xp.float32], estimator=ESTIMATOR_NAME, input_name="X"
+        X, dtype=[xp.float64, xp.float32], estimator=settings.estimator, input_name="X"
     )
     n_samples = X.shape[0]
-    check_y_given(y)
+    check_y_given(y, settings.estimator)
     if _is_array(y) and namespace_name(y) != "numpy" and y.dtype != xp.bool:
-        classes, y_code = _labels_on_device(y, xp, device, n_samples)
+        classes, y_code = _labels_on_device(
+            y, xp, device, n_samples, settings.estimator
+        )
     else:  # NumPy labels (strings too), and booleans, on the host
-        classes, y_code = encode_labels(as_numpy(y), n_samples)
+        classes, y_code = encode_labels(as_numpy(y), n_samples, settings.estimator)
         y_code = xp.asarray(y_code, device=device)
     weight = _sample_weight_on_device(sample_weight, xp, device, n_samples)
     data = ArrayAPIData(X, y_code, weight, xp, device)
-    weigh_classes(data, class_weight, classes)
+    weigh_classes(data, settings, classes)
     dtype = np.dtype(np.float32 if X.dtype == xp.float32 else np.float64)
     return Prepared(
         data,

@@ -6,7 +6,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._objective import DataTerm
+from .._objective import DataTerm, model_rows
+from .._settings import FitSettings
 from .._validation import class_weights
 
 
@@ -30,6 +31,13 @@ class Prepared:
     #: host; the input's namespace and device under array API dispatch).
     to_fitted: Callable[[np.ndarray], Any] = lambda array: array
 
+    def resolve(self, settings: FitSettings) -> FitSettings:
+        """``settings`` resolved against these data (their features, their
+        names and the model's rows): :meth:`FitSettings.resolve`."""
+        return settings.resolve(
+            self.n_features_in, self.feature_names_in, model_rows(len(self.classes))
+        )
+
 
 class FittedModel(NamedTuple):
     """What a back-end's ``predict`` reads of a fitted estimator."""
@@ -41,9 +49,14 @@ class FittedModel(NamedTuple):
     feature_names_in: np.ndarray | None
 
 
-def weigh_classes(data, class_weight, classes: np.ndarray) -> None:
+def weigh_classes(data: DataTerm, settings: FitSettings, classes: np.ndarray) -> None:
     """Multiply the sample weights of ``data`` by the weights of their classes
-    (the ``class_weight`` parameter, checked against the class totals)."""
-    weight = class_weights(class_weight, classes, data.class_totals(len(classes)))
+    (the ``class_weight`` setting, checked against the class totals)."""
+    weight = class_weights(
+        settings.class_weight,
+        classes,
+        data.class_totals(len(classes)),
+        settings.estimator,
+    )
     if np.any(weight != 1.0):
         data.weigh_classes(weight)

@@ -19,11 +19,13 @@ import asyncio
 import concurrent.futures
 import contextlib
 import sys
+from typing import Any
 
 import numpy as np
 from sklearn.utils.validation import _get_feature_names, check_array
 
 from .._loss import curvature, feature_moments, loss_gradient
+from .._settings import FitSettings
 from .._validation import (
     check_labels_shape,
     check_not_complex,
@@ -346,13 +348,13 @@ class DaskData:
         self.release()
 
 
-def _check_inputs(X, y, sample_weight):
+def _check_inputs(X, y, sample_weight, estimator):
     """X, y and the weights as Dask arrays of matching row chunks, checked as
     far as their shapes and types go (the values are checked on the
     workers)."""
     import dask.array as da
 
-    check_y_given(y)
+    check_y_given(y, estimator)
     if not (is_dask_collection(X) and is_dask_collection(y)):
         raise TypeError(
             "X and y must both be Dask collections, or neither: got "
@@ -386,7 +388,7 @@ def _check_inputs(X, y, sample_weight):
     return X, y, sample_weight
 
 
-def prepare(X, y, sample_weight, *, class_weight) -> Prepared:
+def prepare(X: Any, y: Any, sample_weight: Any, settings: FitSettings) -> Prepared:
     """Checked Dask training data, persisted on the workers of the current
     ``dask.distributed`` client (see :mod:`sksoftmax._backends`).
 
@@ -398,16 +400,16 @@ def prepare(X, y, sample_weight, *, class_weight) -> Prepared:
     # scikit-learn's rule for the names, on the empty pandas frame that
     # describes a Dask DataFrame's partitions.
     names = _get_feature_names(getattr(X, "_meta", None))
-    X, y, sample_weight = _check_inputs(X, y, sample_weight)
+    X, y, sample_weight = _check_inputs(X, y, sample_weight, settings.estimator)
     data = DaskData(client, X, y, sample_weight)
     try:
         labels, finite_X, finite_weight, low, high = data.summary()
         if not finite_X:
             raise ValueError("Input X contains NaN or infinity.")
         check_sample_weight_values(low, high, finite_weight)
-        classes = classes_of(labels)
+        classes = classes_of(labels, settings.estimator)
         data.encode(classes)
-        weigh_classes(data, class_weight, classes)
+        weigh_classes(data, settings, classes)
     except BaseException:
         data.release()
         raise

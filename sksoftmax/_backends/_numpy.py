@@ -1,5 +1,7 @@
 """The NumPy/SciPy back-end: dense arrays and CSR matrices in this process."""
 
+from typing import Any
+
 import numpy as np
 from sklearn.utils.validation import _get_feature_names, check_array
 
@@ -12,8 +14,9 @@ from .._loss import (
     softmax,
     two_class_margin,
 )
+from .._settings import FitSettings
 from .._threads import SERIAL, kernel_threads
-from .._validation import ESTIMATOR_NAME, encode_labels, sample_weight_array
+from .._validation import encode_labels, sample_weight_array
 from ._contract import FittedModel, Prepared, weigh_classes
 
 #: ``predict`` reads X as the estimator validated it.
@@ -113,19 +116,19 @@ class InMemoryData:
         )
 
 
-def prepare(X, y, sample_weight, *, class_weight) -> Prepared:
+def prepare(X: Any, y: Any, sample_weight: Any, settings: FitSettings) -> Prepared:
     """Checked in-memory training data (see :mod:`sksoftmax._backends`)."""
     feature_names = _get_feature_names(X)
     X = check_array(
         X,
         accept_sparse="csr",
         dtype=[np.float64, np.float32],
-        estimator=ESTIMATOR_NAME,
+        estimator=settings.estimator,
         input_name="X",
     )
-    classes, y_code = encode_labels(y, X.shape[0])
+    classes, y_code = encode_labels(y, X.shape[0], settings.estimator)
     data = InMemoryData(X, y_code, sample_weight_array(sample_weight, X.shape[0]))
-    weigh_classes(data, class_weight, classes)
+    weigh_classes(data, settings, classes)
     return Prepared(data, classes, X.dtype, X.shape[1], feature_names)
 
 
