@@ -1,0 +1,249 @@
+"""The result of :func:`sksoftmax.inference`: :class:`InferenceResult`, its
+tests and intervals, and how it prints.
+
+Parameterisation
+----------------
+The probabilities do not change when one vector is added to every class's
+weights, so the weights themselves are not identified; their differences are.
+The parameters are therefore the contrasts against a reference class r::
+
+    beta_k = (w_k - w_r, b_k - b_r)        for each class k != r
+
+in the rows of ``params``, of shape (n_classes - 1, n_features + 1) (the
+intercept last; without it, n_features columns), the classes in ``classes_``
+order without r. ``exp(beta_kj)`` is the factor by which the odds of class k
+against r change per unit of feature j (a relative risk ratio). Every array
+of a result (``params``, ``bse``, ``zvalues``, ``pvalues``, ``conf_int``) has
+this layout, and ``cov_params`` is the covariance of ``params.ravel()``
+(C order: class by class). This is ``statsmodels``' ``MNLogit`` with the
+reference class first, transposed.
+"""
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.special import ndtr, ndtri
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_COV_DESCRIPTIONS = {
+    "nonrobust": "nonrobust (inverse observed information)",
+    "HC0": "HC0 (heteroscedasticity-robust sandwich)",
+    "cluster": "cluster (cluster-robust sandwich, {n_groups} groups)",
+}
+#: The name of the intercept's column in ``feature_names``.
+INTERCEPT_NAME = "intercept"
+
+
+@dataclass(frozen=True, repr=False)
+class InferenceResult:
+    """Standard errors, tests and intervals of a fitted softmax model.
+
+    Returned by :func:`sksoftmax.inference`, which documents the
+    parameterisation and the covariances. Arrays follow the layout of
+    ``params``: one row per class other than the reference class, one column
+    per feature and the intercept last.
+
+    Attributes
+    ----------
+    params : ndarray of shape (n_classes - 1, n_features + fit_intercept)
+        The contrasts against the reference class.
+    bse : ndarray of the shape of ``params``
+        Standard errors.
+    zvalues : ndarray of the shape of ``params``
+        ``params / bse``.
+    pvalues : ndarray of the shape of ``params``
+        Two-sided p-values of the z statistics under the standard normal.
+    cov_params : ndarray of shape (n_params, n_params)
+        Covariance of ``params.ravel()``.
+    classes : ndarray of shape (n_classes - 1,)
+        The classes of the rows, in ``classes_`` order.
+    reference : object
+        The reference class.
+    feature_names : ndarray of shape (n_features + fit_intercept,)
+        The names of the columns: ``feature_names_in_`` (or ``x0``, ``x1``,
+        ...) and ``"intercept"``.
+    cov_type : str
+        "nonrobust", "HC0" or "cluster".
+    penalized : bool
+        Whether the fit had a penalty (finite C): then the covariance is that
+        of the penalised estimator (a sandwich with the penalised Hessian).
+    C : float
+        The estimator's C.
+    alpha : float
+        The default level of :meth:`conf_int` and of :meth:`summary`.
+    nobs : float
+        The sum of the sample weights (the number of rows without weights).
+    n_groups : int or None
+        Number of groups (of positive weight) of the cluster covariance.
+    llf : float
+        The log-likelihood at ``params`` (without the penalty), weighted.
+    llnull : float
+        The log-likelihood of the model with intercepts only (the class
+        frequencies), weighted; as statsmodels, also when the model was fitted
+        without intercepts.
+    df_params : float
+        The number of parameters; for a penalised fit the effective number,
+        ``trace(H_C^-1 H)``.
+    aic : float
+        ``-2 llf + 2 df_params``.
+    bic : float
+        ``-2 llf + log(nobs) df_params``.
+    prsquared : float
+        McFadden's pseudo R-squared, ``1 - llf / llnull``.
+    """
+
+    params: np.ndarray
+    bse: np.ndarray
+    cov_params: np.ndarray
+    classes: np.ndarray
+    reference: object
+    feature_names: np.ndarray
+    cov_type: str
+    penalized: bool
+    C: float
+    alpha: float
+    nobs: float
+    n_groups: int | None
+    llf: float
+    llnull: float
+    df_params: float
+    zvalues: np.ndarray = field(init=False)
+    pvalues: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = self.params / self.bse
+        object.__setattr__(self, "zvalues", z)
+        object.__setattr__(self, "pvalues", 2 * ndtr(-np.abs(z)))
+
+    @property
+    def aic(self) -> float:
+        return -2 * self.llf + 2 * self.df_params
+
+    @property
+    def bic(self) -> float:
+        return -2 * self.llf + np.log(self.nobs) * self.df_params
+
+    @property
+    def prsquared(self) -> float:
+        return 1 - self.llf / self.llnull
+
+    @property
+    def cov_description(self) -> str:
+        """The covariance in words, as the summary prints it."""
+        text = _COV_DESCRIPTIONS[self.cov_type].format(n_groups=self.n_groups)
+        if self.penalized:
+            text += (
+                f"; of the L2-penalised estimator (C={self.C:g}): a sandwich "
+                "with the penalised Hessian, not the maximum likelihood "
+                "covariance"
+            )
+        return text
+
+    def conf_int(self, alpha: float | None = None) -> np.ndarray:
+        """Confidence intervals of the parameters, from the normal quantiles.
+
+        Parameters
+        ----------
+        alpha : float, default=None
+            The intervals cover ``1 - alpha``; None uses the result's
+            ``alpha``.
+
+        Returns
+        -------
+        bounds : ndarray of shape (n_classes - 1, n_features + fit_intercept, 2)
+            The lower and upper bounds, ``params -/+ q bse`` with q the
+            ``1 - alpha / 2`` quantile of the standard normal.
+        """
+        alpha = self.alpha if alpha is None else _check_alpha(alpha)
+        half_width = ndtri(1 - alpha / 2) * self.bse
+        return np.stack([self.params - half_width, self.params + half_width], -1)
+
+    def summary(self, alpha: float | None = None) -> "pd.DataFrame":
+        """The parameters as a table, one row per (class, feature).
+
+        Parameters
+        ----------
+        alpha : float, default=None
+            Level of the confidence intervals; None uses the result's
+            ``alpha``.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            Indexed by (class, feature), with the columns ``coef``,
+            ``std err``, ``z``, ``P>|z|``, the interval's bounds (``[0.025``
+            and ``0.975]`` at ``alpha=0.05``) and ``odds ratio``
+            (``exp(coef)``: the factor on the odds of the class against the
+            reference class per unit of the feature).
+        """
+        try:
+            import pandas as pd
+        except ImportError as error:
+            raise ImportError(
+                "InferenceResult.summary needs pandas: pip install pandas"
+            ) from error
+        columns = self._columns(alpha)
+        index = pd.MultiIndex.from_product(
+            [self.classes, self.feature_names], names=["class", "feature"]
+        )
+        return pd.DataFrame({name: values.ravel() for name, values in columns}, index)
+
+    def _columns(self, alpha: float | None) -> list[tuple[str, np.ndarray]]:
+        alpha = self.alpha if alpha is None else _check_alpha(alpha)
+        bounds = self.conf_int(alpha)
+        return [
+            ("coef", self.params),
+            ("std err", self.bse),
+            ("z", self.zvalues),
+            ("P>|z|", self.pvalues),
+            (f"[{alpha / 2:g}", bounds[..., 0]),
+            (f"{1 - alpha / 2:g}]", bounds[..., 1]),
+            ("odds ratio", np.exp(self.params)),
+        ]
+
+    def __str__(self) -> str:
+        statistics = [
+            ("Observations", f"{self.nobs:.12g}", "Log-likelihood", f"{self.llf:.6g}"),
+            ("Parameters", f"{self.df_params:.6g}", "LL-Null", f"{self.llnull:.6g}"),
+            ("AIC", f"{self.aic:.6g}", "Pseudo R-squ.", f"{self.prsquared:.4f}"),
+            ("BIC", f"{self.bic:.6g}", "Reference class", str(self.reference)),
+        ]
+        lines = [
+            "Softmax regression: contrasts against the reference class",
+            f"Covariance: {self.cov_description}",
+        ]
+        lines += [f"{a:<16}{b:>14}    {c:<16}{d:>14}" for a, b, c, d in statistics]
+        columns = self._columns(None)
+        labels = [(str(k), str(j)) for k in self.classes for j in self.feature_names]
+        widths = [max(len("class"), *(len(k) for k, _ in labels))]
+        widths.append(max(len("feature"), *(len(j) for _, j in labels)))
+        header = f"{'class':<{widths[0]}}  {'feature':<{widths[1]}}"
+        header += "".join(f"{name:>12}" for name, _ in columns)
+        lines += ["", header, "-" * len(header)]
+        values = np.column_stack([v.ravel() for _, v in columns])
+        for (k, j), row in zip(labels, values, strict=True):
+            cells = "".join(f"{value:>12.4g}" for value in row)
+            lines.append(f"{k:<{widths[0]}}  {j:<{widths[1]}}{cells}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"<InferenceResult: {self.params.size} parameters, cov_type="
+            f"{self.cov_type!r}, reference class {self.reference!r}>"
+        )
+
+
+# Pickles name the public path, sksoftmax.InferenceResult, as the estimators'
+# do (sksoftmax/__init__.py); those that name sksoftmax._inference, where the
+# class was defined before, still load: it is imported there.
+InferenceResult.__module__ = "sksoftmax"
+
+
+def _check_alpha(alpha: object) -> float:
+    if not (isinstance(alpha, int | float | np.floating) and 0 < alpha < 1):
+        raise ValueError(f"alpha must be a float in (0, 1), got {alpha!r}.")
+    return float(alpha)
