@@ -1,10 +1,10 @@
 """Multinomial (softmax) regression for scikit-learn."""
 
-from ._backends._array_api import to_numpy
 from ._classifier import SoftmaxRegressionClassifier
 from ._cv import SoftmaxRegressionCV
 from ._inference import inference
 from ._inference_result import InferenceResult
+from ._namespace import to_numpy
 from ._path import SoftmaxPath, softmax_regression_path
 from ._version import __version__
 

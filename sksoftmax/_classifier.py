@@ -11,13 +11,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _version
 from ._backends import FittedModel, Prepared, backend_for
-from ._backends._array_api import (
+from ._backends._contract import FittedOn
+from ._model import model_rows, with_reference_class
+from ._namespace import (
     as_numpy,
     check_same_namespace,
     dispatch_available,
     float_dtypes,
 )
-from ._objective import model_rows, with_reference_class
 from ._path import fit_objective
 from ._settings import FitSettings, fit_settings
 from ._solver import SolverStep
@@ -93,6 +94,12 @@ class SoftmaxModelMixin:
     ``intercept_``, ``classes_`` and ``n_features_in_`` through
     :meth:`_set_model`."""
 
+    # The estimator that the mixin is mixed into (BaseEstimator) has these;
+    # SoftmaxRegressionCV sets the C and l1_ratio it chose.
+    get_params: Callable[..., dict[str, Any]]
+    C_: float
+    l1_ratio_: float
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
@@ -100,7 +107,10 @@ class SoftmaxModelMixin:
 
     def __getstate__(self) -> dict[str, Any]:
         # scikit-learn stamps its version on its own classes only.
-        state = {**super().__getstate__(), _VERSION_KEY: _version.__version__}
+        state = {
+            **super().__getstate__(),  # type: ignore[misc]
+            _VERSION_KEY: _version.__version__,
+        }
         if _SETTINGS_KEY in state:
             # As a dict of plain values, so that a skops file names no type
             # beyond the estimators (the documented trusted list).
@@ -123,11 +133,11 @@ class SoftmaxModelMixin:
                 ),
                 InconsistentVersionWarning,
             )
-        super().__setstate__(state)
+        super().__setstate__(state)  # type: ignore[misc]
 
     def _set_model(
         self,
-        prepared: Prepared,
+        prepared: FittedOn,
         weights: np.ndarray,
         intercept: np.ndarray,
         settings: FitSettings,
@@ -194,7 +204,7 @@ class SoftmaxModelMixin:
         """``method`` on X, by the back-end of X."""
         check_is_fitted(self)
         backend = backend_for(X)
-        if not backend.CHECKS_PREDICT_INPUT:
+        if not backend.CAPABILITIES.checks_predict_input:
             check_same_namespace(self.coef_, X, method, type(self).__name__)
             X = validate_data(
                 self, X, accept_sparse="csr", dtype=float_dtypes(X), reset=False
@@ -462,7 +472,7 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
         had ended there: for scoring a fit made elsewhere, such as a point of
         a cross-validation path."""
         model = cls(**settings.params())
-        fitted_on = Prepared(None, classes, np.dtype(dtype), weights.shape[1], None)
+        fitted_on = FittedOn(classes, np.dtype(dtype), weights.shape[1], None)
         model._set_model(fitted_on, weights, intercept, settings)
         return model
 

@@ -133,8 +133,8 @@ def block_sums(
         X_block = _with_ones(X[rows], fit_intercept)
         scatter += _gram(X_block, weight=s)
         for a in range(len(others)):
-            block = slice(a * n_columns, (a + 1) * n_columns)
-            information[block, block] += _gram(X_block, weight=s * P[:, a])
+            span = slice(a * n_columns, (a + 1) * n_columns)
+            information[span, span] += _gram(X_block, weight=s * P[:, a])
         information -= _gram(_row_kron(np.sqrt(s)[:, None] * P, X_block))
         if extra is None:
             continue
@@ -143,6 +143,7 @@ def block_sums(
             extra += _gram(_row_kron(np.sqrt(s)[:, None] * residual, X_block))
         else:
             scores = _row_kron(s[:, None] * residual, X_block)
+            assert codes is not None  # cov_type "cluster" comes with its codes
             member = sp.csr_matrix(
                 (np.ones(len(s)), (codes[rows], np.arange(len(s)))),
                 shape=(n_groups, len(s)),

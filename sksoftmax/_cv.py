@@ -4,6 +4,8 @@ l1_ratio, the folds in parallel through joblib."""
 
 import inspect
 import warnings
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 from sklearn import get_config
@@ -20,11 +22,12 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params, check_is_fitted
 
-from ._backends import _dask, _numpy, backend_for
-from ._backends._array_api import as_numpy
+from ._backends import backend_for
 from ._backends._contract import weigh_classes
 from ._classifier import SoftmaxModelMixin, SoftmaxRegressionClassifier
-from ._objective import feature_statistics, model_rows
+from ._model import model_rows
+from ._namespace import as_numpy
+from ._objective import feature_statistics
 from ._path import fit_objective, fit_path
 from ._settings import FitSettings, check_Cs, fit_settings
 from ._validation import warn
@@ -223,10 +226,10 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         Cs, l1_ratios, settings = self._checked_grid()
-        _refuse_out_of_memory(X, y)
+        backend = _backend_holding_rows(X, y)
         routed = self._route("fit", sample_weight, params)
         # Validated once, labels encoded on all of y, before class weights.
-        prepared = _numpy.prepare(
+        prepared = backend.prepare(
             X, y, sample_weight, settings.replace(class_weight=None)
         )
         data, classes = prepared.data, prepared.classes
@@ -493,19 +496,16 @@ def _scorer_with_labels(scorer, classes):
     )
 
 
-def _refuse_out_of_memory(X, y) -> None:
-    """A TypeError for input whose rows the folds cannot index in memory."""
+def _backend_holding_rows(X: Any, y: Any) -> ModuleType:
+    """The back-end of the input, whose rows the folds index in this process;
+    a TypeError for input whose back-end does not hold its rows."""
     backend = backend_for(X, y)
-    if backend is _numpy:
-        return
-    where = (
-        "a Dask collection"
-        if backend is _dask
-        else f"an array of {type(X).__module__} under array API dispatch"
-    )
+    if backend.CAPABILITIES.holds_rows:
+        return backend
     raise TypeError(
         f"SoftmaxRegressionCV takes NumPy, pandas or SciPy sparse input, got "
-        f"{where}: its folds index the rows of X in memory. Convert X and y "
-        "(Dask: .compute(); other arrays: sksoftmax.to_numpy or numpy.asarray), "
-        "or fit softmax_regression_path or SoftmaxRegressionClassifier on them."
+        f"{backend.CAPABILITIES.input_name} ({type(X).__module__}): its folds "
+        "index the rows of X in memory. Convert X and y (Dask: .compute(); other "
+        "arrays: sksoftmax.to_numpy or numpy.asarray), or fit "
+        "softmax_regression_path or SoftmaxRegressionClassifier on them."
     )

@@ -18,7 +18,8 @@ here, or on the workers of a Dask cluster, in blocks of about
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from types import ModuleType
+from typing import Any, cast
 
 import numpy as np
 import scipy.linalg
@@ -33,9 +34,7 @@ from sklearn.utils.validation import (
 )
 
 from ._backends import Prepared, backend_for
-from ._backends import _dask as dask_backend
-from ._backends import _numpy as numpy_backend
-from ._backends._array_api import as_numpy
+from ._backends._contract import BlockData, RowData
 from ._classifier import SoftmaxRegressionClassifier
 from ._covariance import _add_penalty, _cluster_factor, _inverse, _Sums, block_sums
 from ._identification import (
@@ -47,7 +46,8 @@ from ._identification import (
     _separation_message,
 )
 from ._inference_result import INTERCEPT_NAME, InferenceResult, _check_alpha
-from ._objective import with_reference_class
+from ._model import numpy_model
+from ._namespace import as_numpy
 from ._settings import FitSettings
 from ._validation import _IS_MISSING
 
@@ -65,8 +65,6 @@ COV_TYPES = ("nonrobust", "HC0", "cluster")
 #: The settings by which inference checks its data: no class weights, and
 #: messages that name inference.
 _DATA_RULES = FitSettings(estimator="inference")
-#: The data terms that sum a function over their row blocks (``sum_blocks``).
-_RowData = numpy_backend.InMemoryData | dask_backend.DaskData
 
 
 def inference(
@@ -164,46 +162,51 @@ def inference(
     if (groups is None) == (cov_type == "cluster"):
         raise ValueError('groups are given with cov_type="cluster", and only then.')
     alpha = _check_alpha(alpha)
-    prepared = _prepare(estimator, X, y, sample_weight, cov_type)
+    backend = backend_for(X, y)
+    prepared = _prepare(estimator, backend, X, y, sample_weight, cov_type)
     data = prepared.data
-    # The persisted blocks of Dask data are dropped on leaving, errors
-    # included; in-memory data is used outside its context, with BLAS free to
-    # use its threads for the products of the sums.
-    on_dask = not isinstance(data, numpy_backend.InMemoryData)
-    with data if on_dask else contextlib.nullcontext():
+    # Data that frees what it holds on leaving its context (a cluster's
+    # persisted blocks) is used inside it, errors included; in-memory data is
+    # used outside, with BLAS free to use its threads for the sums' products.
+    releases = backend.CAPABILITIES.releases_on_exit
+    with data if releases else contextlib.nullcontext():
         classes = as_numpy(estimator.classes_)
         _check_classes(classes, prepared)
-        return _inference(estimator, data, classes, reference, cov_type, groups, alpha)
+        # (_prepare refuses data whose terms do not sum blocks.)
+        rows = cast(BlockData, data)
+        return _inference(estimator, rows, classes, reference, cov_type, groups, alpha)
 
 
 def _prepare(
     estimator: SoftmaxRegressionClassifier,
+    backend: ModuleType,
     X: ArrayLike | sp.spmatrix | sp.sparray,
     y: ArrayLike,
     sample_weight: ArrayLike | None,
     cov_type: str,
 ) -> Prepared:
-    """The checked data (a back-end's ``Prepared``), in memory or on Dask."""
-    backend = backend_for(X, y)
-    if backend is dask_backend:
-        if cov_type == "cluster":
-            raise ValueError(
-                'cov_type="cluster" is not available for Dask collections (its '
-                "groups would have to follow the row blocks): compute X, y and "
-                'the groups, or use cov_type="HC0".'
-            )
-        # The features as validate_data checks them, from the collection's
-        # metadata: before any of it is computed.
-        _check_n_features(estimator, X, reset=False)
-        _check_feature_names(estimator, X, reset=False)
-        return backend.prepare(X, y, sample_weight, _DATA_RULES)
-    if backend is not numpy_backend:
+    """The checked data (a back-end's ``Prepared``), whose data term sums
+    over its row blocks."""
+    capabilities = backend.CAPABILITIES
+    if not capabilities.sums_blocks:
         raise TypeError(
             "inference runs on NumPy arrays, pandas, SciPy sparse matrices and "
             f"Dask collections; got {type(X).__module__}.{type(X).__name__} "
             "data. Convert arrays of another library (and the model, with "
             "sksoftmax.to_numpy) to NumPy first."
         )
+    if not capabilities.holds_rows:
+        if cov_type == "cluster":
+            raise ValueError(
+                f'cov_type="cluster" is not available for {capabilities.input_name} '
+                "(its groups would have to follow the row blocks): compute X, y "
+                'and the groups, or use cov_type="HC0".'
+            )
+        # The features as validate_data checks them, from the input's
+        # metadata: before any of it is computed.
+        _check_n_features(estimator, X, reset=False)
+        _check_feature_names(estimator, X, reset=False)
+        return backend.prepare(X, y, sample_weight, _DATA_RULES)
     X = validate_data(
         estimator,
         X,
@@ -211,12 +214,12 @@ def _prepare(
         dtype=[np.float64, np.float32],
         reset=False,
     )
-    return numpy_backend.prepare(X, y, sample_weight, _DATA_RULES)
+    return backend.prepare(X, y, sample_weight, _DATA_RULES)
 
 
 def _inference(
     estimator: SoftmaxRegressionClassifier,
-    data: _RowData,
+    data: BlockData,
     classes: np.ndarray,
     reference: Any,
     cov_type: str,
@@ -235,18 +238,12 @@ def _inference(
     r = _reference_index(reference, classes)
     group_codes = None
     if groups is not None:
-        group_codes = _group_codes(groups, data.X.shape[0])
+        group_codes = _group_codes(groups, data.n_samples)
 
     # 2. The model: every class's weights and intercepts in float64, and the
     # columns of the contrasts; off the bounds, and within the size bound.
     settings = estimator._settings_of_fit()
-    coef = estimator.coef_
-    coef = coef.toarray() if sp.issparse(coef) else as_numpy(coef)
-    weights, intercept = with_reference_class(
-        np.asarray(coef, dtype=np.float64),
-        np.asarray(as_numpy(estimator.intercept_), dtype=np.float64),
-        n_classes,
-    )
+    coef, weights, intercept = numpy_model(estimator, "inference")
     fit_intercept = settings.fit_intercept
     names = _column_names(estimator, fit_intercept)
     _check_off_bounds(settings.coef_bounds, coef, names)
@@ -322,6 +319,7 @@ def _inference(
         meat = sums.meat
     else:
         meat = sums.meat
+        assert meat is not None and sums.n_groups is not None  # cluster sums
         meat *= _cluster_factor(sums.n_groups, raw, n_params)
     if meat is None:
         cov = bread
@@ -356,7 +354,7 @@ def _inference(
 
 
 def _information_sums(
-    data: _RowData,
+    data: BlockData,
     weights: np.ndarray,
     intercept: np.ndarray,
     others: np.ndarray,
@@ -371,7 +369,9 @@ def _information_sums(
     if cov_type == "cluster":
         # Groups whose rows all have zero weight are not observed: renumber
         # the others 0, 1, ...; rows of zero weight add nothing to a sum.
-        positive = np.unique(codes[data.sample_weight > 0])
+        # (Only data that holds its rows takes groups: _prepare.)
+        assert codes is not None and isinstance(data, RowData)
+        positive = np.unique(codes[data.raw_weight() > 0])
         n_groups = len(positive)
         if n_groups < 2:
             raise ValueError(
@@ -469,19 +469,19 @@ def _check_size(rows: int, columns: int, what: str) -> None:
 
 def _group_codes(groups: ArrayLike, n_samples: int) -> np.ndarray:
     """Group labels as codes 0, 1, ... (any labels that sort together)."""
-    groups = column_or_1d(groups, warn=True)
-    if groups.shape[0] != n_samples:
+    labels = column_or_1d(groups, warn=True)
+    if labels.shape[0] != n_samples:
         raise ValueError(
-            f"groups has {groups.shape[0]} entries, X has {n_samples} rows."
+            f"groups has {labels.shape[0]} entries, X has {n_samples} rows."
         )
-    if groups.dtype.kind == "f":
-        missing = np.isnan(groups).any()
+    if labels.dtype.kind == "f":
+        missing = np.isnan(labels).any()
     else:
-        missing = groups.dtype.kind == "O" and _IS_MISSING(groups).any()
+        missing = labels.dtype.kind == "O" and _IS_MISSING(labels).any()
     if missing:
         raise ValueError("groups must not contain missing values (NaN or pd.NA).")
     try:
-        return np.unique(groups, return_inverse=True)[1].ravel()
+        return np.unique(labels, return_inverse=True)[1].ravel()
     except TypeError as error:
         raise ValueError(f"groups must be labels that sort together: {error}") from None
 

@@ -27,7 +27,7 @@ from ._objective import (
     feature_statistics,
 )
 from ._settings import FitSettings, check_Cs, fit_settings
-from ._solver import SolverStep, minimize_lbfgs
+from ._solver import SolverStep, minimize_problem
 from ._validation import check_finite_fit, warn
 
 
@@ -65,21 +65,22 @@ def fit_objective(
         theta0 = objective.initial_theta()
     else:
         theta0 = objective.pack(*start)
-    result = minimize_lbfgs(
-        objective.loss_gradient,
+    result = minimize_problem(
+        objective,
         theta0,
         tol=settings.tol,
         gradient_tol=settings.tol * objective.gradient_tol_factor,
+        gradient_tol_reason=objective.gradient_tol_reason,
         max_iter=settings.max_iter,
-        bounds=objective.bounds,
-        rescale=objective.follow_curvature,
         callback=callback,
         verbose=settings.verbose,
         owner=settings.estimator,
     )
-    weights, intercept = objective.unpack(result.x)
-    if objective.coef_bounds is not None:
-        weights = _on_bounds(weights, *objective.coef_bounds)
+    # The solution in the variables of the solver's last rescaling.
+    weights, intercept = result.problem.unpack(result.x)
+    coef_bounds = objective.penalty.coef_bounds
+    if coef_bounds is not None:
+        weights = _on_bounds(weights, *coef_bounds)
     if not objective.uses_reference_class:
         # Adding one amount to every class's intercept changes no probability
         # and no penalty: the solver leaves that amount where the start and
@@ -89,8 +90,8 @@ def fit_objective(
         # or C = inf); centred, they are the limit of a vanishing penalty's,
         # which sum to zero over the classes. (Not where bounds hold them.)
         free = objective.unpenalized_features
-        if objective.coef_bounds is not None:
-            lower, upper = objective.coef_bounds
+        if coef_bounds is not None:
+            lower, upper = coef_bounds
             free &= np.all(np.isinf(lower) & np.isinf(upper), axis=0)
         weights[:, free] -= weights[:, free].mean(axis=0)
     check_finite_fit(weights, intercept)
@@ -131,7 +132,7 @@ def fit_path(
         statistics = feature_statistics(data)
     fits: list[Fit | None] = [None] * len(Cs)
     # (log C, weights, intercept) of the last two fits.
-    solved = []
+    solved: list[tuple[float, np.ndarray, np.ndarray]] = []
     # A stable sort: equal Cs keep their order (and the second starts at the
     # first's optimum).
     for index in np.argsort(Cs, kind="stable"):
@@ -161,7 +162,7 @@ def fit_path(
                 )
         fits[index] = fit
         solved = [*solved[-1:], (log_C, fit.weights, fit.intercept)]
-    return fits
+    return [fit for fit in fits if fit is not None]
 
 
 def _predicted_start(solved, log_C):
@@ -284,7 +285,7 @@ def softmax_regression_path(
     >>> bool(abs(path.coefs[0]).max() < abs(path.coefs[2]).max())
     True
     """
-    Cs = check_Cs(Cs)
+    grid = check_Cs(Cs)
     settings = fit_settings(
         {
             "fit_intercept": fit_intercept,
@@ -302,11 +303,11 @@ def softmax_regression_path(
     prepared = backend_for(X, y).prepare(X, y, sample_weight, settings)
     settings = prepared.resolve(settings)
     with prepared.data:
-        fits = fit_path(prepared.data, len(prepared.classes), Cs, settings)
+        fits = fit_path(prepared.data, len(prepared.classes), grid, settings)
     coefs = np.stack([fit.weights for fit in fits]).astype(prepared.dtype)
     intercepts = np.stack([fit.intercept for fit in fits]).astype(prepared.dtype)
     return SoftmaxPath(
-        Cs,
+        grid,
         prepared.to_fitted(coefs),
         prepared.to_fitted(intercepts),
         np.array([fit.n_iter for fit in fits], dtype=np.int32),

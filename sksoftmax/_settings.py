@@ -163,10 +163,11 @@ def _penalty_factor_problem(penalty_factor: Any) -> str | None:
                 "as a dict must have keys that are all feature indices (ints) or "
                 f"all feature names (strings); got keys {keys!r}"
             )
-        values = list(penalty_factor.values())
-        if not all(_is_real(v) for v in values):
+        if not all(_is_real(v) for v in penalty_factor.values()):
             return f"values must be floats >= 0, got {penalty_factor!r}"
-        problem = _factor_values_problem(np.array(values, dtype=np.float64))
+        problem = _factor_values_problem(
+            np.array(list(penalty_factor.values()), dtype=np.float64)
+        )
         return f"values {problem}, got {penalty_factor!r}" if problem else None
     values = _numeric_array(penalty_factor)
     if values is None or values.ndim != 1:
@@ -210,7 +211,7 @@ def _coef_bounds_problem(coef_bounds: Any) -> str | None:
     ]
     if problems:
         return "; coef_bounds".join(problems)
-    lower, upper = bounds
+    lower, upper = (np.asarray(bound) for bound in bounds)
     if np.isnan(lower).any() or np.isnan(upper).any():
         return "must not contain NaN (use -np.inf or np.inf for no bound)"
     if np.any(lower == np.inf) or np.any(upper == -np.inf):
@@ -431,7 +432,7 @@ def _coefficient_bounds(
     shape = (n_rows, n_features)
     bounds = []
     for side, bound in zip(("lower", "upper"), coef_bounds, strict=True):
-        array = _numeric_array(bound)
+        array = np.asarray(bound, dtype=np.float64)  # checked: numeric
         try:
             bounds.append(np.broadcast_to(array, shape).copy())
         except ValueError:

@@ -27,8 +27,11 @@ the slice of its rows to use, and ``compiled`` to choose the path (None, the
 default: compiled where numba is installed).
 """
 
+from types import ModuleType
+
 import numpy as np
 
+numba: ModuleType | None
 try:
     import numba
 except ImportError:  # the optional extra is not installed

@@ -13,6 +13,7 @@ import numbers
 import os
 import sys
 import warnings
+from types import FrameType
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,8 @@ def warn(message: str, category: type[Warning]) -> None:
     depths, so the level is counted instead. (``skip_file_prefixes`` does
     this from Python 3.12.)
     """
-    frame, level = sys._getframe(1), 2
+    frame: FrameType | None = sys._getframe(1)
+    level = 2
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
         _PACKAGE_PREFIX
     ):

@@ -45,7 +45,6 @@ how to install it) and, to run the graphs, ``onnxruntime``: both come with
 import numbers
 
 import numpy as np
-import scipy.sparse as sp
 
 try:
     from skl2onnx import update_registered_converter
@@ -82,7 +81,7 @@ except ImportError as error:
 
 from ._classifier import SoftmaxRegressionClassifier
 from ._cv import SoftmaxRegressionCV
-from ._objective import with_reference_class
+from ._model import numpy_model
 
 #: The estimators this module registers, and their skl2onnx aliases.
 ALIASES = {
@@ -91,13 +90,15 @@ ALIASES = {
 }
 #: The options of skl2onnx's classifiers that the converter honours.
 OPTIONS = {"zipmap": [True, False, "columns"], "nocl": [False, True]}
+#: What the export is, as a refusal names it.
+_EXPORTING = "exporting it to ONNX"
 
 
 def parse(scope, model, inputs, custom_parsers=None):
     """skl2onnx's parser of classifiers, for a model of NumPy arrays and
     numeric or string labels, and options that ONNX's ZipMap can take
     (checked first, with errors that say what to do)."""
-    _model_arrays(model)
+    numpy_model(model, _EXPORTING)
     _label_values(model.classes_)
     options = scope.get_options(model, {"zipmap": True, "nocl": False})
     zipmap = options["zipmap"]
@@ -130,28 +131,6 @@ def calculate_output_shapes(operator) -> None:
     calculate_linear_classifier_output_shapes(operator)
 
 
-def _model_arrays(model):
-    """The weights (one row per class), intercepts and classes of a fitted
-    model, as float64 NumPy arrays."""
-    coef, intercept, classes = model.coef_, model.intercept_, model.classes_
-    if sp.issparse(coef):
-        coef = coef.toarray()
-    if not all(isinstance(a, np.ndarray) for a in (coef, intercept, classes)):
-        raise TypeError(
-            f"{type(model).__name__} was fitted on arrays of another library "
-            "(array API dispatch); convert it with sksoftmax.to_numpy before "
-            "exporting it to ONNX."
-        )
-    return (
-        *with_reference_class(
-            np.asarray(coef, dtype=np.float64),
-            np.asarray(intercept, dtype=np.float64),
-            len(classes),
-        ),
-        classes,
-    )
-
-
 def _label_values(classes):
     """The labels as an ONNX tensor holds them: int64 for numbers and
     booleans (skl2onnx's convention for classifiers), strings otherwise."""
@@ -181,7 +160,7 @@ def convert(scope, operator, container) -> None:
     opset = container.target_opset
     X = operator.inputs[0]
     dtype = guess_numpy_type(X.type)
-    weights, intercept, _ = _model_arrays(model)
+    _, weights, intercept = numpy_model(model, _EXPORTING)
     net_input = OnnxAdd(
         OnnxMatMul(X, weights.T.astype(dtype), op_version=opset),
         intercept.astype(dtype),

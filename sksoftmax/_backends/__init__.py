@@ -6,19 +6,21 @@ matrices in this process), :mod:`._dask` (Dask collections on a
 library under scikit-learn's array API dispatch, on their device). Each has
 the same two entry points:
 
-- ``prepare(X, y, sample_weight, *, class_weight) -> Prepared``: checks the
+- ``prepare(X, y, sample_weight, settings) -> Prepared``: checks the
   training data by the rules of :mod:`sksoftmax._validation`, encodes the
-  labels, applies the class weights, and returns a :class:`Prepared` record
-  whose data term (:class:`sksoftmax._objective.DataTerm`) the objective reads;
+  labels, applies the class weights of the settings, and returns a
+  :class:`Prepared` record whose data term
+  (:class:`sksoftmax._backends._contract.DataTerm`) the objective reads;
 - ``predict(X, model, method) -> array``: one of the four prediction methods
-  for the :class:`FittedModel`, on X that the estimator has validated unless
-  the module's ``CHECKS_PREDICT_INPUT`` says that it checks X itself (Dask,
-  whose lazy input is checked without computing it).
+  for the :class:`FittedModel`;
 
-The in-memory and Dask data terms also run a function over their row
-blocks and sum what it returns (``sum_blocks``), for passes that the
-objective does not make (:func:`sksoftmax.inference`'s); the array API one
-does not, and inference refuses its data.
+and a ``CAPABILITIES`` record (:class:`Capabilities`) of what else it does:
+whether its data terms sum a function over their row blocks (in memory and
+Dask: inference's passes), hold their rows in this process (in memory: the
+CV's folds, cluster covariances), free what they hold on leaving their
+context, and check the input of ``predict`` themselves (Dask, whose lazy
+input is checked without computing it). The contract is
+:mod:`._contract`'s; consumers read the flags, never which back-end it is.
 
 Back-ends take arrays and return records: none of them sees the estimator,
 which alone sets fitted attributes.
@@ -26,8 +28,9 @@ which alone sets fitted attributes.
 
 from types import ModuleType
 
+from .._namespace import dispatch_namespace
 from . import _array_api, _dask, _numpy
-from ._contract import FittedModel, Prepared
+from ._contract import Capabilities, FittedModel, Prepared
 
 
 def backend_for(X, y=None) -> ModuleType:
@@ -36,9 +39,9 @@ def backend_for(X, y=None) -> ModuleType:
     else NumPy."""
     if _dask.is_dask_collection(X) or _dask.is_dask_collection(y):
         return _dask
-    if _array_api.dispatch_namespace(X) is not None:
+    if dispatch_namespace(X) is not None:
         return _array_api
     return _numpy
 
 
-__all__ = ["FittedModel", "Prepared", "backend_for"]
+__all__ = ["Capabilities", "FittedModel", "Prepared", "backend_for"]

@@ -20,17 +20,13 @@ does. On a device without float64 (Apple's MPS) those sums are float32 with
 Kahan compensation across the blocks, so that float32 fits still reach the
 float64 optimum to float32 precision.
 
-The namespaces come from the ``array-api-compat`` package, the same helpers
-that scikit-learn and SciPy build on. All namespace handling is in this module.
+The namespace utilities are :mod:`sksoftmax._namespace`'s.
 """
 
-import copy
 from functools import partial
 from typing import Any
 
 import numpy as np
-from sklearn import get_config
-from sklearn.base import BaseEstimator
 from sklearn.utils.validation import _get_feature_names, check_array
 
 from .._loss import (
@@ -39,6 +35,15 @@ from .._loss import (
     log_softmax,
     softmax,
     two_class_margin,
+)
+from .._namespace import (
+    _is_array,
+    as_numpy,
+    dispatch_namespace,
+    move_to,
+    namespace_name,
+    sum_dtype,
+    to_device,
 )
 from .._settings import FitSettings
 from .._validation import (
@@ -52,7 +57,7 @@ from .._validation import (
     sample_weight_array,
     warn_column_vector,
 )
-from ._contract import FittedModel, Prepared, weigh_classes
+from ._contract import Capabilities, FittedModel, Prepared, weigh_classes
 
 #: Rows per block of the device kernel, at most. Large blocks keep a GPU busy
 #: with few kernel launches (a block takes about 30); a block's float32
@@ -60,172 +65,14 @@ from ._contract import FittedModel, Prepared, weigh_classes
 #: before the float64 sum. Blocks are also kept to MAX_BLOCK_NET_INPUTS net
 #: inputs, so that the float64 temporaries of a block stay near 128 MB each.
 BLOCK_ROWS = 1 << 20
-#: ``predict`` reads X as the estimator validated it.
-CHECKS_PREDICT_INPUT = False
-
-
-def dispatch_available():
-    """Whether scikit-learn can turn array API dispatch on here: it needs SciPy
-    1.14 or newer (``set_config(array_api_dispatch=True)`` raises otherwise)."""
-    import scipy
-
-    major, minor = (int(part) for part in scipy.__version__.split(".")[:2])
-    return (major, minor) >= (1, 14)
-
-
-def dispatch_namespace(X):
-    """``(xp, device)`` of X if array API dispatch is on and X is an array of a
-    namespace other than NumPy; otherwise None (the NumPy code runs)."""
-    if not get_config()["array_api_dispatch"] or isinstance(X, np.ndarray):
-        return None
-    import array_api_compat
-
-    if not array_api_compat.is_array_api_obj(X):
-        return None  # lists, sparse matrices, DataFrames: NumPy code
-    xp = array_api_compat.array_namespace(X)
-    if array_api_compat.is_numpy_namespace(xp) or array_api_compat.is_dask_namespace(
-        xp
-    ):
-        return None  # NumPy code, or Dask's own (sksoftmax._dask)
-    return xp, array_api_compat.device(X)
-
-
-def float_dtypes(X):
-    """The float dtypes that X may keep, of its namespace under dispatch."""
-    namespace = dispatch_namespace(X)
-    xp = np if namespace is None else namespace[0]
-    return [xp.float64, xp.float32]
-
-
-def namespace_name(array):
-    """The name of the namespace of ``array`` (``"numpy"`` for array-likes)."""
-    if isinstance(array, np.ndarray) or not _is_array(array):
-        return "numpy"
-    import array_api_compat
-
-    return array_api_compat.array_namespace(array).__name__.replace(
-        "array_api_compat.", ""
-    )
-
-
-def _is_array(obj):
-    import array_api_compat
-
-    return array_api_compat.is_array_api_obj(obj)
-
-
-def as_numpy(array):
-    """A NumPy array with the values of ``array``, of any namespace and device."""
-    if array is None or isinstance(array, np.ndarray) or not _is_array(array):
-        return array
-    import array_api_compat
-
-    if array_api_compat.is_torch_array(array):
-        return array.detach().cpu().numpy()
-    if array_api_compat.is_cupy_array(array):
-        return array.get()
-    xp = array_api_compat.array_namespace(array)
-    if array_api_compat.is_array_api_strict_namespace(xp):
-        # array_api_strict refuses __array__; its CPU device shares DLPack.
-        import array_api_strict
-
-        array = xp.asarray(array, device=array_api_strict.Device("CPU_DEVICE"))
-    return np.from_dlpack(array)
-
-
-def move_to(array, xp, device):
-    """``array`` (of any namespace, or NumPy) as an array of ``xp`` on ``device``."""
-    import array_api_compat
-
-    if _is_array(array) and array_api_compat.array_namespace(array) is xp:
-        return array_api_compat.to_device(array, device)
-    return xp.asarray(as_numpy(array), device=device)
-
-
-def has_float64(xp, device):
-    """Whether ``device`` computes in float64 (Apple's MPS does not)."""
-    try:
-        xp.zeros(1, dtype=xp.float64, device=device)
-    except (TypeError, RuntimeError, ValueError):
-        return False
-    return True
-
-
-def sum_dtype(xp, device):
-    """The dtype of the device's sums: float64, else (as on MPS) float32."""
-    return xp.float64 if has_float64(xp, device) else xp.float32
-
-
-def check_same_namespace(coef, X, method, estimator_name):
-    """Raise a ValueError unless X is in the namespace and on the device of the
-    fitted ``coef`` (NumPy and array-likes count as one namespace; with
-    dispatch off, any array NumPy can read is one)."""
-    fitted_name, X_name = namespace_name(coef), namespace_name(X)
-    dispatch = get_config()["array_api_dispatch"]
-    if fitted_name == "numpy" and (X_name == "numpy" or not dispatch):
-        return
-    if not dispatch:
-        problem = (
-            f"The estimator was fitted on {fitted_name} arrays with "
-            "array_api_dispatch on, and it is off now: turn it on again, or "
-            "convert the estimator with sksoftmax.to_numpy."
-        )
-    elif fitted_name != X_name:
-        problem = (
-            f"Array namespaces used during fit ({fitted_name}) and {method} "
-            f"({X_name}) differ."
-        )
-    else:
-        import array_api_compat
-
-        fitted_device = array_api_compat.device(coef)
-        X_device = array_api_compat.device(X)
-        if fitted_device == X_device:
-            return
-        problem = (
-            f"Devices used during fit ({fitted_device}) and {method} ({X_device}) "
-            "differ."
-        )
-    raise ValueError(
-        f"Inputs passed to {estimator_name}.{method}() must use the "
-        "same namespace and the same device as those passed to fit(). " + problem
-    )
-
-
-def to_numpy(estimator: BaseEstimator) -> BaseEstimator:
-    """A copy of a fitted estimator with NumPy arrays for attributes.
-
-    An estimator fitted with ``array_api_dispatch`` on keeps ``coef_``,
-    ``intercept_`` and ``classes_`` in the namespace and on the device of its
-    training data (a CUDA tensor, say). The copy holds them as NumPy arrays on
-    the host: it predicts on NumPy input with dispatch off, and pickles and
-    loads where that library or device is missing. The estimator itself is
-    left as it is.
-
-    Parameters
-    ----------
-    estimator : SoftmaxRegressionClassifier
-        A fitted estimator.
-
-    Returns
-    -------
-    SoftmaxRegressionClassifier
-        The copy, with NumPy attributes.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sksoftmax import SoftmaxRegressionClassifier, to_numpy
-    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
-    >>> clf = SoftmaxRegressionClassifier().fit(X, [0, 1, 1, 0])
-    >>> type(to_numpy(clf).coef_).__name__
-    'ndarray'
-    """
-    converted = copy.copy(estimator)
-    for name, value in vars(estimator).items():
-        if name.endswith("_") and _is_array(value):
-            setattr(converted, name, as_numpy(value))
-    return converted
+#: Arrays of another library, on their device.
+CAPABILITIES = Capabilities(
+    input_name="an array of another library under array API dispatch",
+    holds_rows=False,
+    sums_blocks=False,
+    releases_on_exit=True,
+    checks_predict_input=False,
+)
 
 
 def _blocks(n_samples, n_columns=1):
@@ -263,7 +110,7 @@ class KahanSum:
 class ArrayAPIData:
     """Training data on a device, as the objective reads it.
 
-    A :class:`sksoftmax._objective.DataTerm` whose sums are computed in the
+    A :class:`sksoftmax._backends._contract.DataTerm` whose sums are computed in the
     namespace ``xp`` of X on its device; leaving its context drops the cached
     weighted targets.
 
@@ -281,7 +128,7 @@ class ArrayAPIData:
 
     def __init__(self, X, y_code, sample_weight, xp, device):
         self.X, self.y_code, self.xp, self.device = X, y_code, xp, device
-        self.n_features = X.shape[1]
+        self.n_samples, self.n_features = X.shape
         self.sum_dtype = sum_dtype(xp, device)
         self._set_weights(xp.astype(sample_weight, self.sum_dtype))
 
@@ -472,23 +319,13 @@ def prepare(X: Any, y: Any, sample_weight: Any, settings: FitSettings) -> Prepar
     weigh_classes(data, settings, classes)
     dtype = np.dtype(np.float32 if X.dtype == xp.float32 else np.float64)
     return Prepared(
-        data,
         classes,
         dtype,
         X.shape[1],
         feature_names,
         to_fitted=partial(to_device, xp=xp, device=device),
+        data=data,
     )
-
-
-def to_device(array, xp, device):
-    """A fitted NumPy array as an array of ``xp`` on ``device``: only numbers
-    the device holds (string classes, say, stay NumPy)."""
-    if array.dtype.kind in "biuf" and (
-        array.dtype != np.float64 or has_float64(xp, device)
-    ):
-        return xp.asarray(array, device=device)
-    return array
 
 
 def predict(X, model: FittedModel, method: str):

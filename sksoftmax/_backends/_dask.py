@@ -38,7 +38,7 @@ from .._validation import (
     warn_column_vector,
 )
 from . import _numpy
-from ._contract import FittedModel, Prepared, weigh_classes
+from ._contract import Capabilities, FittedModel, Prepared, weigh_classes
 
 #: Partial results combined per task of the reduction tree: few enough that a
 #: task's inputs (gradients of n_classes x n_features) stay small, enough that
@@ -46,8 +46,14 @@ from ._contract import FittedModel, Prepared, weigh_classes
 _FAN_IN = 8
 #: Seconds between checks that the workers of a pending pass are still there.
 _POLL_SECONDS = 1.0
-#: ``predict`` checks X itself: lazy input, checked without computing it.
-CHECKS_PREDICT_INPUT = True
+#: Dask collections on the cluster of the current ``dask.distributed`` client.
+CAPABILITIES = Capabilities(
+    input_name="a Dask collection",
+    holds_rows=False,
+    sums_blocks=True,
+    releases_on_exit=True,
+    checks_predict_input=True,
+)
 
 
 def is_dask_collection(obj):
@@ -200,7 +206,7 @@ def _block_curvature(block, coefficients, weight_sum, offset):
 class DaskData:
     """Row blocks of the training data persisted on the workers of ``client``.
 
-    A :class:`sksoftmax._objective.DataTerm` whose sums are distributed
+    A :class:`sksoftmax._backends._contract.DataTerm` whose sums are distributed
     passes over the blocks; leaving its context drops the blocks. The blocks
     hold the raw labels until :meth:`encode` replaces them by class codes.
 
@@ -233,7 +239,7 @@ class DaskData:
             )
         ]
         self.blocks = client.compute(blocks)
-        self.n_features = X.shape[1]
+        self.n_samples, self.n_features = X.shape
 
     def _map_in_place(self, function, strict, **kwargs):
         """Futures of ``function(block, **kwargs)``, each task on a worker that
@@ -413,7 +419,7 @@ def prepare(X: Any, y: Any, sample_weight: Any, settings: FitSettings) -> Prepar
     except BaseException:
         data.release()
         raise
-    return Prepared(data, classes, X.dtype, X.shape[1], names)
+    return Prepared(classes, X.dtype, X.shape[1], names, data=data)
 
 
 def predict(X, model: FittedModel, method: str):
@@ -438,6 +444,7 @@ def predict(X, model: FittedModel, method: str):
         block = check_array(block, dtype=[np.float64, np.float32])
         return _numpy.predict(block, model, method)
 
+    per_row: tuple[int, ...]
     if method == "predict":
         dtype, per_row = model.classes.dtype, ()
     elif method == "decision_function" and n_classes == 2:

@@ -17,15 +17,21 @@ from .._loss import (
 from .._settings import FitSettings
 from .._threads import SERIAL, kernel_threads
 from .._validation import encode_labels, sample_weight_array
-from ._contract import FittedModel, Prepared, weigh_classes
+from ._contract import Capabilities, FittedModel, Prepared, weigh_classes
 
-#: ``predict`` reads X as the estimator validated it.
-CHECKS_PREDICT_INPUT = False
+#: NumPy arrays and SciPy sparse matrices in this process.
+CAPABILITIES = Capabilities(
+    input_name="NumPy, pandas or SciPy sparse input",
+    holds_rows=True,
+    sums_blocks=True,
+    releases_on_exit=False,
+    checks_predict_input=False,
+)
 
 
 class InMemoryData:
     """Training data held in this process, as the objective reads it
-    (a :class:`sksoftmax._objective.DataTerm`).
+    (a :class:`sksoftmax._backends._contract.DataTerm`).
 
     Inside its context BLAS runs on one thread and the loss kernel shares its
     blocks among threads that the data owns
@@ -45,7 +51,7 @@ class InMemoryData:
     def __init__(self, X, y_code, sample_weight):
         self.X = X
         self.y_code = y_code
-        self.n_features = X.shape[1]
+        self.n_samples, self.n_features = X.shape
         self._set_weights(sample_weight)
         self._unweighted = sample_weight
         self.threads = SERIAL
@@ -75,6 +81,9 @@ class InMemoryData:
         """The data of the given rows (a copy), with their sample weights as
         given to the constructor (before :meth:`weigh_classes`)."""
         return InMemoryData(self.X[rows], self.y_code[rows], self._unweighted[rows])
+
+    def raw_weight(self) -> np.ndarray:
+        return self._raw_weight
 
     def weigh_classes(self, class_weight):
         """Multiply each sample weight by the weight of its class."""
@@ -129,7 +138,7 @@ def prepare(X: Any, y: Any, sample_weight: Any, settings: FitSettings) -> Prepar
     classes, y_code = encode_labels(y, X.shape[0], settings.estimator)
     data = InMemoryData(X, y_code, sample_weight_array(sample_weight, X.shape[0]))
     weigh_classes(data, settings, classes)
-    return Prepared(data, classes, X.dtype, X.shape[1], feature_names)
+    return Prepared(classes, X.dtype, X.shape[1], feature_names, data=data)
 
 
 def predict(X, model: FittedModel, method: str):
