@@ -67,9 +67,10 @@ warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")
 
 
 def markdown_to_rst(text):
-    """The benchmark results (Markdown: paragraphs and pipe tables) as
-    reStructuredText, so that the numbers live in one place,
-    benchmarks/results/."""
+    """The benchmark results (Markdown: headings, paragraphs, lists and pipe
+    tables) as reStructuredText, so that the numbers live in one place,
+    benchmarks/results/, and the pages include them (``.. include::
+    generated_results/NAME.rst`` for ``benchmarks/results/NAME.md``)."""
     out, table = [], []
 
     def flush():
@@ -99,6 +100,11 @@ def markdown_to_rst(text):
             table.append(line)
             continue
         flush()
+        if line.startswith("#"):
+            # A Markdown heading: a rubric, which an included file may hold
+            # wherever it is included (a section may not).
+            out.extend([f".. rubric:: {code(line.lstrip('#').strip())}", ""])
+            continue
         out.append(code(line))
     flush()
     return "\n".join(out) + "\n"
