@@ -2,11 +2,12 @@
 back-end, runs the solver on the objective, and sets the fitted attributes."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _version
@@ -24,6 +25,9 @@ from ._settings import FitSettings, fit_settings
 from ._solver import SolverStep
 from ._validation import warn
 from .exceptions import InconsistentVersionWarning
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 #: The summary and the Returns section of each prediction method; their X is
 #: the same for all four (:func:`_prediction_method`).
@@ -74,10 +78,12 @@ _VERSION_KEY = "_sksoftmax_version"
 _SETTINGS_KEY = "_fit_settings"
 
 
-def _prediction_method(method):
+def _prediction_method(method: str) -> Callable[["SoftmaxModelMixin", Any], Any]:
     """The estimator method ``method``, documented from :data:`_PREDICTIONS`."""
 
-    def predict(self, X):
+    # X, and the result, of any array library: NumPy, Dask (a lazy result), or
+    # X's namespace under array API dispatch; hence Any.
+    def predict(self: "SoftmaxModelMixin", X: Any) -> Any:
         return self._predict(X, method)
 
     summary, returns = _PREDICTIONS[method].split("\n\nReturns\n", 1)
@@ -100,8 +106,9 @@ class SoftmaxModelMixin:
     C_: float
     l1_ratio_: float
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+    def __sklearn_tags__(self) -> Tags:
+        # (The estimator's base, BaseEstimator, has it; the mixin does not.)
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
         tags.input_tags.sparse = True
         return tags
 
@@ -161,7 +168,7 @@ class SoftmaxModelMixin:
     predict_log_proba = _prediction_method("predict_log_proba")
     predict = _prediction_method("predict")
 
-    def sparsify(self):
+    def sparsify(self) -> "Self":
         """Store ``coef_`` as a SciPy CSR matrix, as ``LogisticRegression``'s
         ``sparsify`` does.
 
@@ -187,7 +194,7 @@ class SoftmaxModelMixin:
             self.coef_ = sp.csr_matrix(self.coef_)
         return self
 
-    def densify(self):
+    def densify(self) -> "Self":
         """Store ``coef_`` as a dense array again (undoes :meth:`sparsify`).
 
         Returns
@@ -200,7 +207,7 @@ class SoftmaxModelMixin:
             self.coef_ = self.coef_.toarray()
         return self
 
-    def _predict(self, X, method):
+    def _predict(self, X: Any, method: str) -> Any:
         """``method`` on X, by the back-end of X."""
         check_is_fitted(self)
         backend = backend_for(X)
@@ -400,7 +407,9 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
     ((2, 3), True)
     """
 
-    def __init__(
+    # The parameters are documented, not annotated (scikit-learn's convention),
+    # which disallow_incomplete_defs would refuse.
+    def __init__(  # type: ignore[no-untyped-def]
         self,
         C=1.0,
         fit_intercept=True,
@@ -413,7 +422,7 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
         label_smoothing=0.0,
         penalty_factor=None,
         coef_bounds=None,
-    ):
+    ) -> None:
         self.C = C
         self.fit_intercept = fit_intercept
         self.class_weight = class_weight
@@ -426,13 +435,16 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
         self.penalty_factor = penalty_factor
         self.coef_bounds = coef_bounds
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
         # Only where scikit-learn's dispatch can be enabled (SciPy >= 1.14).
         tags.array_api_support = dispatch_available()
         return tags
 
-    def fit(self, X, y, sample_weight=None) -> "SoftmaxRegressionClassifier":
+    # X, y and sample_weight: of any array library the back-ends take, hence Any.
+    def fit(
+        self, X: Any, y: Any, sample_weight: Any = None
+    ) -> "SoftmaxRegressionClassifier":
         """Fit the model to the training data.
 
         Parameters
@@ -478,9 +490,9 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
 
     def _fit(
         self,
-        X,
-        y,
-        sample_weight=None,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
         *,
         callback: Callable[[SolverStep], None] | None = None,
     ) -> "SoftmaxRegressionClassifier":

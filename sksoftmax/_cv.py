@@ -4,8 +4,9 @@ l1_ratio, the folds in parallel through joblib."""
 
 import inspect
 import warnings
+from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sklearn import get_config
@@ -13,7 +14,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer, make_scorer
 from sklearn.model_selection import check_cv
-from sklearn.utils import Bunch
+from sklearn.utils import Bunch, Tags
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -22,8 +23,8 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params, check_is_fitted
 
-from ._backends import backend_for
-from ._backends._contract import weigh_classes
+from ._backends import Prepared, backend_for
+from ._backends._contract import RowData, weigh_classes
 from ._classifier import SoftmaxModelMixin, SoftmaxRegressionClassifier
 from ._model import model_rows
 from ._namespace import as_numpy
@@ -164,7 +165,9 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
     ((3, 4), (2, 3))
     """
 
-    def __init__(
+    # The parameters are documented, not annotated (scikit-learn's convention),
+    # which disallow_incomplete_defs would refuse.
+    def __init__(  # type: ignore[no-untyped-def]
         self,
         *,
         Cs=10,
@@ -181,7 +184,7 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         label_smoothing=0.0,
         penalty_factor=None,
         coef_bounds=None,
-    ):
+    ) -> None:
         self.Cs = Cs
         self.l1_ratios = l1_ratios
         self.fit_intercept = fit_intercept
@@ -197,7 +200,11 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         self.penalty_factor = penalty_factor
         self.coef_bounds = coef_bounds
 
-    def fit(self, X, y, sample_weight=None, **params) -> "SoftmaxRegressionCV":
+    # X, y and sample_weight: Any, as in the classifier's fit (arrays of other
+    # libraries get here too, to be refused with a TypeError).
+    def fit(
+        self, X: Any, y: Any, sample_weight: Any = None, **params: Any
+    ) -> "SoftmaxRegressionCV":
         """Fit the model at every C (and l1_ratio) on every fold, choose the
         best, and refit (or average).
 
@@ -229,10 +236,11 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         backend = _backend_holding_rows(X, y)
         routed = self._route("fit", sample_weight, params)
         # Validated once, labels encoded on all of y, before class weights.
-        prepared = backend.prepare(
+        prepared: Prepared = backend.prepare(
             X, y, sample_weight, settings.replace(class_weight=None)
         )
-        data, classes = prepared.data, prepared.classes
+        # The back-end holds its rows (_backend_holding_rows): its data is RowData.
+        data, classes = cast(RowData, prepared.data), prepared.classes
         settings = prepared.resolve(settings)
         labels = classes[data.y_code]
         split_params = routed.splitter.split if "splitter" in routed else {}
@@ -309,7 +317,9 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         self.n_iter_ = squeeze(n_iter)
         return self
 
-    def score(self, X, y, sample_weight=None, **score_params) -> float:
+    def score(
+        self, X: Any, y: Any, sample_weight: Any = None, **score_params: Any
+    ) -> float:
         """The ``scoring`` of the model on the given data (the mean accuracy
         only if ``scoring`` is None).
 
@@ -359,7 +369,7 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
             .add(caller="score", callee="score"),
         )
 
-    def _route(self, method, sample_weight, params) -> Bunch:
+    def _route(self, method: str, sample_weight: Any, params: dict[str, Any]) -> Bunch:
         """The metadata of ``method`` for the splitter and the scorer. Without
         routing, other metadata than sample_weight is refused, and
         sample_weight goes to the scorer."""
@@ -374,7 +384,7 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         score = {} if sample_weight is None else {"sample_weight": sample_weight}
         return Bunch(splitter=Bunch(split={}), scorer=Bunch(score=score))
 
-    def _scorer(self):
+    def _scorer(self) -> Callable[..., float]:
         return get_scorer("accuracy" if self.scoring is None else self.scoring)
 
     def _checked_grid(self) -> tuple[np.ndarray, np.ndarray, FitSettings]:
@@ -399,13 +409,13 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(f"refit must be a bool, got {self.refit!r}.")
         return Cs, np.array(l1_ratios, dtype=np.float64), settings
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
         tags.array_api_support = False
         return tags
 
 
-def _best(scores):
+def _best(scores: np.ndarray) -> tuple[Any, Any]:
     """Indices (l1_ratio, C) of the best of ``scores`` (..., n_l1_ratios,
     n_Cs), over the last two axes: on ties the smallest C, then the first
     l1_ratio (GridSearchCV's and LogisticRegressionCV's order, with C the
@@ -424,7 +434,15 @@ class _FoldPath(Bunch):
 
 
 def _fold_path(
-    data, train, test, classes, Cs, l1_ratios, settings, scorer, score
+    data: RowData,
+    train: np.ndarray,
+    test: np.ndarray,
+    classes: np.ndarray,
+    Cs: np.ndarray,
+    l1_ratios: np.ndarray,
+    settings: FitSettings,
+    scorer: Callable[..., float],
+    score: dict[str, Any],
 ) -> _FoldPath:
     """The paths of one fold (one per l1_ratio) fitted on its training rows
     with the resolved ``settings``, each C scored on its test rows."""
@@ -468,7 +486,8 @@ def _fold_path(
     return out
 
 
-def _scorer_with_labels(scorer, classes):
+# (scorer: Any, as the private attributes of scikit-learn's scorers are read.)
+def _scorer_with_labels(scorer: Any, classes: np.ndarray) -> Callable[..., float]:
     """The scorer, given the classes as ``labels`` where its metric takes them
     (a test part may lack a class, and the log-loss would then count the
     probability columns wrong), and with two classes ``classes[1]`` as its

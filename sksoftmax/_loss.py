@@ -40,11 +40,18 @@ time and multiplies it into that block of X while it is still in cache, so its
 memory beyond X is O(block_rows x n_classes + n_classes x n_features).
 """
 
+from collections.abc import Callable, Iterator
+from typing import Any, TypeAlias, TypeVar, cast
+
 import numpy as np
 import scipy.sparse as sp
 
 from . import _sparse
-from ._threads import SERIAL, kernel_threads
+from ._threads import SERIAL, Threads, kernel_threads
+
+#: X as the kernels take it, of shape (n_samples, n_features): a dense array or
+#: a CSR matrix or array.
+DenseOrCSR: TypeAlias = np.ndarray | _sparse.CSR
 
 # Bytes of X (or of the block's net inputs, whichever is wider) per block. A few
 # MiB keeps a block in the L2/L3 caches of current CPUs while the BLAS calls stay
@@ -60,7 +67,7 @@ MAX_BLOCK_NET_INPUTS = 2**24
 _MIN_BLOCKS_FOR_THREADS = 8
 
 
-def block_rows(X, n_classes):
+def block_rows(X: DenseOrCSR, n_classes: int) -> int:
     """Number of rows per block of X, chosen for the cache.
 
     A block's bytes are those of its rows of X (for sparse X, the stored values
@@ -74,8 +81,9 @@ def block_rows(X, n_classes):
     """
     n_samples, n_features = X.shape
     if sp.issparse(X):
-        nnz_per_row = max(X.nnz / max(n_samples, 1), 1.0)
-        x_bytes = nnz_per_row * (X.dtype.itemsize + X.indices.dtype.itemsize)
+        # (SciPy has no type hints: sp.issparse cannot narrow X to CSR.)
+        nnz_per_row = max(X.nnz / max(n_samples, 1), 1.0)  # type: ignore[union-attr]
+        x_bytes = nnz_per_row * (X.dtype.itemsize + X.indices.dtype.itemsize)  # type: ignore[union-attr]
     else:
         x_bytes = n_features * X.dtype.itemsize
     rows = _BLOCK_BYTES // max(x_bytes, n_classes * 8, 1)
@@ -86,13 +94,18 @@ def block_rows(X, n_classes):
     return int(rows)
 
 
-def iter_blocks(n_samples, block_size, start=0):
+def iter_blocks(n_samples: int, block_size: int, start: int = 0) -> Iterator[slice]:
     """Yield slices that cover ``range(start, n_samples)`` in blocks."""
     for first in range(start, n_samples, block_size):
         yield slice(first, min(first + block_size, n_samples))
 
 
-def feature_moments(X, sample_weight, offset, block_size=None):
+def feature_moments(
+    X: DenseOrCSR,
+    sample_weight: np.ndarray,
+    offset: np.ndarray,
+    block_size: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Weighted first and second moments of the features, block by block.
 
     Parameters
@@ -121,7 +134,8 @@ def feature_moments(X, sample_weight, offset, block_size=None):
         if sp.issparse(X_block):
             # Squares of the stored values only: X is never centred or densified.
             X_block = X_block.astype(np.float64)
-            second += X_block.multiply(X_block).T @ weight
+            # (SciPy has no type hints: sp.issparse cannot narrow X_block.)
+            second += X_block.multiply(X_block).T @ weight  # type: ignore[union-attr]
         else:
             second += weight @ np.square(X_block - offset, dtype=np.float64)
     if sp.issparse(X):
@@ -132,14 +146,16 @@ def feature_moments(X, sample_weight, offset, block_size=None):
     return first, second
 
 
-def right_factor(weights, X):
+def right_factor(weights: np.ndarray, X: DenseOrCSR) -> np.ndarray:
     """``weights.T`` in X's dtype, C-contiguous: the right factor of the net
     inputs, made once per pass over X (each stored value of a sparse X reads
     one row of it, see :mod:`sksoftmax._sparse`)."""
     return np.ascontiguousarray(weights.T, dtype=X.dtype)
 
 
-def net_input(X, rows, weights_t, intercept):
+def net_input(
+    X: DenseOrCSR, rows: slice, weights_t: np.ndarray, intercept: np.ndarray
+) -> np.ndarray:
     """Net inputs ``X[rows] @ weights_t + intercept`` as a float64 array.
 
     ``weights_t`` is :func:`right_factor`: in X's dtype, so that float32 X keeps
@@ -158,7 +174,7 @@ def net_input(X, rows, weights_t, intercept):
     return Z
 
 
-def log_softmax(Z, xp=np):
+def log_softmax(Z: Any, xp: Any = np) -> Any:
     """Row-wise log-softmax ``Z - logsumexp(Z)``, stable for any finite Z.
 
     Subtracting the row maximum first keeps every exponent <= 0, so that net
@@ -170,29 +186,29 @@ def log_softmax(Z, xp=np):
     return Z
 
 
-def softmax(Z, xp=np):
+def softmax(Z: Any, xp: Any = np) -> Any:
     """Row-wise softmax, stable for any finite Z (see :func:`log_softmax`)."""
     E = xp.exp(Z - xp.max(Z, axis=1, keepdims=True))
     E /= xp.sum(E, axis=1, keepdims=True)
     return E
 
 
-def two_class_margin(Z):
+def two_class_margin(Z: Any) -> Any:
     """The margin of ``classes_[1]`` over ``classes_[0]``: the binary
     ``decision_function`` (any namespace)."""
     return Z[:, 1] - Z[:, 0]
 
 
 def loss_gradient(
-    weights,
-    intercept,
-    X,
-    y_code,
-    sample_weight,
-    label_smoothing=0.0,
-    block_size=None,
-    threads=SERIAL,
-):
+    weights: np.ndarray,
+    intercept: np.ndarray,
+    X: DenseOrCSR,
+    y_code: np.ndarray,
+    sample_weight: np.ndarray,
+    label_smoothing: float = 0.0,
+    block_size: int | None = None,
+    threads: Threads = SERIAL,
+) -> tuple[float, np.ndarray, np.ndarray]:
     """Weighted mean cross-entropy and its gradient, in one pass over X.
 
     Parameters
@@ -230,7 +246,7 @@ def loss_gradient(
         block_size = block_rows(X, n_classes)
     weights_t = right_factor(weights, X)
 
-    def run(rows):
+    def run(rows: slice) -> tuple[float, np.ndarray, np.ndarray]:
         return _loss_gradient_rows(
             weights_t,
             intercept,
@@ -245,7 +261,12 @@ def loss_gradient(
     return _sum_runs(run, X.shape[0], block_size, threads)
 
 
-def _sum_runs(run, n_samples, block_size, threads):
+_Sums = TypeVar("_Sums", bound=tuple[Any, ...])
+
+
+def _sum_runs(
+    run: Callable[[slice], _Sums], n_samples: int, block_size: int, threads: Threads
+) -> _Sums:
     """``run(rows)`` over contiguous runs of whole blocks, one per thread, and
     the sum of the tuples they return.
 
@@ -259,12 +280,19 @@ def _sum_runs(run, n_samples, block_size, threads):
     if n_threads == 1:
         return run(runs[0])
     parts = list(threads.map(run, runs))
-    return tuple(sum(values) for values in zip(*parts, strict=True))
+    # Tuples summed element by element are tuples of the same types.
+    return cast(_Sums, tuple(sum(values) for values in zip(*parts, strict=True)))
 
 
 def curvature(
-    weights, intercept, X, sample_weight, offset, block_size=None, threads=SERIAL
-):
+    weights: np.ndarray,
+    intercept: np.ndarray,
+    X: DenseOrCSR,
+    sample_weight: np.ndarray,
+    offset: np.ndarray,
+    block_size: int | None = None,
+    threads: Threads = SERIAL,
+) -> tuple[np.ndarray, np.ndarray]:
     """Diagonal of the data term's Hessian at ``(weights, intercept)``.
 
     With P = softmax(Z) and q_ik = p_ik (1 - p_ik), the second derivatives of
@@ -291,7 +319,7 @@ def curvature(
     weights_t = right_factor(weights, X)
     sparse = sp.issparse(X)
 
-    def run(rows):
+    def run(rows: slice) -> tuple[np.ndarray, np.ndarray]:
         if sparse:
             # Per feature, sum q x and sum q x^2 (about zero) side by side;
             # for dense X, sum q (x - offset)^2 by class.
@@ -320,8 +348,15 @@ def curvature(
 
 
 def _loss_gradient_rows(
-    weights_t, intercept, X, y_code, sample_weight, label_smoothing, block_size, run
-):
+    weights_t: np.ndarray,
+    intercept: np.ndarray,
+    X: DenseOrCSR,
+    y_code: np.ndarray,
+    sample_weight: np.ndarray,
+    label_smoothing: float,
+    block_size: int,
+    run: slice,
+) -> tuple[float, np.ndarray, np.ndarray]:
     """The block loop of :func:`loss_gradient` over the rows ``run``, in one thread.
 
     Dense blocks are views of X; sparse ones are read in place
@@ -366,7 +401,14 @@ def _loss_gradient_rows(
     return float(loss), grad_weights, grad_intercept
 
 
-def predict_blocks(X, weights, intercept, out, transform=None, block_size=None):
+def predict_blocks(
+    X: DenseOrCSR,
+    weights: np.ndarray,
+    intercept: np.ndarray,
+    out: np.ndarray,
+    transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    block_size: int | None = None,
+) -> np.ndarray:
     """Fill ``out`` block by block from the net inputs of the rows of X.
 
     ``out[rows] = transform(Z)`` for the net inputs Z of each block, in X's
@@ -381,7 +423,7 @@ def predict_blocks(X, weights, intercept, out, transform=None, block_size=None):
     weights_t = right_factor(weights, X)
     intercept = intercept.astype(X.dtype)
 
-    def run(rows):
+    def run(rows: slice) -> None:
         # The net inputs go straight into ``out`` where it holds a row per
         # block: a block's transform then needs two temporaries of its size,
         # not three.
@@ -395,6 +437,8 @@ def predict_blocks(X, weights, intercept, out, transform=None, block_size=None):
             np.matmul(X[rows], weights_t, out=Z)
         Z += intercept
         if out.ndim == 1:
+            # A 1-d ``out`` (class codes, a binary margin) comes with its transform.
+            assert transform is not None
             out[rows] = transform(Z)
         elif transform is not None:
             Z[...] = transform(Z)

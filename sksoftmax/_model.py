@@ -23,7 +23,9 @@ def model_rows(n_classes: int) -> int:
     return 1 if n_classes == 2 else n_classes
 
 
-def with_reference_class(weights, intercept, n_classes):
+def with_reference_class(
+    weights: Any, intercept: Any, n_classes: int
+) -> tuple[Any, Any]:
     """One row per class of the weights (n_rows, n_features) and intercepts
     (n_rows,) of a model: a zero row for the reference class put first where
     there is one row fewer than classes (the binary model), else unchanged.

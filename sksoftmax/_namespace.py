@@ -10,13 +10,18 @@ and SciPy build on. All namespace handling is in this module.
 """
 
 import copy
+from typing import Any
 
 import numpy as np
 from sklearn import get_config
 from sklearn.base import BaseEstimator
 
+# Arrays here are of any array library (NumPy, PyTorch, CuPy, ...), hence Any;
+# so are their namespaces (``xp``: array-api-compat's or the library's own
+# module) and devices.
 
-def dispatch_available():
+
+def dispatch_available() -> bool:
     """Whether scikit-learn can turn array API dispatch on here: it needs SciPy
     1.14 or newer (``set_config(array_api_dispatch=True)`` raises otherwise)."""
     import scipy
@@ -25,7 +30,7 @@ def dispatch_available():
     return (major, minor) >= (1, 14)
 
 
-def dispatch_namespace(X):
+def dispatch_namespace(X: Any) -> tuple[Any, Any] | None:
     """``(xp, device)`` of X if array API dispatch is on and X is an array of a
     namespace other than NumPy; otherwise None (the NumPy code runs)."""
     if not get_config()["array_api_dispatch"] or isinstance(X, np.ndarray):
@@ -42,14 +47,14 @@ def dispatch_namespace(X):
     return xp, array_api_compat.device(X)
 
 
-def float_dtypes(X):
+def float_dtypes(X: Any) -> list[Any]:
     """The float dtypes that X may keep, of its namespace under dispatch."""
     namespace = dispatch_namespace(X)
     xp = np if namespace is None else namespace[0]
     return [xp.float64, xp.float32]
 
 
-def namespace_name(array):
+def namespace_name(array: Any) -> str:
     """The name of the namespace of ``array`` (``"numpy"`` for array-likes)."""
     if isinstance(array, np.ndarray) or not _is_array(array):
         return "numpy"
@@ -60,13 +65,13 @@ def namespace_name(array):
     )
 
 
-def _is_array(obj):
+def _is_array(obj: Any) -> bool:
     import array_api_compat
 
     return array_api_compat.is_array_api_obj(obj)
 
 
-def as_numpy(array):
+def as_numpy(array: Any) -> Any:
     """A NumPy array with the values of ``array``, of any namespace and device."""
     if array is None or isinstance(array, np.ndarray) or not _is_array(array):
         return array
@@ -85,7 +90,7 @@ def as_numpy(array):
     return np.from_dlpack(array)
 
 
-def move_to(array, xp, device):
+def move_to(array: Any, xp: Any, device: Any) -> Any:
     """``array`` (of any namespace, or NumPy) as an array of ``xp`` on ``device``."""
     import array_api_compat
 
@@ -94,7 +99,7 @@ def move_to(array, xp, device):
     return xp.asarray(as_numpy(array), device=device)
 
 
-def has_float64(xp, device):
+def has_float64(xp: Any, device: Any) -> bool:
     """Whether ``device`` computes in float64 (Apple's MPS does not)."""
     try:
         xp.zeros(1, dtype=xp.float64, device=device)
@@ -103,12 +108,12 @@ def has_float64(xp, device):
     return True
 
 
-def sum_dtype(xp, device):
+def sum_dtype(xp: Any, device: Any) -> Any:
     """The dtype of the device's sums: float64, else (as on MPS) float32."""
     return xp.float64 if has_float64(xp, device) else xp.float32
 
 
-def check_same_namespace(coef, X, method, estimator_name):
+def check_same_namespace(coef: Any, X: Any, method: str, estimator_name: str) -> None:
     """Raise a ValueError unless X is in the namespace and on the device of the
     fitted ``coef`` (NumPy and array-likes count as one namespace; with
     dispatch off, any array NumPy can read is one)."""
@@ -180,7 +185,7 @@ def to_numpy(estimator: BaseEstimator) -> BaseEstimator:
     return converted
 
 
-def to_device(array, xp, device):
+def to_device(array: np.ndarray, xp: Any, device: Any) -> Any:
     """A fitted NumPy array as an array of ``xp`` on ``device``: only numbers
     the device holds (string classes, say, stay NumPy)."""
     if array.dtype.kind in "biuf" and (

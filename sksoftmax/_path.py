@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.exceptions import ConvergenceWarning
 
 from ._backends import backend_for
@@ -104,7 +105,7 @@ def fit_objective(
 _ON_BOUND_ULPS = 4
 
 
-def _on_bounds(weights, lower, upper):
+def _on_bounds(weights: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """The weights clipped to their bounds, those within a few ulps of a bound
     set exactly to it (as the solver left them, before the scales rounded
     them): a weight on its bound compares equal to it."""
@@ -165,7 +166,9 @@ def fit_path(
     return [fit for fit in fits if fit is not None]
 
 
-def _predicted_start(solved, log_C):
+def _predicted_start(
+    solved: list[tuple[float, np.ndarray, np.ndarray]], log_C: float
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Where the fit at ``log_C`` starts: the last optimum, moved along the
     line through the last two optima in log C (by at most their distance).
 
@@ -206,20 +209,21 @@ class SoftmaxPath(NamedTuple):
 
 
 def softmax_regression_path(
-    X,
-    y,
+    # X, y and sample_weight: of any array library the back-ends take, hence Any.
+    X: Any,
+    y: Any,
     Cs: int | Sequence[float] = 10,
     *,
     l1_ratio: float = 0.0,
-    sample_weight=None,
+    sample_weight: Any = None,
     fit_intercept: bool = True,
-    class_weight=None,
+    class_weight: dict[Any, float] | str | None = None,
     max_iter: int = 100,
     tol: float = 1e-4,
     label_smoothing: float = 0.0,
     verbose: int = 0,
-    penalty_factor=None,
-    coef_bounds=None,
+    penalty_factor: ArrayLike | dict[Any, float] | None = None,
+    coef_bounds: tuple[ArrayLike, ArrayLike] | None = None,
 ) -> SoftmaxPath:
     """Fit the softmax regression model at each of several Cs, warm-started.
 

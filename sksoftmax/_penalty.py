@@ -177,6 +177,8 @@ class Penalty:
         """
         if not layout.l1_split and self.coef_bounds is None:
             return None
+        lower: np.ndarray | float
+        upper: np.ndarray | float
         if self.coef_bounds is None:
             lower, upper = -np.inf, np.inf
         else:

@@ -138,7 +138,7 @@ class _FunctionProblem:
 
     function: Callable[[np.ndarray], tuple[float, np.ndarray]]
     box: scipy.optimize.Bounds | Callable[[], Any] | None
-    rescale: Callable[[np.ndarray, np.ndarray], tuple] | None
+    rescale: Callable[[np.ndarray, np.ndarray | None], tuple] | None
 
     def loss_gradient(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         return self.function(x)
@@ -164,7 +164,7 @@ def minimize_lbfgs(
     gradient_tol: float | None = None,
     gradient_tol_reason: str | None = None,
     bounds: scipy.optimize.Bounds | Callable[[], Any] | None = None,
-    rescale: Callable[[np.ndarray, np.ndarray], tuple] | None = None,
+    rescale: Callable[[np.ndarray, np.ndarray | None], tuple] | None = None,
     callback: Callable[[SolverStep], None] | None = None,
     verbose: int = 0,
     owner: str = "L-BFGS-B",
@@ -242,7 +242,7 @@ class _SolverState:
     #: iteration callback reads the accepted point's, without a second pass.
     evaluated_x: np.ndarray | None = None
     value: float = np.nan
-    grad: np.ndarray | None = None
+    grad: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
     #: Iterations the next round may run.
     round_iter: int = _FIRST_ROUND
     #: The objective after the last round, and the rounds in a row that made
@@ -471,6 +471,7 @@ def _run_round(
         )
     except _RoundEnd:
         # The accepted point, whose value and gradient were the last evaluated.
+        assert state.evaluated_x is not None  # the callback follows an evaluation
         return state.evaluated_x.copy(), False
     state.message = result.message
     return result.x, state.n_iter - start_iter < round_limit
@@ -482,15 +483,15 @@ def _rescale(
     """The problem over new variables for ``x``, taken as the state's; ``x``
     in them, with its value and gradient."""
     value, grad = _evaluate(state, x)
-    state.problem, x, grad = state.problem.rescaled(x, grad)
+    state.problem, x, new_grad = state.problem.rescaled(x, grad)
     state.box = state.problem.bounds()
-    if grad is None:
+    if new_grad is None:
         # A point of its own in the new variables.
         state.evaluated_x = None
         return x, *_evaluate(state, x)
     # The same point in new variables: no evaluation needed.
-    state.evaluated_x, state.grad = x.copy(), grad.copy()
-    return x, value, grad
+    state.evaluated_x, state.grad = x.copy(), new_grad.copy()
+    return x, value, new_grad
 
 
 def _stalled(state: _SolverState, stopped_early: bool, value: float) -> bool:

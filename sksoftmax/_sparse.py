@@ -27,9 +27,12 @@ the slice of its rows to use, and ``compiled`` to choose the path (None, the
 default: compiled where numba is installed).
 """
 
+from collections.abc import Callable
 from types import ModuleType
+from typing import TypeAlias
 
 import numpy as np
+import scipy.sparse as sp
 
 numba: ModuleType | None
 try:
@@ -39,9 +42,11 @@ except ImportError:  # the optional extra is not installed
 
 #: Whether the compiled products are available.
 COMPILED = numba is not None
+#: X as the functions take it: a CSR matrix or array, of any index dtype.
+CSR: TypeAlias = sp.csr_matrix | sp.csr_array
 
 
-def _jit(function):
+def _jit(function: Callable[..., None]) -> Callable[..., None] | None:
     """``function`` compiled without the GIL, or None without numba. The
     machine code is cached on disk where numba finds a writable place (next to
     this module, or numba's user cache); where it finds none, it is compiled
@@ -54,7 +59,19 @@ def _jit(function):
         return numba.njit(nogil=True)(function)
 
 
-def _times_loop(data, indices, indptr, start, stop, right, out):
+# The loops take a CSR matrix's arrays: its stored values, their column indices
+# and the offsets of its rows.
+
+
+def _times_loop(
+    data: np.ndarray,
+    indices: np.ndarray,
+    indptr: np.ndarray,
+    start: int,
+    stop: int,
+    right: np.ndarray,
+    out: np.ndarray,
+) -> None:
     n_columns = right.shape[1]
     row_sum = np.empty(n_columns)
     for i in range(start, stop):
@@ -68,7 +85,15 @@ def _times_loop(data, indices, indptr, start, stop, right, out):
             out[i - start, k] = row_sum[k]
 
 
-def _transpose_times_add_loop(data, indices, indptr, start, stop, left, out):
+def _transpose_times_add_loop(
+    data: np.ndarray,
+    indices: np.ndarray,
+    indptr: np.ndarray,
+    start: int,
+    stop: int,
+    left: np.ndarray,
+    out: np.ndarray,
+) -> None:
     n_columns = left.shape[1]
     for i in range(start, stop):
         for stored in range(indptr[i], indptr[i + 1]):
@@ -78,7 +103,15 @@ def _transpose_times_add_loop(data, indices, indptr, start, stop, left, out):
                 out[column, k] += value * left[i - start, k]
 
 
-def _moments_transpose_times_add_loop(data, indices, indptr, start, stop, left, out):
+def _moments_transpose_times_add_loop(
+    data: np.ndarray,
+    indices: np.ndarray,
+    indptr: np.ndarray,
+    start: int,
+    stop: int,
+    left: np.ndarray,
+    out: np.ndarray,
+) -> None:
     n_columns = left.shape[1]
     for i in range(start, stop):
         for stored in range(indptr[i], indptr[i + 1]):
@@ -90,6 +123,9 @@ def _moments_transpose_times_add_loop(data, indices, indptr, start, stop, left, 
                 out[column, 1, k] += value * weighted
 
 
+# None without numba, where only a call with compiled=True (a misuse, which then
+# fails) reaches them: hence the ``type: ignore[misc]`` ("None" not callable) of
+# their calls below.
 _times = _jit(_times_loop)
 _transpose_times_add = _jit(_transpose_times_add_loop)
 _moments_transpose_times_add = _jit(_moments_transpose_times_add_loop)
@@ -99,7 +135,7 @@ def _use_compiled(compiled: bool | None) -> bool:
     return COMPILED if compiled is None else compiled
 
 
-def _row_range(X, rows: slice, *arrays) -> tuple[int, int]:
+def _row_range(X: CSR, rows: slice, *arrays: np.ndarray) -> tuple[int, int]:
     """``rows`` as (start, stop) within X, checked: a step of one, and
     ``arrays`` with one row per row of the block (the compiled loops do not
     check their bounds)."""
@@ -114,7 +150,7 @@ def _row_range(X, rows: slice, *arrays) -> tuple[int, int]:
     return start, stop
 
 
-def _check_columns(X, array):
+def _check_columns(X: CSR, array: np.ndarray) -> None:
     """``array`` has one row per column of X (the compiled loops index it)."""
     if array.shape[0] != X.shape[1]:
         raise ValueError(
@@ -122,7 +158,14 @@ def _check_columns(X, array):
         )
 
 
-def times(X, rows: slice, right, out, *, compiled: bool | None = None):
+def times(
+    X: CSR,
+    rows: slice,
+    right: np.ndarray,
+    out: np.ndarray,
+    *,
+    compiled: bool | None = None,
+) -> np.ndarray:
     """``out[...] = X[rows] @ right``.
 
     Parameters
@@ -146,28 +189,40 @@ def times(X, rows: slice, right, out, *, compiled: bool | None = None):
     start, stop = _row_range(X, rows, out)
     _check_columns(X, right)
     if _use_compiled(compiled):
-        _times(X.data, X.indices, X.indptr, start, stop, right, out)
+        _times(X.data, X.indices, X.indptr, start, stop, right, out)  # type: ignore[misc]
     else:
         out[...] = X[start:stop] @ right.astype(X.dtype, copy=False)
     return out
 
 
-def transpose_times_add(X, rows: slice, left, out, *, compiled: bool | None = None):
+def transpose_times_add(
+    X: CSR,
+    rows: slice,
+    left: np.ndarray,
+    out: np.ndarray,
+    *,
+    compiled: bool | None = None,
+) -> np.ndarray:
     """``out += X[rows].T @ left``, with ``left`` of shape (n_rows, n_columns)
     and ``out`` a float64 C-contiguous array of shape (n_features, n_columns)
     (the other arguments as in :func:`times`)."""
     start, stop = _row_range(X, rows, left)
     _check_columns(X, out)
     if _use_compiled(compiled):
-        _transpose_times_add(X.data, X.indices, X.indptr, start, stop, left, out)
+        _transpose_times_add(X.data, X.indices, X.indptr, start, stop, left, out)  # type: ignore[misc]
     else:
         out += X[start:stop].T @ left.astype(X.dtype, copy=False)
     return out
 
 
 def moments_transpose_times_add(
-    X, rows: slice, left, out, *, compiled: bool | None = None
-):
+    X: CSR,
+    rows: slice,
+    left: np.ndarray,
+    out: np.ndarray,
+    *,
+    compiled: bool | None = None,
+) -> np.ndarray:
     """``out[:, 0] += X[rows].T @ left`` and ``out[:, 1] += (X[rows] *
     X[rows]).T @ left`` in one pass (the squares of the matrix's entries,
     zeros not stored), with ``out`` a float64 C-contiguous array of shape
@@ -179,7 +234,7 @@ def moments_transpose_times_add(
     # (sorted, without duplicate entries, which must be summed before they are
     # squared), SciPy does it. SciPy caches the check on X.
     if _use_compiled(compiled) and X.has_canonical_format:
-        _moments_transpose_times_add(
+        _moments_transpose_times_add(  # type: ignore[misc]
             X.data, X.indices, X.indptr, start, stop, left, out
         )
     else:

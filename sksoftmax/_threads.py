@@ -24,7 +24,8 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple
+from contextlib import AbstractContextManager
+from typing import Any, NamedTuple
 
 from threadpoolctl import OpenBLASController, ThreadpoolController
 
@@ -72,28 +73,34 @@ class _BlasLimit:
     owner found and starts afresh.
     """
 
-    def __init__(self):
+    _controller: ThreadpoolController | None
+    _owner: threading.Thread | None
+    # threadpoolctl's limiter (a context manager) while a limit of ours is set.
+    _limiter: Any
+    _original: int | None
+
+    def __init__(self) -> None:
         # threadpoolctl's controller of the BLAS libraries, built on first use
         # (inspecting them costs milliseconds); a forked child keeps it, as
         # the libraries stay loaded.
         self._controller = None
         self._reset()
 
-    def _reset(self):
+    def _reset(self) -> None:
         self._lock = threading.Lock()
         # The owning thread, its threadpoolctl limiter, and BLAS's thread
         # count before it. (Forks wait while they change: _before_fork.)
         self._owner = self._limiter = self._original = None
 
-    def _before_fork(self):
+    def _before_fork(self) -> None:
         # Released in the parent after the fork; the child makes a new lock.
         self._held_for_fork = self._lock
         self._held_for_fork.acquire()
 
-    def _after_fork_in_parent(self):
+    def _after_fork_in_parent(self) -> None:
         self._held_for_fork.release()
 
-    def _after_fork_in_child(self):
+    def _after_fork_in_child(self) -> None:
         owner, original = self._owner, self._original
         self._reset()
         # threadpoolctl >= 3.8 guards OpenBLAS's controlling thread with a
@@ -120,17 +127,17 @@ class _BlasLimit:
                 if clear is not None:
                     clear()
 
-    def _blas(self):
+    def _blas(self) -> ThreadpoolController:
         if self._controller is None:
             self._controller = ThreadpoolController().select(user_api="blas")
         return self._controller
 
-    def _current(self):
+    def _current(self) -> int | None:
         """BLAS's largest thread count now; None without BLAS."""
         counts = [lib["num_threads"] for lib in self._blas().info()]
         return max(counts) if counts else None
 
-    def _enter(self):
+    def _enter(self) -> tuple[Any, int]:
         """Set the limit if this caller may own it; (limiter or None, budget).
         Called under the lock."""
         if self._owner is not None:
@@ -154,7 +161,7 @@ class _BlasLimit:
             if self._limiter is None:  # not set: own nothing
                 self._owner = self._original = None
 
-    def _leave(self, limiter):
+    def _leave(self, limiter: Any) -> None:
         with self._lock:
             try:
                 limiter.__exit__(None, None, None)
@@ -174,7 +181,7 @@ class _BlasLimit:
                 self._leave(limiter)
 
 
-def _budget(blas_threads):
+def _budget(blas_threads: int | None) -> int:
     cores = available_cores()
     return max(1, min(cores, blas_threads) if blas_threads else cores)
 
@@ -188,7 +195,7 @@ if hasattr(os, "register_at_fork"):
     )
 
 
-def one_blas_thread():
+def one_blas_thread() -> AbstractContextManager[int]:
     """Context manager that runs BLAS on one thread inside (see
     :class:`_BlasLimit`); it yields the number of threads a kernel may use:
     the cores, capped by BLAS's limit outside (which carries the limits of

@@ -17,6 +17,7 @@ from types import FrameType
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import assert_all_finite
@@ -72,7 +73,7 @@ def check_labels_shape(shape: tuple, n_samples: int) -> None:
         )
 
 
-def _is_missing(value) -> bool:
+def _is_missing(value: object) -> bool:
     """Whether one label is NaN (the one value unequal to itself) or pd.NA
     (whose comparisons are neither True nor False)."""
     try:
@@ -184,7 +185,7 @@ def check_sample_weight_shape(shape: tuple, n_samples: int) -> None:
         )
 
 
-def sample_weight_array(sample_weight, n_samples: int) -> np.ndarray:
+def sample_weight_array(sample_weight: ArrayLike | None, n_samples: int) -> np.ndarray:
     """Host-side sample weights as a new float64 array of shape (n_samples,),
     checked: None gives ones, a scalar is repeated."""
     if sample_weight is None:

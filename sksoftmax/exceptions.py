@@ -33,7 +33,9 @@ class InconsistentVersionWarning(_SklearnVersionWarning):
         The version that loads it.
     """
 
-    def __init__(self, *, estimator_name, current_version, saved_version):
+    def __init__(
+        self, *, estimator_name: str, current_version: str, saved_version: str | None
+    ) -> None:
         super().__init__(
             estimator_name=estimator_name,
             current_sklearn_version=current_version,
@@ -42,7 +44,7 @@ class InconsistentVersionWarning(_SklearnVersionWarning):
         self.saved_version = saved_version
         self.current_version = current_version
 
-    def __str__(self):
+    def __str__(self) -> str:
         saved = (
             f"sksoftmax {self.saved_version}"
             if self.saved_version is not None

@@ -43,6 +43,8 @@ how to install it) and, to run the graphs, ``onnxruntime``: both come with
 """
 
 import numbers
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -83,6 +85,10 @@ from ._classifier import SoftmaxRegressionClassifier
 from ._cv import SoftmaxRegressionCV
 from ._model import numpy_model
 
+if TYPE_CHECKING:  # skl2onnx's graph-building types (it has no type hints)
+    from skl2onnx.common._container import ModelComponentContainer
+    from skl2onnx.common._topology import Operator, Scope, Variable
+
 #: The estimators this module registers, and their skl2onnx aliases.
 ALIASES = {
     SoftmaxRegressionClassifier: "SksoftmaxSoftmaxRegressionClassifier",
@@ -94,7 +100,12 @@ OPTIONS = {"zipmap": [True, False, "columns"], "nocl": [False, True]}
 _EXPORTING = "exporting it to ONNX"
 
 
-def parse(scope, model, inputs, custom_parsers=None):
+def parse(
+    scope: "Scope",
+    model: SoftmaxRegressionClassifier | SoftmaxRegressionCV,
+    inputs: list["Variable"],
+    custom_parsers: dict[type, Callable[..., Any]] | None = None,
+) -> list["Variable"]:
     """skl2onnx's parser of classifiers, for a model of NumPy arrays and
     numeric or string labels, and options that ONNX's ZipMap can take
     (checked first, with errors that say what to do)."""
@@ -118,7 +129,7 @@ def parse(scope, model, inputs, custom_parsers=None):
     return _parse_sklearn_classifier(scope, model, inputs, custom_parsers)
 
 
-def calculate_output_shapes(operator) -> None:
+def calculate_output_shapes(operator: "Operator") -> None:
     """skl2onnx's shape calculator of linear classifiers, for float32 and
     float64 inputs only (the graph multiplies them by the weights)."""
     input_type = operator.inputs[0].type
@@ -131,7 +142,7 @@ def calculate_output_shapes(operator) -> None:
     calculate_linear_classifier_output_shapes(operator)
 
 
-def _label_values(classes):
+def _label_values(classes: np.ndarray) -> np.ndarray:
     """The labels as an ONNX tensor holds them: int64 for numbers and
     booleans (skl2onnx's convention for classifiers), strings otherwise."""
     values = list(classes)
@@ -154,7 +165,9 @@ def _label_values(classes):
     )
 
 
-def convert(scope, operator, container) -> None:
+def convert(
+    scope: "Scope", operator: "Operator", container: "ModelComponentContainer"
+) -> None:
     """The graph of a fitted model (the module docstring)."""
     model = operator.raw_operator
     opset = container.target_opset

@@ -83,7 +83,23 @@ FAMILY = {
 }
 
 
-@pytest.fixture(scope="module", params=list(FAMILY), ids=list(FAMILY))
+#: Exhaustive: their Newton references take tens of seconds, and the quick run
+#: has their regimes (nearly separable: test_cv's path on raw digits; no
+#: intercept: the offset features; sparse: tf-idf with an intercept).
+EXHAUSTIVE = {
+    "raw digits, C=100 (nearly separable)",
+    "sparse Zipf tf-idf, no intercept",
+}
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param(name, marks=pytest.mark.exhaustive) if name in EXHAUSTIVE else name
+        for name in FAMILY
+    ],
+    ids=list(FAMILY),
+)
 def problem(request):
     load, C, fit_intercept = FAMILY[request.param]
     X, y = load()

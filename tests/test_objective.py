@@ -7,7 +7,7 @@ differences.
 import numpy as np
 import pytest
 from helpers import in_memory_objective, make_problem
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from reference import objective as reference_objective
 
 # (l1_ratio, label_smoothing): the L2 path, the split L1 path with smoothing,
@@ -80,8 +80,19 @@ def test_l1_split_parts_are_bounded_and_disjoint():
     n_weights = weights.size
     positive, negative = theta[:n_weights], theta[n_weights : 2 * n_weights]
     assert theta.size == 2 * n_weights + 4
-    assert np.all(positive >= 0) and np.all(negative >= 0)
-    assert np.all(np.minimum(positive, negative) == 0)
+    # W+ holds the positive weights, W- the negative ones, both zero where a
+    # weight is: only then is the linear penalty on W+ + W- the L1 norm of W.
+    assert_array_equal(positive > 0, weights.ravel() > 0)
+    assert_array_equal(negative > 0, weights.ravel() < 0)
+    assert_array_equal((positive == 0) & (negative == 0), weights.ravel() == 0)
+    round_trip = objective.unpack(theta)
+    assert_allclose(round_trip[0], weights, rtol=1e-13)
+    assert_allclose(round_trip[1], intercept, rtol=1e-12, atol=1e-12)
+    assert_allclose(
+        objective.loss_gradient(theta)[0],
+        reference_objective(weights, intercept, X, y, sw, 1.0, 1.0),
+        rtol=1e-12,
+    )
     bounds = objective.bounds()
     assert np.all(bounds.lb[: 2 * n_weights] == 0)
     assert np.all(np.isneginf(bounds.lb[2 * n_weights :]))

@@ -5,7 +5,7 @@ both paths, in threads."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_allclose
 from reference import curvature as reference_curvature
 
 from sksoftmax import _loss, _sparse
@@ -171,15 +171,3 @@ def test_block_predictions_on_sparse_x_equal_dense_x(monkeypatch, compiled, dtyp
         expected = transform(dense @ coef[:n_classes].T + intercept[:n_classes])
         assert ours.dtype == dtype
         assert_allclose(ours, expected, rtol=tol, atol=tol)
-
-
-def test_a_fit_on_sparse_x_is_the_fit_on_dense_x():
-    # Through the estimator, with whichever path is installed.
-    from sksoftmax import SoftmaxRegressionClassifier
-
-    X = sp.random(600, 25, density=0.3, format="csr", random_state=6)
-    y = np.arange(600) % 3
-    sparse_fit = SoftmaxRegressionClassifier(tol=1e-8).fit(X, y)
-    dense_fit = SoftmaxRegressionClassifier(tol=1e-8).fit(X.toarray(), y)
-    assert_allclose(sparse_fit.coef_, dense_fit.coef_, atol=1e-6)
-    assert_array_equal(sparse_fit.predict(X), dense_fit.predict(X.toarray()))

@@ -301,22 +301,32 @@ def test_children_forked_while_a_thread_sets_and_lifts_limits_get_blas_back(
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
-def test_a_fork_waits_while_another_thread_changes_blass_limit():
-    # A limit being set or lifted (under the limit's lock) finishes before a
-    # fork copies the process: OpenBLAS's pool is never copied half changed.
-    from sksoftmax._threads import _BLAS_LIMIT
-
+def test_a_fork_waits_while_another_thread_changes_blass_limit(
+    blas_on_several_threads, monkeypatch
+):
+    # A limit being set (threadpoolctl's limit, made slow here) finishes
+    # before a fork copies the process: OpenBLAS's pool is never copied half
+    # changed. (Where BLAS is on one thread already no limit is set.)
     held, released = threading.Event(), threading.Event()
+    limit = ThreadpoolController.limit
+
+    def slow_limit(self, *args, **kwargs):
+        held.set()
+        time.sleep(0.3)
+        try:
+            return limit(self, *args, **kwargs)
+        finally:
+            released.set()
+
+    monkeypatch.setattr(ThreadpoolController, "limit", slow_limit)
 
     def change():
-        with _BLAS_LIMIT._lock:
-            held.set()
-            time.sleep(0.3)
-            released.set()
+        with one_blas_thread():
+            pass
 
     changer = threading.Thread(target=change)
     changer.start()
-    held.wait(10)
+    assert held.wait(10)
     pid = os.fork()
     if pid == 0:
         os._exit(0)

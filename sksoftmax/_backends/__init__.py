@@ -27,13 +27,14 @@ which alone sets fitted attributes.
 """
 
 from types import ModuleType
+from typing import Any
 
 from .._namespace import dispatch_namespace
 from . import _array_api, _dask, _numpy
 from ._contract import Capabilities, FittedModel, Prepared
 
 
-def backend_for(X, y=None) -> ModuleType:
+def backend_for(X: Any, y: Any = None) -> ModuleType:
     """The back-end module of the input: Dask if X or y is a Dask collection,
     the array API one if dispatch is on and X is an array of another library,
     else NumPy."""

@@ -23,6 +23,7 @@ float64 optimum to float32 precision.
 The namespace utilities are :mod:`sksoftmax._namespace`'s.
 """
 
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -74,8 +75,12 @@ CAPABILITIES = Capabilities(
     checks_predict_input=False,
 )
 
+# The arrays here are of the input's library, on its device, hence Any; so are
+# the namespace ``xp`` (array-api-compat's module, or the library's own), its
+# device and its dtypes.
 
-def _blocks(n_samples, n_columns=1):
+
+def _blocks(n_samples: int, n_columns: int = 1) -> Iterator[slice]:
     """Row slices of the blocks, for temporaries of ``n_columns`` per row."""
     size = max(1, min(BLOCK_ROWS, MAX_BLOCK_NET_INPUTS // n_columns))
     return iter_blocks(n_samples, size)
@@ -85,11 +90,11 @@ class KahanSum:
     """A running sum of device arrays, in float64 where the device has it, else
     in float32 with Kahan compensation."""
 
-    def __init__(self, xp, dtype):
+    def __init__(self, xp: Any, dtype: Any) -> None:
         self.xp, self.dtype = xp, dtype
         self.total = self.compensation = None
 
-    def add(self, value):
+    def add(self, value: Any) -> None:
         xp = self.xp
         value = xp.astype(value, self.dtype)
         if self.total is None:
@@ -103,7 +108,7 @@ class KahanSum:
             self.compensation = (total - self.total) - corrected
             self.total = total
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         return as_numpy(self.total).astype(np.float64)
 
 
@@ -126,28 +131,30 @@ class ArrayAPIData:
         The namespace and device of the three.
     """
 
-    def __init__(self, X, y_code, sample_weight, xp, device):
+    def __init__(
+        self, X: Any, y_code: Any, sample_weight: Any, xp: Any, device: Any
+    ) -> None:
         self.X, self.y_code, self.xp, self.device = X, y_code, xp, device
         self.n_samples, self.n_features = X.shape
         self.sum_dtype = sum_dtype(xp, device)
         self._set_weights(xp.astype(sample_weight, self.sum_dtype))
 
-    def _set_weights(self, sample_weight):
+    def _set_weights(self, sample_weight: Any) -> None:
         xp = self.xp
         self._raw_weight = sample_weight
         self.weight_sum = float(xp.sum(sample_weight))
         # Normalised weights: in the sum dtype for the loss, in X's for products.
         self.sample_weight = sample_weight / self.weight_sum
         self._weight_X = xp.astype(self.sample_weight, self.X.dtype)
-        self._targets = {}
+        self._targets: dict[tuple[int, float], list[tuple[slice, Any]]] = {}
 
-    def __enter__(self):
+    def __enter__(self) -> "ArrayAPIData":
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         self._targets = {}
 
-    def weigh_classes(self, class_weight):
+    def weigh_classes(self, class_weight: np.ndarray) -> None:
         """Multiply each sample weight by the weight of its class."""
         xp = self.xp
         class_weight = xp.asarray(
@@ -155,7 +162,7 @@ class ArrayAPIData:
         )
         self._set_weights(self._raw_weight * xp.take(class_weight, self.y_code))
 
-    def class_totals(self, n_classes):
+    def class_totals(self, n_classes: int) -> np.ndarray:
         xp = self.xp
         codes = xp.arange(n_classes, device=self.device)
         total = KahanSum(xp, self.sum_dtype)
@@ -164,7 +171,7 @@ class ArrayAPIData:
             total.add(self.sample_weight[rows] @ one_hot)
         return self.weight_sum * total.numpy()
 
-    def feature_moments(self, offset):
+    def feature_moments(self, offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         xp, X = self.xp, self.X
         # Cast on the host: a device may have no float64 at all.
         offset_X = xp.asarray(offset, dtype=X.dtype, device=self.device)
@@ -177,7 +184,9 @@ class ArrayAPIData:
             second.add(weight @ (centred * centred))
         return first.numpy(), second.numpy()
 
-    def _weighted_targets(self, n_classes, label_smoothing):
+    def _weighted_targets(
+        self, n_classes: int, label_smoothing: float
+    ) -> Iterator[tuple[slice, Any]]:
         """``(rows, s * T)`` of each block: the target rows T times the sample
         weights s. Kept for the next evaluations where they take no more
         memory than X (they save three passes over each block's net inputs)."""
@@ -202,7 +211,9 @@ class ArrayAPIData:
         if keep:
             self._targets = {key: blocks}
 
-    def _coefficients(self, weights, intercept):
+    def _coefficients(
+        self, weights: np.ndarray, intercept: np.ndarray
+    ) -> tuple[Any, Any]:
         """Weights and intercepts on the device, in X's dtype (cast on the
         host: a device may have no float64 at all)."""
         xp, dtype, device = self.xp, self.X.dtype, self.device
@@ -211,7 +222,9 @@ class ArrayAPIData:
             xp.asarray(intercept, dtype=dtype, device=device),
         )
 
-    def loss_gradient(self, weights, intercept, label_smoothing):
+    def loss_gradient(
+        self, weights: np.ndarray, intercept: np.ndarray, label_smoothing: float
+    ) -> tuple[float, np.ndarray, np.ndarray]:
         """The data term and its gradient, as
         :func:`sksoftmax._loss.loss_gradient` computes them, on the device."""
         xp, X = self.xp, self.X
@@ -239,7 +252,9 @@ class ArrayAPIData:
             grad_intercept.numpy(),
         )
 
-    def curvature(self, weights, intercept, offset):
+    def curvature(
+        self, weights: np.ndarray, intercept: np.ndarray, offset: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The diagonal of the data term's Hessian, as
         :func:`sksoftmax._loss.curvature` computes it, on the device."""
         xp, X = self.xp, self.X
@@ -261,7 +276,9 @@ class ArrayAPIData:
         return by_weight.numpy(), by_class.numpy()
 
 
-def _labels_on_device(y, xp, device, n_samples, estimator):
+def _labels_on_device(
+    y: Any, xp: Any, device: Any, n_samples: int, estimator: str
+) -> tuple[np.ndarray, Any]:
     """Classes (NumPy) and codes (on the device) of labels of a non-NumPy
     namespace, encoded on the device."""
     y = move_to(y, xp, device)
@@ -272,7 +289,9 @@ def _labels_on_device(y, xp, device, n_samples, estimator):
     return classes, xp.searchsorted(xp.asarray(classes, device=device), y)
 
 
-def _sample_weight_on_device(sample_weight, xp, device, n_samples):
+def _sample_weight_on_device(
+    sample_weight: Any, xp: Any, device: Any, n_samples: int
+) -> Any:
     """Sample weights on the device, checked by the rules on the host.
 
     Weights in memory (and a scalar) take the host's path; weights of a device
@@ -300,7 +319,9 @@ def prepare(X: Any, y: Any, sample_weight: Any, settings: FitSettings) -> Prepar
     host. ``y`` and ``sample_weight`` may come from other namespaces or
     devices than X: they follow X.
     """
-    xp, device = dispatch_namespace(X)
+    namespace = dispatch_namespace(X)
+    assert namespace is not None  # why backend_for chose this back-end
+    xp, device = namespace
     feature_names = _get_feature_names(X)
     X = check_array(
         X, dtype=[xp.float64, xp.float32], estimator=settings.estimator, input_name="X"
@@ -328,9 +349,11 @@ def prepare(X: Any, y: Any, sample_weight: Any, settings: FitSettings) -> Prepar
     )
 
 
-def predict(X, model: FittedModel, method: str):
+def predict(X: Any, model: FittedModel, method: str) -> Any:
     """``method`` on validated X, in X's namespace, on X's device."""
-    xp, _ = dispatch_namespace(X)
+    namespace = dispatch_namespace(X)
+    assert namespace is not None  # why backend_for chose this back-end
+    xp, _ = namespace
     coef = xp.astype(model.coef, X.dtype)
     Z = X @ coef.T + xp.astype(model.intercept, X.dtype)
     if method == "decision_function":

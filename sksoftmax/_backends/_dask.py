@@ -19,7 +19,8 @@ import asyncio
 import concurrent.futures
 import contextlib
 import sys
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 from sklearn.utils.validation import _get_feature_names, check_array
@@ -40,6 +41,14 @@ from .._validation import (
 from . import _numpy
 from ._contract import Capabilities, FittedModel, Prepared, weigh_classes
 
+if TYPE_CHECKING:  # Dask is optional: imported for the annotations only.
+    import dask.array as da
+    from distributed import Client, Future
+
+#: A block of the training data where it lives: (X, y, sample_weight) before
+#: :meth:`DaskData.encode`, (X, y_code, sample_weight) after.
+Block: TypeAlias = tuple[np.ndarray, np.ndarray, np.ndarray]
+
 #: Partial results combined per task of the reduction tree: few enough that a
 #: task's inputs (gradients of n_classes x n_features) stay small, enough that
 #: the tree of a thousand blocks is four levels deep.
@@ -56,13 +65,13 @@ CAPABILITIES = Capabilities(
 )
 
 
-def is_dask_collection(obj):
+def is_dask_collection(obj: object) -> bool:
     """Whether ``obj`` is a Dask collection (array, DataFrame or Series)."""
     dask = sys.modules.get("dask")
     return dask is not None and dask.is_dask_collection(obj)
 
 
-def as_dask_array(obj, name):
+def as_dask_array(obj: Any, name: str) -> "da.Array":
     """A Dask array of a Dask array, DataFrame or Series, with known chunks."""
     if hasattr(obj, "to_dask_array"):
         return obj.to_dask_array(lengths=True)
@@ -74,7 +83,7 @@ def as_dask_array(obj, name):
     return obj
 
 
-def get_client():
+def get_client() -> "Client":
     """The current ``dask.distributed`` client, or a ValueError that says so."""
     try:
         from distributed import get_client
@@ -93,13 +102,13 @@ def get_client():
         ) from error
 
 
-def _add(*parts):
+def _add(*parts: tuple) -> tuple:
     """Sum of tuples of partial results, element by element."""
     return tuple(sum(items) for items in zip(*parts, strict=True))
 
 
 @contextlib.contextmanager
-def lost_data_is_an_error():
+def lost_data_is_an_error() -> Iterator[None]:
     """Turn the cancellation of the fit's futures into a RuntimeError that says
     what happened: a cluster that loses data it cannot recompute
     (``client.restart()`` cancels every future) must not give a model."""
@@ -114,7 +123,12 @@ def lost_data_is_an_error():
         ) from error
 
 
-def tree_reduce(client, futures, combine=_add, stuck=None):
+def tree_reduce(
+    client: "Client",
+    futures: list["Future"],
+    combine: Callable[..., Any] = _add,
+    stuck: Callable[[], bool] | None = None,
+) -> Any:
     """``combine`` of the results of ``futures``, by a tree on the workers.
 
     ``stuck()``, if given, is asked every _POLL_SECONDS while the result is pending;
@@ -137,7 +151,7 @@ def tree_reduce(client, futures, combine=_add, stuck=None):
     return futures[0].result()
 
 
-def _block_summary(block):
+def _block_summary(block: Block) -> tuple[np.ndarray, bool, bool, float, float]:
     """What the checks need of a raw block: its distinct labels, whether X and
     the weights are finite, the smallest weight."""
     X, y, sample_weight = block
@@ -151,7 +165,9 @@ def _block_summary(block):
     )
 
 
-def _merge_summaries(*summaries):
+def _merge_summaries(
+    *summaries: tuple[np.ndarray, bool, bool, float, float],
+) -> tuple[np.ndarray, bool, bool, float, float]:
     labels, finite_X, finite_weight, low, high = zip(*summaries, strict=True)
     # np.min, not min: a NaN weight must win wherever it is.
     return (
@@ -164,27 +180,34 @@ def _merge_summaries(*summaries):
     )
 
 
-def _encode_block(block, classes):
+def _encode_block(block: Block, classes: np.ndarray) -> Block:
     X, y, sample_weight = block
     return X, np.searchsorted(classes, y).astype(np.intp), sample_weight
 
 
-def _weigh_block(block, class_weight):
+def _weigh_block(block: Block, class_weight: np.ndarray) -> Block:
     X, y_code, sample_weight = block
     return X, y_code, sample_weight * class_weight[y_code]
 
 
-def _block_class_totals(block, n_classes):
+def _block_class_totals(block: Block, n_classes: int) -> tuple[np.ndarray]:
     _, y_code, sample_weight = block
     return (np.bincount(y_code, weights=sample_weight, minlength=n_classes),)
 
 
-def _block_moments(block, weight_sum, offset):
+def _block_moments(
+    block: Block, weight_sum: float, offset: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     X, _, sample_weight = block
     return feature_moments(X, sample_weight / weight_sum, offset)
 
 
-def _block_loss_gradient(block, coefficients, weight_sum, label_smoothing):
+def _block_loss_gradient(
+    block: Block,
+    coefficients: tuple[np.ndarray, np.ndarray],
+    weight_sum: float,
+    label_smoothing: float,
+) -> tuple[float, np.ndarray, np.ndarray]:
     X, y_code, sample_weight = block
     weights, intercept = coefficients
     return loss_gradient(
@@ -197,7 +220,12 @@ def _block_loss_gradient(block, coefficients, weight_sum, label_smoothing):
     )
 
 
-def _block_curvature(block, coefficients, weight_sum, offset):
+def _block_curvature(
+    block: Block,
+    coefficients: tuple[np.ndarray, np.ndarray],
+    weight_sum: float,
+    offset: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     X, _, sample_weight = block
     weights, intercept = coefficients
     return curvature(weights, intercept, X, sample_weight / weight_sum, offset)
@@ -221,7 +249,12 @@ class DaskData:
         The weights of the samples.
     """
 
-    def __init__(self, client, X, y, sample_weight):
+    #: Set by :meth:`encode`, which :func:`prepare` runs first.
+    weight_sum: float
+
+    def __init__(
+        self, client: "Client", X: "da.Array", y: "da.Array", sample_weight: "da.Array"
+    ) -> None:
         import dask
 
         self.client = client
@@ -241,7 +274,9 @@ class DaskData:
         self.blocks = client.compute(blocks)
         self.n_samples, self.n_features = X.shape
 
-    def _map_in_place(self, function, strict, **kwargs):
+    def _map_in_place(
+        self, function: Callable[..., Any], strict: bool, **kwargs: Any
+    ) -> tuple[list["Future"], set[str]]:
         """Futures of ``function(block, **kwargs)``, each task on a worker that
         holds its block (only there if ``strict``), and the workers used."""
         with lost_data_is_an_error():
@@ -261,7 +296,12 @@ class DaskData:
         used = {address for places in holders.values() for address in places}
         return futures, used
 
-    def _reduce(self, function, combine=_add, **kwargs):
+    def _reduce(
+        self,
+        function: Callable[..., Any],
+        combine: Callable[..., Any] = _add,
+        **kwargs: Any,
+    ) -> Any:
         """``combine`` of ``function(block, **kwargs)`` over the blocks.
 
         Each task runs on a worker that holds its block. Without that
@@ -273,7 +313,7 @@ class DaskData:
         while True:
             parts, used = self._map_in_place(function, strict=True, **kwargs)
 
-            def holder_left(used=used):
+            def holder_left(used: set[str] = used) -> bool:
                 return not used <= set(self.client.nthreads())
 
             with lost_data_is_an_error():
@@ -281,42 +321,44 @@ class DaskData:
             if result is not None:
                 return result
 
-    def summary(self):
+    def summary(self) -> tuple[np.ndarray, bool, bool, float, float]:
         """The sorted distinct labels, whether X and the weights are finite
         everywhere, and the smallest and largest sample weights, in one
         pass."""
         return self._reduce(_block_summary, combine=_merge_summaries)
 
-    def _replace_blocks(self, function, **kwargs):
+    def _replace_blocks(self, function: Callable[..., Block], **kwargs: Any) -> None:
         """Blocks ``function(block, **kwargs)`` in place of the blocks, made
         where they are."""
         blocks, _ = self._map_in_place(function, strict=False, **kwargs)
         self.release()
         self.blocks = blocks
 
-    def encode(self, classes):
+    def encode(self, classes: np.ndarray) -> None:
         """Replace the labels by their codes in the sorted ``classes``."""
         self._replace_blocks(_encode_block, classes=classes)
         self.weight_sum = float(self.class_totals(len(classes)).sum())
 
-    def weigh_classes(self, class_weight):
+    def weigh_classes(self, class_weight: np.ndarray) -> None:
         """Multiply each sample weight by the weight of its class."""
         self._replace_blocks(_weigh_block, class_weight=class_weight)
         self.weight_sum = float(self.class_totals(len(class_weight)).sum())
 
-    def class_totals(self, n_classes):
+    def class_totals(self, n_classes: int) -> np.ndarray:
         return self._reduce(_block_class_totals, n_classes=n_classes)[0]
 
-    def feature_moments(self, offset):
+    def feature_moments(self, offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self._reduce(_block_moments, weight_sum=self.weight_sum, offset=offset)
 
-    def _scatter(self, weights, intercept):
+    def _scatter(self, weights: np.ndarray, intercept: np.ndarray) -> list["Future"]:
         # The coefficients go to every worker once per evaluation. hash=False:
         # a point evaluated twice would otherwise share its key with a future
         # that is being released, and lose its data.
         return self.client.scatter((weights, intercept), broadcast=True, hash=False)
 
-    def loss_gradient(self, weights, intercept, label_smoothing):
+    def loss_gradient(
+        self, weights: np.ndarray, intercept: np.ndarray, label_smoothing: float
+    ) -> tuple[float, np.ndarray, np.ndarray]:
         return self._reduce(
             _block_loss_gradient,
             coefficients=self._scatter(weights, intercept),
@@ -324,7 +366,9 @@ class DaskData:
             label_smoothing=label_smoothing,
         )
 
-    def curvature(self, weights, intercept, offset):
+    def curvature(
+        self, weights: np.ndarray, intercept: np.ndarray, offset: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         return self._reduce(
             _block_curvature,
             coefficients=self._scatter(weights, intercept),
@@ -332,7 +376,9 @@ class DaskData:
             offset=offset,
         )
 
-    def sum_blocks(self, function, coefficients, **kwargs):
+    def sum_blocks(
+        self, function: Callable[..., tuple], coefficients: Any, **kwargs: Any
+    ) -> tuple:
         """The sum (tuple by tuple) of ``function(block, coefficients,
         **kwargs)`` over the blocks ``(X, y_code, sample_weight)``, each on a
         worker that holds it, with the raw (not normalised) weights; the
@@ -342,19 +388,21 @@ class DaskData:
             function, coefficients=self._scatter(*coefficients), **kwargs
         )
 
-    def release(self):
+    def release(self) -> None:
         """Drop the persisted blocks from the workers."""
         for future in self.blocks:
             future.release()
 
-    def __enter__(self):
+    def __enter__(self) -> "DaskData":
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         self.release()
 
 
-def _check_inputs(X, y, sample_weight, estimator):
+def _check_inputs(
+    X: Any, y: Any, sample_weight: Any, estimator: str
+) -> tuple["da.Array", "da.Array", "da.Array"]:
     """X, y and the weights as Dask arrays of matching row chunks, checked as
     far as their shapes and types go (the values are checked on the
     workers)."""
@@ -422,7 +470,7 @@ def prepare(X: Any, y: Any, sample_weight: Any, settings: FitSettings) -> Prepar
     return Prepared(classes, X.dtype, X.shape[1], names, data=data)
 
 
-def predict(X, model: FittedModel, method: str):
+def predict(X: Any, model: FittedModel, method: str) -> "da.Array":
     """``method`` on a Dask array or DataFrame, lazily, one row block at a time
     by the NumPy back-end; a Dask array of one row (or one value) per sample."""
     columns = getattr(X, "columns", None)
@@ -440,7 +488,7 @@ def predict(X, model: FittedModel, method: str):
         )
     n_classes = len(model.classes)
 
-    def predict_block(block):
+    def predict_block(block: np.ndarray) -> np.ndarray:
         block = check_array(block, dtype=[np.float64, np.float32])
         return _numpy.predict(block, model, method)
 
