@@ -142,32 +142,7 @@ class SoftmaxObjective:
                 l1_split=self.penalty.uses_l1_split,
             )
 
-    # The layout's and the penalty's facts that callers read --------------
-
-    @property
-    def scale(self) -> np.ndarray:
-        """The weights' scales in :attr:`layout`."""
-        return self.layout.scale
-
-    @property
-    def offset(self) -> np.ndarray:
-        """The features' offset in :attr:`layout`."""
-        return self.layout.offset
-
-    @property
-    def mean_direction(self) -> np.ndarray | None:
-        """The direction carrying the mean in :attr:`layout`, or None."""
-        return self.layout.mean_direction
-
-    @property
-    def uses_l1_split(self) -> bool:
-        """Whether the weights are split into bounded parts (an L1 term)."""
-        return self.layout.l1_split
-
-    @property
-    def n_params(self) -> int:
-        """Length of the flat vector."""
-        return self.layout.n_params
+    # The penalty's facts that callers read ---------------------------------
 
     @property
     def unpenalized_features(self) -> np.ndarray:
@@ -308,16 +283,3 @@ class SoftmaxObjective:
         ):
             return rescaled, moved, None
         return rescaled, moved, gradient * (old_scales / new_scales)
-
-    def follow_curvature(
-        self, theta: np.ndarray, gradient: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """:meth:`rescaled`, taking its layout as this objective's own.
-
-        For callers that hold one objective across rescalings (a ``rescale``
-        of :func:`sksoftmax._solver.minimize_lbfgs`); the fits use
-        :meth:`rescaled`, which changes nothing a reader holds.
-        """
-        rescaled, theta, gradient = self.rescaled(theta, gradient)
-        self.layout = rescaled.layout
-        return theta, gradient

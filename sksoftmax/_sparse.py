@@ -3,14 +3,12 @@ GIL where numba is installed, SciPy's otherwise.
 
 The kernels of :mod:`sksoftmax._loss` share their row blocks among threads
 (:mod:`sksoftmax._threads`). Dense blocks run in BLAS, which releases the GIL;
-SciPy's sparse products hold it, so on sparse X the threads took turns: blocks
-of 25,000 rows of a 100k x 50k CSR matrix ran ``X @ W`` 1.07x and ``X.T @ G``
-0.89x as fast on two threads as on one. The loops below, compiled by numba with
-``nogil=True``, run in the same threads at once (0.043 s and 0.060 s on two
-threads against SciPy's 0.097 s and 0.094 s on that matrix with 20 classes).
-numba is an optional dependency (the ``numba`` extra, about 210 MB installed
-with llvmlite): without it every function here is SciPy's product, with the
-same results to rounding.
+SciPy's sparse products hold it, so on sparse X the threads took turns, no
+faster on two threads than on one. The loops below, compiled by numba with
+``nogil=True``, run in the same threads at once (the measurements:
+``benchmarks/results/fit_sparse.md``). numba is an optional dependency (the
+``numba`` extra, about 210 MB installed with llvmlite): without it every
+function here is SciPy's product, with the same results to rounding.
 
 No numba thread pool is used (no ``parallel=True``): the loops are serial and
 the threads are ours, so numba's threading layers, which differ in whether

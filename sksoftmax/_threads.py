@@ -3,7 +3,8 @@
 The loss kernel and the block predictions share their row blocks among
 Python threads (NumPy and BLAS release the GIL), with BLAS on one thread:
 the products of one block are small, and OpenBLAS threads spinning between
-them made a fit of the digits data 10x slower on two cores.
+them made a fit of the digits data several times slower on two cores
+(``benchmarks/results/threads.md``).
 
 - **How many.** :func:`thread_budget` is the number of cores this process
   may use, capped by the thread count BLAS is allowed outside our limit. That

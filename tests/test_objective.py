@@ -38,7 +38,7 @@ def test_objective_gradient_matches_finite_differences(
         precondition=precondition,
     )
     theta = objective.pack(weights, intercept)
-    assert theta.size == objective.n_params
+    assert theta.size == objective.layout.n_params
     value, grad = objective.loss_gradient(theta)
     if not fit_intercept:
         intercept = np.zeros_like(intercept)
@@ -63,8 +63,8 @@ def test_preconditioning_leaves_coefficients_unchanged(l1_ratio):
     objective = in_memory_objective(
         X, y, sw, 4, C=1.0, fit_intercept=True, l1_ratio=l1_ratio
     )
-    assert not np.allclose(objective.scale, 1.0)
-    assert not np.allclose(objective.offset, 0.0)
+    assert not np.allclose(objective.layout.scale, 1.0)
+    assert not np.allclose(objective.layout.offset, 0.0)
     round_trip = objective.unpack(objective.pack(weights, intercept))
     assert_allclose(round_trip[0], weights, rtol=1e-13)
     assert_allclose(round_trip[1], intercept, rtol=1e-12, atol=1e-12)
@@ -115,33 +115,37 @@ def test_following_the_curvature_keeps_the_point_and_the_objective(
     )
     if not fit_intercept:
         intercept = np.zeros(4)
-        assert (objective.mean_direction is not None) == (l1_ratio == 0)
+        assert (objective.layout.mean_direction is not None) == (l1_ratio == 0)
     theta = objective.pack(weights, intercept)
     value, gradient = objective.loss_gradient(theta)
-    before = objective.scale.copy()
-    moved, moved_gradient = objective.follow_curvature(theta, gradient)
-    assert not np.allclose(objective.scale, before)
+    before = objective.layout
+    rescaled, moved, moved_gradient = objective.rescaled(theta, gradient)
+    # A new objective over a new layout; the old one is unchanged.
+    assert objective.layout is before
+    assert_array_equal(objective.loss_gradient(theta)[1], gradient)
+    assert not np.allclose(rescaled.layout.scale, before.scale)
     if moved_gradient is not None:
         # The gradient in the new variables without an evaluation: the same
         # as evaluating there.
         assert_allclose(
-            moved_gradient, objective.loss_gradient(moved)[1], rtol=1e-10, atol=1e-14
+            moved_gradient, rescaled.loss_gradient(moved)[1], rtol=1e-10, atol=1e-14
         )
-    assert_allclose(objective.unpack(moved)[0], weights, rtol=1e-12, atol=1e-14)
-    assert_allclose(objective.unpack(moved)[1], intercept, rtol=1e-12, atol=1e-12)
-    assert_allclose(objective.loss_gradient(moved)[0], value, rtol=1e-13)
+    assert_allclose(rescaled.unpack(moved)[0], weights, rtol=1e-12, atol=1e-14)
+    assert_allclose(rescaled.unpack(moved)[1], intercept, rtol=1e-12, atol=1e-12)
+    assert_allclose(rescaled.loss_gradient(moved)[0], value, rtol=1e-13)
     assert_allclose(
         reference_objective(weights, intercept, X, y, sw, 1.0, l1_ratio),
         value,
         rtol=1e-12,
     )
+    objective = rescaled
     # The gradient in the new variables, by central differences.
     _, grad = objective.loss_gradient(moved)
     rng = np.random.default_rng(0)
     for i in rng.choice(moved.size, 8, replace=False):
         step = np.zeros_like(moved)
         step[i] = 1e-6 * max(1.0, abs(moved[i]))
-        if objective.uses_l1_split:
+        if objective.layout.l1_split:
             # Stay inside the bounds: a forward difference from the point.
             difference = (objective.loss_gradient(moved + step)[0] - value) / step[i]
             assert difference == pytest.approx(grad[i], rel=1e-3, abs=1e-6)
@@ -160,7 +164,7 @@ def test_after_following_the_curvature_the_hessian_diagonal_is_one(sparse):
     # variable are one there.
     X, y, sw, weights, intercept = make_problem(sparse=sparse, seed=6)
     objective = in_memory_objective(X, y, sw, 4, C=1.0, fit_intercept=True)
-    theta, _ = objective.follow_curvature(objective.pack(weights, intercept))
+    objective, theta, _ = objective.rescaled(objective.pack(weights, intercept))
     value = objective.loss_gradient(theta)[0]
     h = 1e-4
     for i in range(theta.size):

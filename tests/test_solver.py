@@ -10,7 +10,7 @@ from numpy.testing import assert_allclose
 from reference import objective as reference_objective
 from sklearn.exceptions import ConvergenceWarning
 
-from sksoftmax._solver import minimize_lbfgs
+from sksoftmax._solver import minimize_lbfgs, minimize_problem
 
 
 @pytest.mark.parametrize("sparse", [False, True])
@@ -27,14 +27,10 @@ def test_preconditioned_and_plain_fits_reach_the_same_optimum(sparse, fit_interc
         # objective stops falling and warn. Either way it ends at the optimum.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            result = minimize_lbfgs(
-                objective.loss_gradient,
-                objective.initial_theta(),
-                tol=1e-10,
-                max_iter=20000,
-                rescale=objective.follow_curvature,
+            result = minimize_problem(
+                objective, objective.initial_theta(), tol=1e-10, max_iter=20000
             )
-        solutions.append(objective.unpack(result.x))
+        solutions.append(result.problem.unpack(result.x))
     (w_plain, b_plain), (w_pre, b_pre) = solutions
     f_plain = reference_objective(w_plain, b_plain, X, y, sw, C=2.0)
     f_pre = reference_objective(w_pre, b_pre, X, y, sw, C=2.0)

@@ -306,7 +306,7 @@ class DaskData:
 
         Each task runs on a worker that holds its block. Without that
         restriction, Dask's work stealing hands tasks to idle workers together
-        with their blocks: one evaluation of a benchmark fit moved 1 GB. A task
+        with their blocks, a gigabyte an evaluation on a benchmark fit. A task
         restricted to a worker that then leaves the cluster would wait for it
         forever, so the tasks are placed anew when a holder leaves.
         """
