@@ -188,7 +188,7 @@ def _prepare(
     """The checked data (a back-end's ``Prepared``), whose data term sums
     over its row blocks."""
     capabilities = backend.CAPABILITIES
-    if not capabilities.sums_blocks:
+    if not capabilities.takes_inference:
         raise TypeError(
             "inference runs on NumPy arrays, pandas, SciPy sparse matrices and "
             f"Dask collections; got {type(X).__module__}.{type(X).__name__} "

@@ -12,6 +12,7 @@ the solver's stop tests pass at its own C, so the coefficients do not depend
 on the order (to within ``tol``).
 """
 
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -21,6 +22,7 @@ from numpy.typing import ArrayLike
 from sklearn.exceptions import ConvergenceWarning
 
 from ._backends import backend_for
+from ._newton import finish_applies, newton_finish
 from ._objective import (
     DataTerm,
     FeatureStatistics,
@@ -28,7 +30,7 @@ from ._objective import (
     feature_statistics,
 )
 from ._settings import FitSettings, check_Cs, fit_settings
-from ._solver import SolverStep, minimize_problem
+from ._solver import SolverResult, SolverStep, minimize_problem, print_step
 from ._validation import check_finite_fit, warn
 
 
@@ -61,42 +63,114 @@ def fit_objective(
     feature statistics if already computed. Warns if the fit does not
     converge; raises if it ends at non-finite coefficients.
     """
+    started = time.perf_counter()
     objective = SoftmaxObjective(data, n_classes, settings, statistics=statistics)
     if start is None:
         theta0 = objective.initial_theta()
     else:
         theta0 = objective.pack(*start)
+    # Where Newton steps finish the fit, L-BFGS-B need not go below the
+    # hand-off: the steps get further each than its iterations near the end.
+    finish = finish_applies(objective)
+    tol = max(settings.tol, _HANDOFF_TOL) if finish else settings.tol
     result = minimize_problem(
         objective,
         theta0,
-        tol=settings.tol,
-        gradient_tol=settings.tol * objective.gradient_tol_factor,
+        tol=tol,
+        gradient_tol=tol * objective.gradient_tol_factor,
         gradient_tol_reason=objective.gradient_tol_reason,
-        max_iter=settings.max_iter,
+        # Where Newton steps follow, half the iterations are kept for them.
+        max_iter=settings.max_iter - settings.max_iter // 2 * finish,
         callback=callback,
         verbose=settings.verbose,
         owner=settings.estimator,
+        warn_on_failure=not finish,
     )
     # The solution in the variables of the solver's last rescaling.
     weights, intercept = result.problem.unpack(result.x)
+    n_iter = result.n_iter
+    if finish:
+        weights, intercept, n_iter = _finish(
+            objective, settings, result, weights, intercept, callback, started
+        )
     coef_bounds = objective.penalty.coef_bounds
     if coef_bounds is not None:
         weights = _on_bounds(weights, *coef_bounds)
     if not objective.uses_reference_class:
-        # Adding one amount to every class's intercept changes no probability
-        # and no penalty: the solver leaves that amount where the start and
-        # the rescalings put it. Centred, as LogisticRegression's are.
+        # Adding one amount to every class's weights of a feature changes no
+        # probability: the penalty alone decides it, and is lowest for the
+        # shift that Penalty.best_class_shift finds (on the class-sum plane
+        # for an L2 penalty; centred where a feature has no penalty, the
+        # limit of a vanishing one; not where bounds hold the weights).
+        weights = objective.penalty.best_class_shift(weights)
+        # The same holds of the intercepts, which no penalty decides. Centred,
+        # as LogisticRegression's are.
         intercept = intercept - intercept.mean()
-        # The same holds of an unpenalised feature's weights (a factor of 0,
-        # or C = inf); centred, they are the limit of a vanishing penalty's,
-        # which sum to zero over the classes. (Not where bounds hold them.)
-        free = objective.unpenalized_features
-        if coef_bounds is not None:
-            lower, upper = coef_bounds
-            free &= np.all(np.isinf(lower) & np.isinf(upper), axis=0)
-        weights[:, free] -= weights[:, free].mean(axis=0)
     check_finite_fit(weights, intercept)
-    return Fit(weights, intercept, result.n_iter)
+    return Fit(weights, intercept, n_iter)
+
+
+#: The tol to which L-BFGS-B runs before Newton steps finish a fit (at most
+#: the fit's own tol): the default tol, from which two or three steps reach
+#: any tighter one.
+_HANDOFF_TOL = 1e-4
+
+
+def _finish(
+    objective: SoftmaxObjective,
+    settings: FitSettings,
+    result: SolverResult,
+    weights: np.ndarray,
+    intercept: np.ndarray,
+    callback: Callable[[SolverStep], None] | None,
+    started: float,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Newton steps from where L-BFGS-B ended (:mod:`sksoftmax._newton`) with
+    the iterations it left; the weights, intercepts and iterations in all.
+    Warns unless they converge."""
+    remaining = settings.max_iter - result.n_iter
+    if remaining <= 0 and not result.converged:
+        assert result.message is not None  # not converged
+        warn(result.message, ConvergenceWarning)
+        return weights, intercept, result.n_iter
+    listeners = [f for f in (print_step if settings.verbose else None, callback) if f]
+
+    def show(step: SolverStep) -> None:
+        for listener in listeners:
+            listener(step)
+
+    newton = newton_finish(
+        objective,
+        weights,
+        intercept,
+        tol=settings.tol,
+        max_iter=max(remaining, 0),
+        first_iteration=result.n_iter + 1,
+        callback=show,
+        started=started,
+    )
+    n_iter = result.n_iter + newton.n_iter
+    if not newton.converged:
+        if newton.unbounded:
+            advice = (
+                "The classes are separated (or nearly) along weights without "
+                "a penalty, and the objective has no minimum: use a finite C "
+                "(or penalty factors above 0)"
+            )
+        elif newton.n_iter >= remaining:
+            advice = "Increase max_iter"
+        else:
+            advice = (
+                "The objective may be flat to machine precision: loosen tol, "
+                "or try a smaller C"
+            )
+        warn(
+            f"{settings.estimator} did not converge to tol={settings.tol}: "
+            f"after {result.n_iter} iterations of L-BFGS-B and "
+            f"{newton.n_iter} Newton steps, {newton.reason}. {advice}.",
+            ConvergenceWarning,
+        )
+    return newton.weights, newton.intercept, n_iter
 
 
 #: Distance in units of the last place within which a weight is taken to be

@@ -51,7 +51,8 @@ _RESOLUTION = 64 * np.finfo(np.float64).eps
 
 
 class SolverStep(NamedTuple):
-    """What a callback receives after each L-BFGS-B iteration."""
+    """What a callback receives after each iteration (of L-BFGS-B, or of the
+    Newton steps that finish a fit: :mod:`sksoftmax._newton`)."""
 
     #: Iterations done, from 1.
     iteration: int
@@ -64,6 +65,8 @@ class SolverStep(NamedTuple):
     n_evaluations: int
     #: Seconds since the solver started.
     elapsed: float
+    #: The method of the iteration: "L-BFGS-B" or "Newton".
+    method: str = "L-BFGS-B"
 
 
 class SolverResult(NamedTuple):
@@ -79,12 +82,15 @@ class SolverResult(NamedTuple):
     #: The problem in the variables of ``x`` (the last rescaling's), which
     #: reads it.
     problem: Any = None
+    #: The ``ConvergenceWarning``'s text where it did not converge, else None.
+    message: str | None = None
 
 
 def print_step(step: SolverStep) -> None:
     """The ``verbose`` line of one iteration."""
     print(
-        f"L-BFGS-B iteration {step.iteration:4d}: objective {step.objective:.10e}, "
+        f"{step.method:>8} iteration {step.iteration:4d}: "
+        f"objective {step.objective:.10e}, "
         f"max |gradient| {step.gradient_norm:.3e}, "
         f"{step.n_evaluations:4d} evaluations, {step.elapsed:8.3f} s",
         flush=True,
@@ -254,6 +260,7 @@ def minimize_problem(
     callback: Callable[[SolverStep], None] | None = None,
     verbose: int = 0,
     owner: str = "L-BFGS-B",
+    warn_on_failure: bool = True,
 ) -> SolverResult:
     """Minimise ``problem`` with L-BFGS-B, rescaling it between rounds.
 
@@ -301,6 +308,9 @@ def minimize_problem(
         If >= 1, print one line per iteration (:func:`print_step`).
     owner : str, default="L-BFGS-B"
         The estimator or function that the warning names.
+    warn_on_failure : bool, default=True
+        Warn where the run does not converge; False leaves the warning's text
+        in the result's ``message``, for a caller that goes on from there.
 
     Returns
     -------
@@ -337,7 +347,7 @@ def minimize_problem(
             or state.n_evaluations >= limits.max_evaluations
         )
         if _stalled(state, stopped_early, value) or out_of_budget:
-            warn_not_converged(
+            message = not_converged_message(
                 state.message,
                 max_iter=limits.max_iter,
                 tol=limits.tol,
@@ -348,7 +358,9 @@ def minimize_problem(
                 n_iter=state.n_iter,
                 owner=limits.owner,
             )
-            return SolverResult(x, max(state.n_iter, 1), False, state.problem)
+            if warn_on_failure:
+                warn(message, ConvergenceWarning)
+            return SolverResult(x, max(state.n_iter, 1), False, state.problem, message)
         state.last_round_value = value
 
 
@@ -552,7 +564,7 @@ def remaining_gap_estimate(
     return later * rate / (1 - rate)
 
 
-def warn_not_converged(
+def not_converged_message(
     message: str | bytes,
     *,
     max_iter: int,
@@ -563,8 +575,8 @@ def warn_not_converged(
     gradient_tol: float | None = None,
     gradient_tol_reason: str | None = None,
     owner: str,
-) -> None:
-    """The ``ConvergenceWarning`` of a fit that did not pass the stop tests
+) -> str:
+    """The ``ConvergenceWarning``'s text of a fit that did not pass the stop tests
     (``message`` is L-BFGS-B's, of the last round it ended; ``gradient_tol``
     the gradient test's bound where it is below ``tol``, tightened for
     ``gradient_tol_reason``, in the problem's words)."""
@@ -603,7 +615,4 @@ def warn_not_converged(
             f"before the projected gradient fell below {bound} (final max "
             f"|gradient| {gradient_norm:.3e})"
         )
-    warn(
-        f"{owner} did not converge: {reason} {unmet}. {advice}.",
-        ConvergenceWarning,
-    )
+    return f"{owner} did not converge: {reason} {unmet}. {advice}."

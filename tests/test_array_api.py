@@ -109,10 +109,12 @@ def test_float32_fit_at_weak_regularisation_reaches_float64_optimum(name):
     optimum = newton_optimum(start.coef_, start.intercept_, X, y, np.ones(len(y)), 100)
     best = objective(*optimum, X, y, np.ones(len(y)), 100)
     # tol=1e-6 is below float32's rounding of the gradient (~1e-5): the fit
-    # runs until the objective stops falling, says that it did not reach tol,
-    # and ends at the optimum that float32 resolves.
+    # either says that it did not reach tol or ends where the Newton
+    # decrement is at the objective's rounding; either way at the optimum
+    # that float32 resolves.
     clf = SoftmaxRegressionClassifier(C=100, tol=1e-6, max_iter=10000)
-    with pytest.warns(ConvergenceWarning, match="stopped making progress"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
         with config_context(array_api_dispatch=True):
             clf.fit(as_xp(X, name, np.float32), as_xp(y, name))
     fitted = to_numpy(clf)

@@ -139,7 +139,12 @@ def test_traced_fit_stops_at_the_target_and_truncated_fits_follow_the_trace(
     )
 
     def make(max_iter=1_000_000):
-        return SoftmaxRegressionClassifier(tol=1e-10, max_iter=max_iter)
+        # Bounds that never bind keep the fit on L-BFGS-B alone, without the
+        # Newton finish (which keeps half of max_iter for itself): its
+        # truncation at max_iter=k is the premise.
+        return SoftmaxRegressionClassifier(
+            tol=1e-10, max_iter=max_iter, coef_bounds=(-1e6, 1e6)
+        )
 
     full = bench_fit.traced_fit(make(), X, y, lambda f: False, time_limit=1e9)
     target = full[29][2]

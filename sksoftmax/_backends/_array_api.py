@@ -23,7 +23,7 @@ float64 optimum to float32 precision.
 The namespace utilities are :mod:`sksoftmax._namespace`'s.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -70,7 +70,8 @@ BLOCK_ROWS = 1 << 20
 CAPABILITIES = Capabilities(
     input_name="an array of another library under array API dispatch",
     holds_rows=False,
-    sums_blocks=False,
+    sums_blocks=True,
+    takes_inference=False,
     releases_on_exit=True,
     checks_predict_input=False,
 )
@@ -153,6 +154,28 @@ class ArrayAPIData:
 
     def __exit__(self, *exc_info: object) -> None:
         self._targets = {}
+
+    def sum_blocks(
+        self, function: Callable[..., tuple], coefficients: Any, **kwargs: Any
+    ) -> tuple:
+        """``function((X, y_code, sample_weight), coefficients, **kwargs)``
+        summed over the row blocks, each copied to NumPy (the Newton finish's
+        Hessian: :mod:`sksoftmax._newton`), with the raw weights."""
+        total: list[Any] | None = None
+        for rows in _blocks(self.n_samples, self.n_features):
+            block = (
+                as_numpy(self.X[rows, :]),
+                as_numpy(self.y_code[rows]),
+                as_numpy(self._raw_weight[rows]).astype(np.float64),
+            )
+            parts = function(block, coefficients, **kwargs)
+            total = (
+                list(parts)
+                if total is None
+                else [a + b for a, b in zip(total, parts, strict=True)]
+            )
+        assert total is not None  # at least one block
+        return tuple(total)
 
     def weigh_classes(self, class_weight: np.ndarray) -> None:
         """Multiply each sample weight by the weight of its class."""

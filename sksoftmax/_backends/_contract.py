@@ -110,6 +110,8 @@ class Capabilities:
     holds_rows: bool
     #: Its data terms are :class:`BlockData`.
     sums_blocks: bool
+    #: :func:`sksoftmax.inference` takes its input.
+    takes_inference: bool
     #: Leaving the data term's context frees what it holds (a cluster's
     #: memory); otherwise the data outlives its context, and a pass outside
     #: it runs with BLAS free to use its threads.

@@ -60,6 +60,7 @@ CAPABILITIES = Capabilities(
     input_name="a Dask collection",
     holds_rows=False,
     sums_blocks=True,
+    takes_inference=True,
     releases_on_exit=True,
     checks_predict_input=True,
 )

@@ -27,6 +27,7 @@ CAPABILITIES = Capabilities(
     input_name="NumPy, pandas or SciPy sparse input",
     holds_rows=True,
     sums_blocks=True,
+    takes_inference=True,
     releases_on_exit=False,
     checks_predict_input=False,
 )

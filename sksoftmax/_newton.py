@@ -1,0 +1,331 @@
+"""A second-order finish: Newton steps on the exact Hessian, where it fits.
+
+L-BFGS-B on the preconditioned variables (:mod:`sksoftmax._solver`) does the
+bulk of a fit; near the optimum its steps shorten and its stop tests can only
+extrapolate how far is left. Where the model is small enough that its
+Hessian fits in memory (``_MAX_PARAMS`` contrasts, as scikit-learn's
+``newton-cholesky`` decides) and the penalty is smooth (L2, no bounds), the
+fit ends with damped Newton steps on the exact Hessian instead: from where
+L-BFGS-B stopped, each step multiplies the number of correct digits, and the
+Newton decrement ``g^T H^-1 g`` measures the distance to the optimum (twice
+the objective's excess over its minimum, for a quadratic), so that the stop
+is a statement about the optimum, not about the trend.
+
+Variables
+---------
+The data term depends on the weights through their differences between
+classes only; an L2 penalty with the same factor for every class is then
+smallest where the weights of each feature sum to zero over the classes (the
+class-sum plane), and the intercepts are centred by convention. The finish
+works in the contrasts against a reference class r, ``beta_a = W_a - W_r``
+for the classes a other than r, mapped to the plane by::
+
+    W_r = -(1/K) sum_a beta_a,   W_a = beta_a + W_r,
+
+the inverse of ``beta = W[others] - W[r]`` on the plane. There the data
+term's Hessian is the information of :mod:`sksoftmax._covariance` (the one
+that :func:`sksoftmax.inference` inverts, summed where the rows are by
+:meth:`BlockData.sum_blocks`), the penalty's is ``(I - 1 1^T / K) kron D``,
+and the gradient is ``g_a - (1/K) sum_k g_k`` of the gradient g in the
+classes' rows. With two classes the model's one row is already the contrast
+against class 0. The coefficients the finish returns lie on the plane
+exactly.
+
+Where the Hessian is singular (a column constant within rounding beside the
+intercept, collinear columns without a penalty) the step is the
+minimum-norm one, which leaves the coefficients along the flat directions
+where they are: they stay finite.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+import scipy.linalg
+
+from ._backends._contract import BlockData
+from ._covariance import _add_penalty, block_sums
+from ._model import with_reference_class
+from ._objective import SoftmaxObjective
+from ._solver import SolverStep
+
+#: Most contrasts (parameters) for which the finish runs: the Hessian is then
+#: at most 8 MiB, and one is at most a few hundred gradient evaluations.
+_MAX_PARAMS = 1024
+#: Entries of the per-row block that the Hessian's sums form at a time.
+_BLOCK_ENTRIES = 2**21
+#: Sufficient decrease of a step (Armijo's constant), and the halvings of a
+#: step tried before the line search gives up.
+_ARMIJO = 1e-4
+_MAX_HALVINGS = 40
+#: Eigenvalues of the Hessian below this share of the largest are taken as
+#: zero where it has no Cholesky factor.
+_RANK_TOL = 1e-12
+#: Relative decrement at which the objective's rounding hides any decrease:
+#: a point there is at the optimum to float64's resolution.
+_ROUNDING = 1e3 * np.finfo(np.float64).eps
+
+
+_TINY = np.finfo(np.float64).tiny
+#: An objective below which a line search that finds no decrease is taken to
+#: have met separated classes: a mean cross-entropy this small is its
+#: rounding.
+_SEPARATED_OBJECTIVE = 1e3 * np.finfo(np.float64).eps
+#: Full steps in a row whose relative decrement fell by a steady share each
+#: (by less than half as much as the step before it did), after which the
+#: finish ends: Newton's method converges quadratically once its steps are
+#: full, each fall steeper than the last, and where it converges linearly the
+#: objective falls towards an infimum that no finite coefficients reach
+#: (separated data without a penalty).
+_PATIENCE = 4
+
+
+class NewtonResult(NamedTuple):
+    """Where the finish ended, in the model's rows."""
+
+    weights: np.ndarray
+    intercept: np.ndarray
+    #: Newton iterations taken (steps accepted).
+    n_iter: int
+    converged: bool
+    #: Why it did not converge (None if it did).
+    reason: str | None
+    #: Whether it stopped on an objective that falls without end (the
+    #: decrement not falling over ``_PATIENCE`` full steps).
+    unbounded: bool = False
+
+
+def finish_applies(objective: SoftmaxObjective) -> bool:
+    """Whether the fit of ``objective`` ends with Newton steps: a smooth
+    penalty (no L1 term, no bounds), data whose blocks can be summed, and at
+    most ``_MAX_PARAMS`` contrasts."""
+    if objective.penalty.uses_l1_split or objective.penalty.coef_bounds is not None:
+        return False
+    if not isinstance(objective.data, BlockData):
+        return False
+    n_columns = objective.data.n_features + objective.settings.fit_intercept
+    return (objective.n_classes - 1) * n_columns <= _MAX_PARAMS
+
+
+class _Contrasts:
+    """The map between the contrasts and the model's rows (module docstring)."""
+
+    def __init__(self, objective: SoftmaxObjective) -> None:
+        self.objective = objective
+        self.n_classes = objective.n_classes
+        self.n_features = objective.data.n_features
+        self.fit_intercept = objective.settings.fit_intercept
+        self.binary = objective.uses_reference_class
+        if self.binary:
+            self.reference = 0
+        else:
+            # The heaviest class as the reference: the contrasts against it
+            # are the best determined.
+            totals = objective.data.class_totals(self.n_classes)
+            self.reference = int(np.argmax(totals))
+        self.others = np.array(
+            [k for k in range(self.n_classes) if k != self.reference]
+        )
+
+    def to_model(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weights and intercepts in the model's rows from the contrasts."""
+        p = self.n_features
+        if self.binary:
+            full = theta
+        else:
+            full = np.zeros((self.n_classes, theta.shape[1]))
+            full[self.others] = theta
+            full -= full.sum(axis=0) / self.n_classes
+        intercept = full[:, p] if self.fit_intercept else np.zeros(full.shape[0])
+        return full[:, :p].copy(), intercept.copy()
+
+    def from_model(self, weights: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+        """The contrasts of weights and intercepts in the model's rows."""
+        full = weights
+        if self.fit_intercept:
+            full = np.column_stack([weights, intercept])
+        if self.binary:
+            return np.array(full, dtype=np.float64)
+        return full[self.others] - full[self.reference]
+
+    def value_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """The objective and its gradient with respect to the contrasts."""
+        objective = self.objective
+        weights, intercept = self.to_model(theta)
+        loss, grad_w, grad_b = objective.data.loss_gradient(
+            *with_reference_class(weights, intercept, self.n_classes),
+            objective.settings.label_smoothing,
+        )
+        rows = slice(self.n_classes - weights.shape[0], self.n_classes)
+        loss, grad_w = objective.penalty.add_l2(weights, loss, grad_w[rows])
+        grad = grad_w
+        if self.fit_intercept:
+            grad = np.column_stack([grad_w, grad_b[rows]])
+        if not self.binary:
+            grad = grad[self.others] - grad.sum(axis=0) / self.n_classes
+        return float(loss), grad
+
+    def hessian(self, theta: np.ndarray) -> np.ndarray:
+        """The objective's Hessian with respect to the flat contrasts."""
+        data = self.objective.data
+        assert isinstance(data, BlockData)  # finish_applies
+        weights, intercept = self.to_model(theta)
+        information = data.sum_blocks(
+            block_sums,
+            with_reference_class(weights, intercept, self.n_classes),
+            others=self.others,
+            fit_intercept=self.fit_intercept,
+            cov_type="nonrobust",
+            block_entries=_BLOCK_ENTRIES,
+        )[0]
+        # Raw weights in the sums; the objective's are normalised.
+        hessian = (information + information.T) / (2 * data.weight_sum)
+        _add_penalty(
+            hessian, theta, self.n_classes, self.objective.penalty.l2_per_feature
+        )
+        return hessian
+
+
+def _newton_step(hessian: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+    """``-H^-1 g``, or the minimum-norm solution where H is singular."""
+    try:
+        factor = scipy.linalg.cho_factor(hessian)
+        return -scipy.linalg.cho_solve(factor, gradient)
+    except np.linalg.LinAlgError:
+        eigenvalues, vectors = scipy.linalg.eigh(hessian)
+        keep = eigenvalues > _RANK_TOL * max(eigenvalues.max(), 0.0)
+        vectors = vectors[:, keep]
+        return -vectors @ ((vectors.T @ gradient) / eigenvalues[keep])
+
+
+def _converges_linearly(decrements: list[float]) -> bool:
+    """Whether the last ``_PATIENCE`` ratios of successive relative
+    decrements (after full steps) each fell by less than half: a steady
+    share, where quadratic convergence makes each ratio a fraction of the
+    one before."""
+    if len(decrements) < _PATIENCE + 2:
+        return False
+    ratios = np.divide(decrements[1:], decrements[:-1])[-_PATIENCE - 1 :]
+    return bool(np.all(ratios[1:] > 0.5 * ratios[:-1]) and np.all(ratios < 1))
+
+
+def newton_finish(
+    objective: SoftmaxObjective,
+    weights: np.ndarray,
+    intercept: np.ndarray,
+    *,
+    tol: float,
+    max_iter: int,
+    first_iteration: int = 1,
+    callback: Callable[[SolverStep], None] | None = None,
+    started: float | None = None,
+) -> NewtonResult:
+    """Newton steps on ``objective`` from ``weights`` and ``intercept`` (in
+    the model's rows) until converged, or ``max_iter`` steps.
+
+    Converged: the Newton decrement, halved (the excess over the minimum that
+    the quadratic model predicts), is at most ``tol`` times the objective,
+    and the largest component of the gradient scaled by the square root of
+    the Hessian's diagonal (the preconditioned gradient of the L-BFGS-B
+    stage) is at most ``tol``. The step computed at the converged point is
+    then taken too, where it does not raise the objective. Each step is shown
+    to ``callback`` as iteration ``first_iteration``, and the next.
+    """
+    started = time.perf_counter() if started is None else started
+    contrasts = _Contrasts(objective)
+    theta = contrasts.from_model(weights, intercept)
+    shape = theta.shape
+    value, grad = contrasts.value_gradient(theta)
+    n_evaluations = 1
+    n_iter = 0
+    reason: str | None = None
+    converged = False
+    # The relative decrement after each full step, for _PATIENCE: only
+    # weights without a penalty can run off to infinity.
+    full_steps: list[float] = []
+    unpenalized = bool(np.any(objective.penalty.unpenalized_features))
+    while True:
+        hessian = contrasts.hessian(theta)
+        step = _newton_step(hessian, grad.ravel())
+        decrement = float(-np.vdot(grad.ravel(), step))
+        scaled = np.abs(grad.ravel()) / np.sqrt(
+            np.maximum(np.diag(hessian), np.finfo(np.float64).tiny)
+        )
+        gradient_norm = float(scaled.max(initial=0.0))
+        # The objective is at least 0 (a cross-entropy and a penalty): at 0
+        # nothing is left to gain.
+        at_rounding = value == 0.0 or decrement <= _ROUNDING * abs(value)
+        if at_rounding or (decrement / 2 <= tol * abs(value) and gradient_norm <= tol):
+            converged = True
+            if n_iter >= max_iter:
+                break
+        elif n_iter >= max_iter:
+            reason = f"the fit reached max_iter={first_iteration - 1 + max_iter}"
+            break
+        elif unpenalized and _converges_linearly(full_steps):
+            reason = (
+                f"the objective ({value:.3e}) kept falling by a steady share "
+                f"over {_PATIENCE} full steps, towards an infimum that no "
+                "finite coefficients reach"
+            )
+            return NewtonResult(*contrasts.to_model(theta), n_iter, False, reason, True)
+        # A step that lowers the objective enough (Armijo), halved until it
+        # does.
+        length = 1.0
+        accepted = None
+        for _ in range(_MAX_HALVINGS):
+            trial = theta + length * step.reshape(shape)
+            trial_value, trial_grad = contrasts.value_gradient(trial)
+            n_evaluations += 1
+            if trial_value < value and (
+                trial_value <= value - _ARMIJO * length * decrement
+            ):
+                accepted = trial, trial_value, trial_grad
+                break
+            if converged:
+                break
+            length /= 2
+        if accepted is None:
+            if not converged and decrement <= 1e2 * _ROUNDING * abs(value):
+                # No measurable decrease where little was left to gain.
+                converged = True
+            if not converged and unpenalized and value < _SEPARATED_OBJECTIVE:
+                # A cross-entropy at its rounding: every sample's probability
+                # of its class is 1 to float64's resolution.
+                reason = (
+                    f"the objective fell to {value:.3e}, the rounding of a "
+                    "cross-entropy of classes that the model separates"
+                )
+                return NewtonResult(
+                    *contrasts.to_model(theta), n_iter, False, reason, True
+                )
+            if not converged:
+                reason = (
+                    "the line search found no decrease (the decrement "
+                    f"{decrement:.3e} against an objective of {value:.6g})"
+                )
+            break
+        if length == 1.0:
+            full_steps.append(decrement / max(abs(value), _TINY))
+        else:
+            full_steps = []
+        theta, value, grad = accepted
+        n_iter += 1
+        if callback is not None:
+            callback(
+                SolverStep(
+                    iteration=first_iteration + n_iter - 1,
+                    objective=value,
+                    gradient_norm=float(np.max(np.abs(grad), initial=0.0)),
+                    n_evaluations=n_evaluations,
+                    elapsed=time.perf_counter() - started,
+                    method="Newton",
+                )
+            )
+        if converged:
+            break
+    weights, intercept = contrasts.to_model(theta)
+    return NewtonResult(weights, intercept, n_iter, converged, reason)
