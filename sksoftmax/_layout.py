@@ -109,6 +109,12 @@ from ._backends._contract import DataTerm
 _CURVATURE_FLOOR = 1e-8
 
 
+#: Spread, relative to the mean, at or below which a feature is constant: the
+#: rounding of a weighted mean accumulated in float64 (a constant column of
+#: -1.0 came out with a spread of 4.4e-16), with room for long sums.
+_CONSTANT_SPREAD = 1024 * np.finfo(np.float64).eps
+
+
 class FeatureStatistics(NamedTuple):
     """Weighted per-feature statistics of X that the preconditioning reads
     (:func:`feature_statistics`); they do not depend on C, so a path of fits
@@ -130,9 +136,12 @@ def feature_statistics(data: DataTerm) -> FeatureStatistics:
     # A second pass about the mean: E[x^2] - m^2 loses every digit of a small
     # spread around a large mean.
     _, second_moment = data.feature_moments(mean)
-    return FeatureStatistics(
-        mean, np.sqrt(second_moment), np.sqrt(second_moment_about_zero)
-    )
+    spread = np.sqrt(second_moment)
+    # A constant column's spread about its computed mean is that mean's
+    # rounding, not zero: scaled by it, its weight and the intercept ran off
+    # together along the direction that the column and the intercept share.
+    spread[spread <= _CONSTANT_SPREAD * np.abs(mean)] = 0.0
+    return FeatureStatistics(mean, spread, np.sqrt(second_moment_about_zero))
 
 
 #: The data term's curvature along the weights, of shape (n_rows,
@@ -168,6 +177,12 @@ class Layout:
     #: Factor (at most 1) on ``tol`` in the solver's gradient test: below 1
     #: where a mean that couples the weights is not carried.
     gradient_tol_factor: float = 1.0
+    #: Features whose weights are held at zero, of shape (n_features,), or
+    #: None: constant columns beside an intercept, which they duplicate (the
+    #: optimum's weight is zero where penalised, and any value is one where
+    #: not; left free, the weight and the intercept drift together along the
+    #: flat direction they share, on the rounding of the gradient).
+    fixed: np.ndarray | None = None
 
     @property
     def has_intercept_variables(self) -> bool:
@@ -232,7 +247,13 @@ class Layout:
         """Flat vector of the given weights and intercepts (inverse of
         :meth:`unpack`)."""
         weights = np.asarray(weights, dtype=np.float64)
-        scaled = (weights * self.scale).ravel()
+        held = weights
+        if self.fixed is not None:
+            # The intercept-like variables below take the held weights' share
+            # of the net input (their columns are constant).
+            held = weights.copy()
+            held[:, self.fixed] = 0.0
+        scaled = (held * self.scale).ravel()
         if self.l1_split:
             parts = [np.maximum(scaled, 0.0), np.maximum(-scaled, 0.0)]
         else:
@@ -260,6 +281,8 @@ class Layout:
         if self.has_intercept_variables:
             grad_v -= np.outer(grad_b, self.offset)
         grad_v /= self.scale
+        if self.fixed is not None:
+            grad_v[:, self.fixed] = 0.0
         if self.l1_split:
             parts = [
                 (grad_v + split_gradient).ravel(),
@@ -334,6 +357,9 @@ def preconditioned_layout(
     scale, intercept_scale = _scales(
         initial_curvature, penalty_curvature, initial_curvature
     )
+    fixed = None
+    if fit_intercept and not bounded and np.any(statistics.spread == 0):
+        fixed = statistics.spread == 0
     return Layout(
         n_rows=n_rows,
         n_features=n_features,
@@ -345,6 +371,7 @@ def preconditioned_layout(
         mean_direction=mean_direction,
         initial_curvature=initial_curvature,
         gradient_tol_factor=gradient_tol_factor,
+        fixed=fixed,
     )
 
 

@@ -129,15 +129,24 @@ class _Contrasts:
         self.others = np.array(
             [k for k in range(self.n_classes) if k != self.reference]
         )
+        # The columns (features, then the intercept's) that are variables:
+        # not those the layout holds at zero (constant beside an intercept).
+        n_columns = self.n_features + self.fit_intercept
+        free = np.ones(n_columns, dtype=bool)
+        if objective.layout.fixed is not None:
+            free[: self.n_features] = ~objective.layout.fixed
+        self.columns = np.flatnonzero(free)
+        self.n_columns = n_columns
 
     def to_model(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Weights and intercepts in the model's rows from the contrasts."""
         p = self.n_features
+        rows = theta.shape[0] + (not self.binary)
+        full = np.zeros((rows, self.n_columns))
         if self.binary:
-            full = theta
+            full[:, self.columns] = theta
         else:
-            full = np.zeros((self.n_classes, theta.shape[1]))
-            full[self.others] = theta
+            full[np.ix_(self.others, self.columns)] = theta
             full -= full.sum(axis=0) / self.n_classes
         intercept = full[:, p] if self.fit_intercept else np.zeros(full.shape[0])
         return full[:, :p].copy(), intercept.copy()
@@ -147,8 +156,9 @@ class _Contrasts:
         full = weights
         if self.fit_intercept:
             full = np.column_stack([weights, intercept])
+        full = np.asarray(full, dtype=np.float64)[:, self.columns]
         if self.binary:
-            return np.array(full, dtype=np.float64)
+            return full
         return full[self.others] - full[self.reference]
 
     def value_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -164,6 +174,7 @@ class _Contrasts:
         grad = grad_w
         if self.fit_intercept:
             grad = np.column_stack([grad_w, grad_b[rows]])
+        grad = grad[:, self.columns]
         if not self.binary:
             grad = grad[self.others] - grad.sum(axis=0) / self.n_classes
         return float(loss), grad
@@ -184,9 +195,15 @@ class _Contrasts:
         # Raw weights in the sums; the objective's are normalised.
         hessian = (information + information.T) / (2 * data.weight_sum)
         _add_penalty(
-            hessian, theta, self.n_classes, self.objective.penalty.l2_per_feature
+            hessian,
+            np.zeros((len(self.others), self.n_columns)),
+            self.n_classes,
+            self.objective.penalty.l2_per_feature,
         )
-        return hessian
+        variables = (
+            np.arange(len(self.others))[:, None] * self.n_columns + self.columns
+        ).ravel()
+        return hessian[np.ix_(variables, variables)]
 
 
 def _newton_step(hessian: np.ndarray, gradient: np.ndarray) -> np.ndarray:
