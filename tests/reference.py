@@ -115,14 +115,23 @@ def _gradient_hessian(theta, X1, Y, sample_weight, penalty):
 
 
 def newton_optimum(
-    weights, intercept, X, y_code, sample_weight, C, n_steps=50, fit_intercept=True
+    weights,
+    intercept,
+    X,
+    y_code,
+    sample_weight,
+    C,
+    n_steps=50,
+    fit_intercept=True,
+    penalty_factor=None,
 ):
     """Minimiser of :func:`objective` by Newton's method from a starting point.
 
     The Hessian is singular along "add a constant to every intercept", so each
     step solves the Newton system in the least-squares sense. Without an
     intercept the intercepts stay at zero. One-row weights fit the binary
-    model (class 0 the reference).
+    model (class 0 the reference). ``penalty_factor`` multiplies each
+    feature's penalty (ones if None).
     """
     X = _dense(X)
     n_rows, n_features = np.shape(weights)
@@ -131,7 +140,8 @@ def newton_optimum(
     Y = np.eye(n_classes)[y_code]
     penalty = np.zeros((n_rows, n_features + 1))
     if not np.isinf(C):
-        penalty[:, :n_features] = 1.0 / (C * sample_weight.sum())
+        factor = 1.0 if penalty_factor is None else np.asarray(penalty_factor)
+        penalty[:, :n_features] = factor / (C * sample_weight.sum())
     theta = np.hstack([weights, np.reshape(intercept, (-1, 1))]).astype(np.float64)
     for _ in range(n_steps):
         grad, hess = _gradient_hessian(theta, X1, Y, sample_weight, penalty)
