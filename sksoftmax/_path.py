@@ -22,15 +22,16 @@ from numpy.typing import ArrayLike
 from sklearn.exceptions import ConvergenceWarning
 
 from ._backends import backend_for
-from ._newton import finish_applies, newton_finish
+from ._newton import NewtonResult, finish_applies, newton_finish
 from ._objective import (
     DataTerm,
     FeatureStatistics,
     SoftmaxObjective,
     feature_statistics,
 )
+from ._proximal import proximal_applies, proximal_newton
 from ._settings import FitSettings, check_Cs, fit_settings
-from ._solver import SolverResult, SolverStep, minimize_problem, print_step
+from ._solver import SolverStep, minimize_problem, print_step
 from ._validation import check_finite_fit, warn
 
 
@@ -69,29 +70,28 @@ def fit_objective(
         theta0 = objective.initial_theta()
     else:
         theta0 = objective.pack(*start)
-    # Where Newton steps finish the fit, L-BFGS-B need not go below the
-    # hand-off: the steps get further each than its iterations near the end.
-    finish = finish_applies(objective)
-    tol = max(settings.tol, _HANDOFF_TOL) if finish else settings.tol
-    result = minimize_problem(
-        objective,
-        theta0,
-        tol=tol,
-        gradient_tol=tol * objective.gradient_tol_factor,
-        gradient_tol_reason=objective.gradient_tol_reason,
-        # Where Newton steps follow, half the iterations are kept for them.
-        max_iter=settings.max_iter - settings.max_iter // 2 * finish,
-        callback=callback,
-        verbose=settings.verbose,
-        owner=settings.estimator,
-        warn_on_failure=not finish,
-    )
-    # The solution in the variables of the solver's last rescaling.
-    weights, intercept = result.problem.unpack(result.x)
-    n_iter = result.n_iter
-    if finish:
-        weights, intercept, n_iter = _finish(
-            objective, settings, result, weights, intercept, callback, started
+    listeners = [f for f in (print_step if settings.verbose else None, callback) if f]
+
+    def show(step: SolverStep) -> None:
+        for listener in listeners:
+            listener(step)
+
+    if proximal_applies(objective):
+        # An L1 term or bounds on a small model: proximal Newton throughout.
+        newton = proximal_newton(
+            objective,
+            *objective.unpack(theta0),
+            tol=settings.tol,
+            max_iter=settings.max_iter,
+            callback=show,
+            started=started,
+        )
+        _warn_unless_converged(newton, settings, 0, settings.max_iter)
+        weights, intercept = newton.weights, newton.intercept
+        n_iter = max(newton.n_iter, 1)
+    else:
+        weights, intercept, n_iter = _lbfgs_then_newton(
+            objective, settings, theta0, show, started
         )
     coef_bounds = objective.penalty.coef_bounds
     if coef_bounds is not None:
@@ -114,31 +114,56 @@ def fit_objective(
 #: the fit's own tol): the default tol, from which two or three steps reach
 #: any tighter one.
 _HANDOFF_TOL = 1e-4
+#: Iterations of L-BFGS-B up to which a converged run is always checked by
+#: Newton steps: the two windows of its trend test (a warm start that passed
+#: its tests within them claimed convergence up to 9e-3 above the optimum).
+_SHORT_RUN = 20
 
 
-def _finish(
+def _lbfgs_then_newton(
     objective: SoftmaxObjective,
     settings: FitSettings,
-    result: SolverResult,
-    weights: np.ndarray,
-    intercept: np.ndarray,
-    callback: Callable[[SolverStep], None] | None,
+    theta0: np.ndarray,
+    show: Callable[[SolverStep], None],
     started: float,
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Newton steps from where L-BFGS-B ended (:mod:`sksoftmax._newton`) with
-    the iterations it left; the weights, intercepts and iterations in all.
-    Warns unless they converge."""
+    """L-BFGS-B from ``theta0``, then, where the model is small and the
+    penalty smooth, Newton steps (:mod:`sksoftmax._newton`) with the
+    iterations it left; the weights, intercepts and iterations in all.
+    Warns unless the fit converges."""
+    # Where Newton steps finish the fit, L-BFGS-B need not go below the
+    # hand-off: the steps get further each than its iterations near the end.
+    finish = finish_applies(objective)
+    tol = max(settings.tol, _HANDOFF_TOL) if finish else settings.tol
+    result = minimize_problem(
+        objective,
+        theta0,
+        tol=tol,
+        gradient_tol=tol * objective.gradient_tol_factor,
+        gradient_tol_reason=objective.gradient_tol_reason,
+        # Where Newton steps follow, half the iterations are kept for them.
+        max_iter=settings.max_iter - settings.max_iter // 2 * finish,
+        callback=show,
+        owner=settings.estimator,
+        warn_on_failure=not finish,
+    )
+    # The solution in the variables of the solver's last rescaling.
+    weights, intercept = result.problem.unpack(result.x)
+    if finish and result.converged and settings.tol >= _HANDOFF_TOL:
+        # L-BFGS-B met the fit's own tol. Its trend test is sure only after
+        # enough iterations (a warm start's few are not); past them, the
+        # Newton steps are a check worth their cost where a Hessian costs
+        # less than the iterations made.
+        finish = (
+            result.n_iter <= _SHORT_RUN or _hessian_cost(objective) <= result.n_iter
+        )
+    if not finish:
+        return weights, intercept, result.n_iter
     remaining = settings.max_iter - result.n_iter
     if remaining <= 0 and not result.converged:
         assert result.message is not None  # not converged
         warn(result.message, ConvergenceWarning)
         return weights, intercept, result.n_iter
-    listeners = [f for f in (print_step if settings.verbose else None, callback) if f]
-
-    def show(step: SolverStep) -> None:
-        for listener in listeners:
-            listener(step)
-
     newton = newton_finish(
         objective,
         weights,
@@ -149,28 +174,49 @@ def _finish(
         callback=show,
         started=started,
     )
-    n_iter = result.n_iter + newton.n_iter
-    if not newton.converged:
-        if newton.unbounded:
-            advice = (
-                "The classes are separated (or nearly) along weights without "
-                "a penalty, and the objective has no minimum: use a finite C "
-                "(or penalty factors above 0)"
-            )
-        elif newton.n_iter >= remaining:
-            advice = "Increase max_iter"
-        else:
-            advice = (
-                "The objective may be flat to machine precision: loosen tol, "
-                "or try a smaller C"
-            )
-        warn(
-            f"{settings.estimator} did not converge to tol={settings.tol}: "
-            f"after {result.n_iter} iterations of L-BFGS-B and "
-            f"{newton.n_iter} Newton steps, {newton.reason}. {advice}.",
-            ConvergenceWarning,
+    _warn_unless_converged(newton, settings, result.n_iter, remaining)
+    return newton.weights, newton.intercept, result.n_iter + newton.n_iter
+
+
+def _hessian_cost(objective: SoftmaxObjective) -> float:
+    """The cost of the Newton finish's Hessian in evaluations of the
+    objective: about ``2 n P^2`` operations (P the contrasts) against ``4 n p
+    K`` for the data term's products."""
+    n_features, n_classes = objective.data.n_features, objective.n_classes
+    n_params = (n_classes - 1) * (n_features + objective.settings.fit_intercept)
+    return n_params**2 / (2 * max(n_features, 1) * n_classes)
+
+
+def _warn_unless_converged(
+    newton: NewtonResult, settings: FitSettings, lbfgs_iterations: int, allowed: int
+) -> None:
+    """The ``ConvergenceWarning`` of Newton iterations that did not converge
+    (``allowed`` of them at most, after ``lbfgs_iterations`` of L-BFGS-B)."""
+    if newton.converged:
+        return
+    if newton.unbounded:
+        advice = (
+            "The classes are separated (or nearly) along weights without "
+            "a penalty, and the objective has no minimum: use a finite C "
+            "(or penalty factors above 0)"
         )
-    return newton.weights, newton.intercept, n_iter
+    elif newton.n_iter >= allowed:
+        advice = "Increase max_iter"
+    else:
+        advice = (
+            "The objective may be flat to machine precision: loosen tol, "
+            "or try a smaller C"
+        )
+    before = (
+        f"after {lbfgs_iterations} iterations of L-BFGS-B and "
+        if lbfgs_iterations
+        else "after "
+    )
+    warn(
+        f"{settings.estimator} did not converge to tol={settings.tol}: "
+        f"{before}{newton.n_iter} Newton steps, {newton.reason}. {advice}.",
+        ConvergenceWarning,
+    )
 
 
 #: Distance in units of the last place within which a weight is taken to be

@@ -155,23 +155,30 @@ class Penalty:
         L1 term the one-dimensional convex problem is solved exactly, from
         the stationary points of its pieces between the weights and the
         weights themselves, keeping the column as it is where no shift does
-        better. Features without a penalty are centred; features with a
-        finite bound are not shifted.
+        better. Features without a penalty are centred; a feature whose
+        shifted weights would leave their bounds is not shifted.
         """
         weights = np.array(weights, dtype=np.float64)
         n_classes = weights.shape[0]
-        movable = np.ones(weights.shape[1], dtype=bool)
+        centred = (self.l1_reg_strength == 0) | self.unpenalized_features
+        shift = np.zeros(weights.shape[1])
+        shift[centred] = weights[:, centred].mean(axis=0)
+        split = ~centred
+        if np.any(split):
+            shift[split] = self._best_l1_shift(weights[:, split], n_classes)
+        shifted = weights - shift
         if self.coef_bounds is not None:
+            # Only where every class's shifted weight stays within its bounds.
             lower, upper = self.coef_bounds
-            movable = np.all(np.isinf(lower) & np.isinf(upper), axis=0)
-        l1 = self.l1_reg_strength
-        l2 = self.l2_reg_strength
-        centred = movable & ((l1 == 0) | self.unpenalized_features)
-        weights[:, centred] -= weights[:, centred].mean(axis=0)
-        split = movable & ~centred
-        if not np.any(split):
-            return weights
-        column = weights[:, split]
+            inside = np.all((shifted >= lower) & (shifted <= upper), axis=0)
+            shifted[:, ~inside] = weights[:, ~inside]
+        return shifted
+
+    def _best_l1_shift(self, column: np.ndarray, n_classes: int) -> np.ndarray:
+        """The shift t of each column (a feature's weights over the classes)
+        that minimises ``l1 sum_k |w_k - t| + l2 / 2 sum_k (w_k - t)^2``, 0
+        where none does better by more than rounding."""
+        l1, l2 = self.l1_reg_strength, self.l2_reg_strength
 
         def penalty(t: np.ndarray) -> np.ndarray:
             moved = column - t
@@ -193,8 +200,7 @@ class Penalty:
             # keeps its zeros.
             better = value < best * (1 - _SHIFT_RESOLUTION)
             best_t[better], best[better] = t[better], value[better]
-        weights[:, split] = column - best_t
-        return weights
+        return best_t
 
     def add_l2(
         self, weights: np.ndarray, loss: float, grad_w: np.ndarray

@@ -27,7 +27,7 @@ default: compiled where numba is installed).
 
 from collections.abc import Callable
 from types import ModuleType
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
@@ -44,7 +44,7 @@ COMPILED = numba is not None
 CSR: TypeAlias = sp.csr_matrix | sp.csr_array
 
 
-def _jit(function: Callable[..., None]) -> Callable[..., None] | None:
+def _jit(function: Callable[..., Any]) -> Callable[..., Any] | None:
     """``function`` compiled without the GIL, or None without numba. The
     machine code is cached on disk where numba finds a writable place (next to
     this module, or numba's user cache); where it finds none, it is compiled

@@ -1,0 +1,436 @@
+"""L1, elastic-net and bounded fits at Newton speed: a proximal Newton method
+whose subproblems coordinate descent solves (glmnet's method, and
+scikit-learn's ``newton-cd``), where the model's Hessian fits in memory.
+
+Each iteration takes the quadratic model of the smooth part of the objective
+(the data term and the L2 term) at the current coefficients θ, with the exact
+Hessian H of :mod:`sksoftmax._covariance` summed where the rows are, and
+minimises it plus the L1 term within the bounds::
+
+    q(d) = g·d + 1/2 d^T H d + sum_i l1_i |θ_i + d_i|,   lower <= θ + d <= upper
+
+by cyclic coordinate descent: along one coordinate the problem is a
+one-dimensional quadratic plus an absolute value, solved exactly by a soft
+threshold and a clip. Sweeps over all coordinates alternate with sweeps over
+the ones that are not zero (the active set). A line search along d then
+secures a sufficient decrease of the objective (Tseng and Yun's rule).
+
+The variables are the model's rows (one per class, or one for two classes:
+:mod:`sksoftmax._objective`), the weights of each row then its intercept;
+the L1 term and the bounds are not invariant to a shift across classes, so
+no class-sum plane is taken out. Along the intercepts' common shift, which
+changes nothing, the Hessian is singular and coordinate descent simply does
+not move; the fit centres them afterwards.
+
+Convergence: the largest coordinate-wise proximal step from θ, scaled by the
+square root of its curvature (the preconditioned gradient of the L-BFGS-B
+stage where no bound or L1 kink is near), at most ``tol``, and the decrease
+that the quadratic model promises at most ``tol`` times the objective.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from ._backends._contract import BlockData
+from ._covariance import block_sums
+from ._model import with_reference_class
+from ._newton import _BLOCK_ENTRIES, _MAX_PARAMS, _ROUNDING, NewtonResult
+from ._objective import SoftmaxObjective
+from ._solver import SolverStep
+from ._sparse import _jit
+
+#: Sufficient decrease of a step along the line (Armijo's constant), and the
+#: halvings tried.
+_ARMIJO = 1e-4
+_MAX_HALVINGS = 40
+#: Sweeps of coordinate descent per subproblem, at most.
+_MAX_SWEEPS = 200
+#: Cosine between two sweeps' displacements above which coordinate descent
+#: is taken to crawl along a valley (and the rest of the way along it is
+#: taken at once).
+_ALIGNED = 0.9
+#: Share of the step's scaled size below which a sweep's largest scaled
+#: change ends a subproblem.
+_INNER_RESOLUTION = 1e-3
+
+
+def proximal_applies(objective: SoftmaxObjective) -> bool:
+    """Whether the fit of ``objective`` runs by proximal Newton: an L1 term
+    or bounds, data whose blocks can be summed, at most ``_MAX_PARAMS``
+    coefficients."""
+    penalty = objective.penalty
+    if not (penalty.uses_l1_split or penalty.coef_bounds is not None):
+        return False
+    if not isinstance(objective.data, BlockData):
+        return False
+    if objective.gradient_tol_factor < 1.0:
+        # Features far from zero without an intercept couple every weight
+        # through their mean: coordinate descent crawls along that coupling,
+        # where L-BFGS-B's layout and its tightened test do better.
+        return False
+    n_columns = objective.data.n_features + objective.settings.fit_intercept
+    return objective.n_rows * n_columns <= _MAX_PARAMS
+
+
+class _Rows:
+    """The flat coefficients (model rows, features then intercept) and the
+    objective's smooth part, its Hessian and its L1 weights over them."""
+
+    def __init__(self, objective: SoftmaxObjective) -> None:
+        self.objective = objective
+        self.n_classes = objective.n_classes
+        self.n_rows = objective.n_rows
+        self.n_features = objective.data.n_features
+        self.fit_intercept = objective.settings.fit_intercept
+        self.n_columns = self.n_features + self.fit_intercept
+        self.others = np.arange(self.n_classes - self.n_rows, self.n_classes)
+        penalty = objective.penalty
+        shape = (self.n_rows, self.n_columns)
+        l1 = np.zeros(shape)
+        l1[:, : self.n_features] = penalty.l1_per_feature
+        lower, upper = np.full(shape, -np.inf), np.full(shape, np.inf)
+        if penalty.coef_bounds is not None:
+            lower[:, : self.n_features], upper[:, : self.n_features] = (
+                penalty.coef_bounds
+            )
+        free = np.ones(shape, dtype=bool)
+        if objective.layout.fixed is not None:
+            free[:, : self.n_features] = ~objective.layout.fixed
+        self.variables = np.flatnonzero(free.ravel())
+        self.l1 = l1.ravel()[self.variables]
+        self.lower = lower.ravel()[self.variables]
+        self.upper = upper.ravel()[self.variables]
+
+    def to_model(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        flat = np.zeros(self.n_rows * self.n_columns)
+        flat[self.variables] = theta
+        full = flat.reshape(self.n_rows, self.n_columns)
+        intercept = (
+            full[:, self.n_features] if self.fit_intercept else np.zeros(self.n_rows)
+        )
+        return full[:, : self.n_features].copy(), intercept.copy()
+
+    def from_model(self, weights: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+        full = weights
+        if self.fit_intercept:
+            full = np.column_stack([weights, intercept])
+        return np.asarray(full, dtype=np.float64).ravel()[self.variables]
+
+    def smooth(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """The data term plus the L2 term, and its gradient."""
+        objective = self.objective
+        weights, intercept = self.to_model(theta)
+        loss, grad_w, grad_b = objective.data.loss_gradient(
+            *with_reference_class(weights, intercept, self.n_classes),
+            objective.settings.label_smoothing,
+        )
+        loss, grad_w = objective.penalty.add_l2(weights, loss, grad_w[self.others])
+        grad = grad_w
+        if self.fit_intercept:
+            grad = np.column_stack([grad_w, grad_b[self.others]])
+        return float(loss), grad.ravel()[self.variables]
+
+    def l1_term(self, theta: np.ndarray) -> float:
+        return float(self.l1 @ np.abs(theta))
+
+    def hessian(self, theta: np.ndarray) -> np.ndarray:
+        data = self.objective.data
+        assert isinstance(data, BlockData)  # proximal_applies
+        weights, intercept = self.to_model(theta)
+        information = data.sum_blocks(
+            block_sums,
+            with_reference_class(weights, intercept, self.n_classes),
+            others=self.others,
+            fit_intercept=self.fit_intercept,
+            cov_type="nonrobust",
+            block_entries=_BLOCK_ENTRIES,
+        )[0]
+        hessian = (information + information.T) / (2 * data.weight_sum)
+        l2 = np.zeros((self.n_rows, self.n_columns))
+        l2[:, : self.n_features] = self.objective.penalty.l2_per_feature
+        hessian[np.diag_indices_from(hessian)] += l2.ravel()
+        return hessian[np.ix_(self.variables, self.variables)]
+
+
+def _coordinate_move(
+    z: np.ndarray,
+    residual: np.ndarray,
+    curvature: np.ndarray,
+    l1: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+) -> np.ndarray:
+    """The exact minimiser along each coordinate, the others held, of the
+    quadratic model with gradient ``residual`` at ``z``: a soft threshold,
+    clipped to the bounds (vectorised; where the curvature is zero, z)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        target = z - residual / curvature
+        shrunk = np.sign(target) * np.maximum(np.abs(target) - l1 / curvature, 0.0)
+    moved = np.clip(shrunk, lower, upper)
+    return np.where(curvature > 0, moved, z)
+
+
+def _sweep_python(
+    z: np.ndarray,
+    residual: np.ndarray,
+    hessian: np.ndarray,
+    curvature: np.ndarray,
+    scale: np.ndarray,
+    l1: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    order: np.ndarray,
+) -> float:
+    """One sweep of coordinate descent over the coordinates ``order``, in
+    place of ``z`` and ``residual`` (the smooth model's gradient at z): each
+    coordinate moved to the exact minimum along it, a soft threshold clipped
+    to its bounds. Returns the largest change, scaled by ``scale``."""
+    largest = 0.0
+    for i in order:
+        a = curvature[i]
+        if not a > 0:
+            continue
+        target = z[i] - residual[i] / a
+        new = np.sign(target) * max(abs(target) - l1[i] / a, 0.0)
+        new = min(max(new, lower[i]), upper[i])
+        delta = new - z[i]
+        if delta != 0.0:
+            z[i] = new
+            residual += delta * hessian[:, i]
+            largest = max(largest, abs(delta) * scale[i])
+    return largest
+
+
+def _sweep_loop(
+    z: np.ndarray,
+    residual: np.ndarray,
+    hessian: np.ndarray,
+    curvature: np.ndarray,
+    scale: np.ndarray,
+    l1: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    order: np.ndarray,
+) -> float:
+    """:func:`_sweep_python` in loops, for numba (the Hessian symmetric: its
+    rows are read for its columns)."""
+    largest = 0.0
+    size = z.shape[0]
+    for index in range(order.shape[0]):
+        i = order[index]
+        a = curvature[i]
+        if not a > 0:
+            continue
+        target = z[i] - residual[i] / a
+        shrunk = abs(target) - l1[i] / a
+        new = 0.0
+        if shrunk > 0:
+            new = shrunk if target > 0 else -shrunk
+        new = min(max(new, lower[i]), upper[i])
+        delta = new - z[i]
+        if delta != 0.0:
+            z[i] = new
+            for k in range(size):
+                residual[k] += delta * hessian[i, k]
+            largest = max(largest, abs(delta) * scale[i])
+    return largest
+
+
+#: The compiled sweep where numba is installed (the ``numba`` extra), else
+#: the NumPy one; the same coordinates, to rounding.
+_sweep = _jit(_sweep_loop) or _sweep_python
+
+
+def _line_minimum(
+    z: np.ndarray,
+    direction: np.ndarray,
+    residual: np.ndarray,
+    hessian_direction: np.ndarray,
+    l1: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+) -> float:
+    """The exact minimiser t >= 0 of the quadratic model plus the L1 term
+    along ``z + t direction`` within the bounds (``residual`` the smooth
+    model's gradient at z, ``hessian_direction`` H times the direction).
+
+    The derivative along the ray, ``c + t h + sum_i l1_i d_i sign(z_i + t
+    d_i)``, is piecewise linear and increasing; the pieces between the points
+    where a coordinate crosses zero are walked in order until it turns
+    non-negative, or a bound is met.
+    """
+    moving = direction != 0
+    if not np.any(moving):
+        return 0.0
+    d, x, lam = direction[moving], z[moving], l1[moving]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        to_bound = np.where(d > 0, (upper[moving] - x) / d, (lower[moving] - x) / d)
+        crossing = -x / d
+    t_max = float(np.min(to_bound, initial=np.inf))
+    slope_at_zero = float(residual @ direction)
+    curvature = float(direction @ hessian_direction)
+    # Signs just past t = 0: a zero coordinate takes its direction's.
+    signs = np.where(x != 0, np.sign(x), np.sign(d))
+    linear = slope_at_zero + float(np.sum(lam * d * signs))
+    ahead = np.flatnonzero((crossing > 0) & (lam > 0))
+    ahead = ahead[np.argsort(crossing[ahead])]
+    t = 0.0
+    for j in [*ahead, None]:
+        end = t_max if j is None else min(float(crossing[j]), t_max)
+        if linear + curvature * t >= 0:
+            return t
+        if curvature > 0:
+            root = -linear / curvature
+            if root <= end:
+                return root
+        if end >= t_max:
+            return t_max if np.isfinite(t_max) else t
+        t = end
+        # Crossing zero turns that coordinate's sign to its direction's.
+        linear += 2 * lam[j] * abs(d[j])
+    return t
+
+
+def _solve_subproblem(
+    theta: np.ndarray,
+    grad: np.ndarray,
+    hessian: np.ndarray,
+    rows: _Rows,
+) -> np.ndarray:
+    """Coordinate descent on the quadratic model at ``theta``: the point
+    ``theta + d`` that it reaches."""
+    curvature = np.diag(hessian).copy()
+    scale = np.sqrt(np.maximum(curvature, 0.0))
+    z = theta.copy()
+    residual = grad.copy()  # the model's gradient at z: g + H (z - theta)
+    size = z.size
+    l1, lower, upper = rows.l1, rows.lower, rows.upper
+    active = np.arange(size)
+    full_sweep = True
+    sweep = _sweep
+    previous: np.ndarray | None = None
+    for _ in range(_MAX_SWEEPS):
+        order = np.arange(size) if full_sweep else active
+        before = z.copy()
+        largest = sweep(z, residual, hessian, curvature, scale, l1, lower, upper, order)
+        # Along a flat valley of the model (collinear features, no L2
+        # term) coordinate descent crawls, each sweep a small step the same
+        # way as the last: the exact minimum along the sweep's displacement
+        # takes the rest of the way at once.
+        displacement = z - before
+        aligned = previous is not None and float(displacement @ previous) > (
+            _ALIGNED * np.linalg.norm(displacement) * np.linalg.norm(previous)
+        )
+        previous = displacement
+        if aligned:
+            hessian_direction = hessian @ displacement
+            t = _line_minimum(
+                z, displacement, residual, hessian_direction, l1, lower, upper
+            )
+            if t > 0:
+                z += t * displacement
+                z = np.clip(z, lower, upper)
+                # Exactly zero where the walk stopped at a crossing.
+                z[np.abs(z) <= 1e-15 * np.abs(displacement) * t] = 0.0
+                residual = grad + hessian @ (z - theta)
+        step_size = float(np.max(np.abs(z - theta) * scale, initial=0.0))
+        settled = largest <= _INNER_RESOLUTION * step_size or largest <= 1e-15
+        if settled and full_sweep:
+            break
+        if settled:
+            # The active set has settled: a full sweep checks the rest.
+            full_sweep = True
+            continue
+        if full_sweep:
+            active = np.flatnonzero((z != 0) | (theta != 0))
+            full_sweep = active.size == size
+    return z
+
+
+def proximal_newton(
+    objective: SoftmaxObjective,
+    weights: np.ndarray,
+    intercept: np.ndarray,
+    *,
+    tol: float,
+    max_iter: int,
+    callback: Callable[[SolverStep], None] | None = None,
+    started: float | None = None,
+) -> NewtonResult:
+    """Proximal Newton iterations on ``objective`` from ``weights`` and
+    ``intercept`` (the model's rows, clipped into the bounds) until
+    converged (the module docstring), or ``max_iter`` iterations."""
+    started = time.perf_counter() if started is None else started
+    rows = _Rows(objective)
+    theta = np.clip(rows.from_model(weights, intercept), rows.lower, rows.upper)
+    smooth, grad = rows.smooth(theta)
+    value = smooth + rows.l1_term(theta)
+    n_evaluations, n_iter = 1, 0
+    while True:
+        hessian = rows.hessian(theta)
+        curvature = np.diag(hessian)
+        # The scaled coordinate-wise proximal step from theta.
+        single = _coordinate_move(
+            theta, grad, curvature, rows.l1, rows.lower, rows.upper
+        )
+        scaled = np.abs(single - theta) * np.sqrt(np.maximum(curvature, 0.0))
+        gradient_norm = float(scaled.max(initial=0.0))
+        new = _solve_subproblem(theta, grad, hessian, rows)
+        step = new - theta
+        # What the quadratic model promises, and the linear part for the rule.
+        linear = float(grad @ step) + rows.l1_term(new) - rows.l1_term(theta)
+        promised = -(linear + 0.5 * float(step @ hessian @ step))
+        converged = (
+            value == 0.0
+            or promised <= _ROUNDING * abs(value)
+            or (promised <= tol * abs(value) and gradient_norm <= tol)
+        )
+        if n_iter >= max_iter:
+            break
+        length, accepted = 1.0, None
+        for _ in range(_MAX_HALVINGS):
+            trial = theta + length * step
+            trial_smooth, trial_grad = rows.smooth(trial)
+            trial_value = trial_smooth + rows.l1_term(trial)
+            n_evaluations += 1
+            if trial_value < value and trial_value <= value + _ARMIJO * length * min(
+                linear, 0.0
+            ):
+                accepted = trial, trial_value, trial_grad
+                break
+            if converged:
+                break
+            length /= 2
+        if accepted is None:
+            if not converged and promised <= 1e2 * _ROUNDING * abs(value):
+                converged = True
+            break
+        theta, value, grad = accepted
+        n_iter += 1
+        if callback is not None:
+            callback(
+                SolverStep(
+                    iteration=n_iter,
+                    objective=value,
+                    gradient_norm=gradient_norm,
+                    n_evaluations=n_evaluations,
+                    elapsed=time.perf_counter() - started,
+                    method="Newton-CD",
+                )
+            )
+        if converged:
+            break
+    weights, intercept = rows.to_model(theta)
+    reason = None
+    if not converged:
+        reason = (
+            f"the fit reached max_iter={max_iter}"
+            if n_iter >= max_iter
+            else "the line search found no decrease (the model promised "
+            f"{promised:.3e} against an objective of {value:.6g})"
+        )
+    return NewtonResult(weights, intercept, n_iter, converged, reason)
