@@ -15,7 +15,8 @@ import warnings
 
 import numpy as np
 import pytest
-from reference import newton_optimum, objective
+import scipy.optimize
+from reference import newton_optimum, objective, smooth_gradient
 from sklearn.exceptions import ConvergenceWarning
 
 from sksoftmax import SoftmaxRegressionClassifier, softmax_regression_path
@@ -115,4 +116,80 @@ def test_no_converged_fit_is_above_the_gap(seeds, fit):
     assert worst[0] <= LARGEST_GAP, message
     # The fits reach the optimum, not only warn: at most 5% of the problems
     # end with a warning.
+    assert warned <= 0.05 * len(seeds)
+
+
+def l1_reference_value(weights, intercept, X, y, sample_weight, C, l1_ratio, params):
+    """The smaller of the fit's objective and that of SciPy's L-BFGS-B on the
+    direct formula with the weights split into positive and negative parts
+    (bounded below by zero, the L1 term linear in them), started from the
+    fit and run to its own limits."""
+    factors = params.get("penalty_factor")
+    fit_intercept = params["fit_intercept"]
+    n_rows, n_features = weights.shape
+    f = np.ones(n_features) if factors is None else factors
+    l1 = l1_ratio / (C * sample_weight.sum()) * np.broadcast_to(f, weights.shape)
+
+    def unpack(x):
+        positive = x[: weights.size].reshape(weights.shape)
+        negative = x[weights.size : 2 * weights.size].reshape(weights.shape)
+        b = x[2 * weights.size :] if fit_intercept else np.zeros(n_rows)
+        return positive - negative, b
+
+    def value_gradient(x):
+        W, b = unpack(x)
+        value = objective(W, b, X, y, sample_weight, C, l1_ratio, penalty_factor=f)
+        grad_w, grad_b = smooth_gradient(
+            W, b, X, y, sample_weight, C, l1_ratio, penalty_factor=f
+        )
+        parts = [(grad_w + l1).ravel(), (l1 - grad_w).ravel()]
+        return value, np.concatenate(parts + ([grad_b] if fit_intercept else []))
+
+    x0 = np.concatenate(
+        [np.maximum(weights, 0).ravel(), np.maximum(-weights, 0).ravel()]
+        + ([intercept] if fit_intercept else [])
+    )
+    bounds = [(0, None)] * (2 * weights.size) + [(None, None)] * (
+        n_rows * fit_intercept
+    )
+    result = scipy.optimize.minimize(
+        value_gradient, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+        options={"maxiter": 20_000, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 30},
+    )  # fmt: skip
+    value = value_gradient(x0)[0]
+    return value, min(value, result.fun)
+
+
+def fuzzed_l1_problem(seed):
+    """:func:`fuzzed_problem` with features from 0.1 to 10 (where the
+    reference reaches the optimum) and an L1 or elastic-net penalty."""
+    X, y, sample_weight, params, C = fuzzed_problem(seed)
+    rng = np.random.default_rng(seed + 10_000)
+    X = X / np.sqrt((X**2).mean(axis=0)) * 10 ** rng.uniform(-1, 1, X.shape[1])
+    l1_ratio = float(rng.choice([0.5, 1.0]))
+    return X, y, sample_weight, params, min(C, 1e3), l1_ratio
+
+
+@pytest.mark.parametrize(
+    "seeds",
+    [range(60), pytest.param(range(60, 400), marks=pytest.mark.exhaustive)],
+    ids=["quick", "exhaustive"],
+)
+def test_no_converged_l1_fit_is_above_the_gap(seeds):
+    gaps, warned = [], 0
+    for seed in seeds:
+        X, y, sample_weight, params, C, l1_ratio = fuzzed_l1_problem(seed)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            model = SoftmaxRegressionClassifier(C=C, l1_ratio=l1_ratio, **params)
+            model.fit(X, y, sample_weight)
+        if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+            warned += 1
+            continue
+        value, best = l1_reference_value(
+            model.coef_, model.intercept_, X, y, sample_weight, C, l1_ratio, params
+        )
+        gaps.append((gap(value, best), seed))
+    worst = max(gaps)
+    assert worst[0] <= LARGEST_GAP, f"gap {worst[0]:.2e} at seed {worst[1]}"
     assert warned <= 0.05 * len(seeds)
