@@ -276,6 +276,15 @@ class SoftmaxRegressionCV(SoftmaxModelMixin, ClassifierMixin, BaseEstimator):
         intercepts = np.stack([r.intercepts for r in results])
         scores = np.stack([r.scores for r in results])
         n_iter = np.stack([r.n_iter for r in results])
+        if not np.all(np.isfinite(scores)):
+            # GridSearchCV's warning: a non-finite score never wins (_best).
+            mean = scores.mean(axis=0)
+            warn(
+                f"One or more of the test scores are non-finite: {mean.ravel()} "
+                "(mean over the folds, by l1_ratio and C); they are never "
+                "chosen.",
+                UserWarning,
+            )
 
         if self.refit:
             best_l1, best_C = _best(scores.mean(axis=0))

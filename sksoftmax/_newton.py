@@ -74,6 +74,11 @@ _TINY = np.finfo(np.float64).tiny
 #: have met separated classes: a mean cross-entropy this small is its
 #: rounding.
 _SEPARATED_OBJECTIVE = 1e3 * np.finfo(np.float64).eps
+#: The tol to which the steps go on once the fit's own is met, while the
+#: line search finds a decrease.
+_POLISH_TOL = 1e-12
+#: Relative decrease of the objective that is more than its rounding.
+_MEASURABLE = 16 * np.finfo(np.float64).eps
 #: Full steps in a row whose relative decrement fell by a steady share each
 #: (by less than half as much as the step before it did), after which the
 #: finish ends: Newton's method converges quadratically once its steps are
@@ -218,6 +223,15 @@ def _newton_step(hessian: np.ndarray, gradient: np.ndarray) -> np.ndarray:
         return -vectors @ ((vectors.T @ gradient) / eigenvalues[keep])
 
 
+def _within(
+    bound: float, at_rounding: bool, decrement: float, value: float, gradient: float
+) -> bool:
+    """Whether a point is within ``bound`` of the optimum: the halved Newton
+    decrement at most ``bound`` times the objective and the scaled gradient
+    at most ``bound``, or the decrement at the objective's rounding."""
+    return at_rounding or (decrement / 2 <= bound * abs(value) and gradient <= bound)
+
+
 def _converges_linearly(decrements: list[float]) -> bool:
     """Whether the last ``_PATIENCE`` ratios of successive relative
     decrements (after full steps) each fell by less than half: a steady
@@ -260,6 +274,10 @@ def newton_finish(
     n_iter = 0
     reason: str | None = None
     converged = False
+    # Where cheap steps go once tol is met: quadratic convergence makes the
+    # last one or two land at float64's resolution, so that a fit does not
+    # depend on how the data were presented (repeated rows against weights).
+    polish = min(tol, _POLISH_TOL)
     # The relative decrement after each full step, for _PATIENCE: only
     # weights without a penalty can run off to infinity.
     full_steps: list[float] = []
@@ -275,10 +293,18 @@ def newton_finish(
         # The objective is at least 0 (a cross-entropy and a penalty): at 0
         # nothing is left to gain.
         at_rounding = value == 0.0 or decrement <= _ROUNDING * abs(value)
-        if at_rounding or (decrement / 2 <= tol * abs(value) and gradient_norm <= tol):
-            converged = True
+        # The fit's tol met once is met for good (a step only lowers the
+        # objective); the steps go on to the polish while they are cheap.
+        converged = converged or _within(
+            tol, at_rounding, decrement, value, gradient_norm
+        )
+        polished = _within(polish, at_rounding, decrement, value, gradient_norm)
+        if polished or (converged and n_iter >= max_iter):
             if n_iter >= max_iter:
                 break
+        elif converged and _converges_linearly(full_steps):
+            # Met, and the rest falls only linearly: no polish to be had.
+            break
         elif n_iter >= max_iter:
             reason = f"the fit reached max_iter={first_iteration - 1 + max_iter}"
             break
@@ -297,12 +323,16 @@ def newton_finish(
             trial = theta + length * step.reshape(shape)
             trial_value, trial_grad = contrasts.value_gradient(trial)
             n_evaluations += 1
-            if trial_value < value and (
-                trial_value <= value - _ARMIJO * length * decrement
-            ):
+            threshold = value - _ARMIJO * length * decrement
+            if converged:
+                # Past the fit's tol, only a decrease above the objective's
+                # rounding: a step accepted on rounding alone made the
+                # iterations depend on the last bits of the data.
+                threshold = min(threshold, value - _MEASURABLE * abs(value))
+            if trial_value < value and trial_value <= threshold:
                 accepted = trial, trial_value, trial_grad
                 break
-            if converged:
+            if polished:
                 break
             length /= 2
         if accepted is None:
@@ -342,7 +372,7 @@ def newton_finish(
                     method="Newton",
                 )
             )
-        if converged:
+        if polished:
             break
     weights, intercept = contrasts.to_model(theta)
     return NewtonResult(weights, intercept, n_iter, converged, reason)

@@ -12,7 +12,7 @@ from helpers import breast_cancer, saga, standardised, tight_logistic_regression
 from numpy.testing import assert_allclose, assert_array_equal
 from reference import objective
 from scipy.special import expit
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, log_loss, make_scorer
 from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedKFold
@@ -749,3 +749,26 @@ def test_warnings_of_the_folds_name_the_C_and_the_fold(n_jobs, wine):
             "max_iter=2" in m and "C=1000" in m and f"(fold {fold})" in m
             for m in messages
         )
+
+
+def test_non_finite_scores_warn_as_in_grid_search_and_never_win():
+    # A scorer that fails (NaN) at the larger Cs: GridSearchCV warns and never
+    # picks them; so does the CV, on the same folds.
+    X, y = load_iris(return_X_y=True)
+
+    def scorer(estimator, X, y):
+        return np.nan if estimator.C > 1 else float(estimator.score(X, y))
+
+    Cs = [0.01, 1.0, 100.0]
+    with pytest.warns(
+        UserWarning, match="One or more of the test scores are non-finite"
+    ):
+        grid = GridSearchCV(
+            SoftmaxRegressionClassifier(), {"C": Cs}, scoring=scorer, cv=3
+        ).fit(X, y)
+    with pytest.warns(
+        UserWarning, match="One or more of the test scores are non-finite"
+    ):
+        cv = SoftmaxRegressionCV(Cs=Cs, scoring=scorer, cv=3).fit(X, y)
+    assert np.isnan(cv.scores_[:, 2]).all() and np.isfinite(cv.scores_[:, :2]).all()
+    assert cv.C_ == grid.best_params_["C"] == 1.0
