@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from reference import newton_optimum, objective
 from sklearn.datasets import load_digits, load_wine, make_classification
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
 
 from sksoftmax import SoftmaxRegressionClassifier
 from sksoftmax._solver import remaining_gap_estimate
@@ -195,3 +196,22 @@ def test_a_start_alone_is_no_evidence():
     assert remaining_gap_estimate([1.0]) == np.inf
     assert remaining_gap_estimate([1.0, 1.0]) == 0.0
     assert remaining_gap_estimate([1.0, 0.9]) == np.inf
+
+
+@pytest.mark.parametrize("n_samples, seed", [(200, 0), (800, 1)])
+def test_nearly_separable_raw_pixels_at_the_defaults_end_below_lbfgs(n_samples, seed):
+    # Raw pixels of 0-255 (the digits times 16), n a few times p, C=1: at the
+    # default max_iter the fit ends converged, with an objective no larger
+    # than LogisticRegression's default lbfgs fit on the same data.
+    X, y = load_digits(return_X_y=True)
+    rows = np.random.default_rng(seed).choice(len(y), n_samples, replace=False)
+    X, y = 16.0 * X[rows], y[rows]
+    weights = np.ones(n_samples)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ours = SoftmaxRegressionClassifier(C=1.0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        lbfgs = LogisticRegression(C=1.0).fit(X, y)
+    value = objective(ours.coef_, ours.intercept_, X, y, weights, 1.0)
+    assert value <= objective(lbfgs.coef_, lbfgs.intercept_, X, y, weights, 1.0)
