@@ -2,8 +2,9 @@
 
 Run from the repository root (needs the dask extra)::
 
-    python benchmarks/bench_dask.py            # 8,000,000 x 100 float32
-    python benchmarks/bench_dask.py --quick    # 400,000 rows, a smoke test
+    python benchmarks/bench_dask.py                # 8,000,000 x 100 float32
+    python benchmarks/bench_dask.py --quick        # 400,000 rows, a smoke test
+    python benchmarks/bench_dask.py --rows 20000   # any number of rows
 
 The data, float32 features and labels drawn from a random softmax model with 10
 classes, is generated blockwise by Dask on the workers of a LocalCluster (4
@@ -23,19 +24,38 @@ scheduler, the partial sums moved between workers by the tree reduction and
 the sum that comes back, and also the cluster's heartbeats.
 The same data is then computed in this process (the same graph and seeds, by
 threads) and fitted in memory, with the same settings, for the ratio of the two.
+
+Output: the progress and the table on stdout, and ``--output`` (default
+``benchmarks/results/dask.md``), which the script writes whole: a line with the
+command, the versions and the machine, the summary of each fit, the table and
+the ratios. A run replaces the file, comparisons with earlier runs included
+(the script reports one run only).
 """
 
 import argparse
+import os
 import pickle
+import platform
+import sys
 import time
+from collections.abc import Sequence
+from pathlib import Path
 from typing import NamedTuple
 
+import dask
 import dask.array as da
+import distributed
 import numpy as np
 import psutil
+import scipy
+import sklearn
 from distributed import Client, LocalCluster
 
+import sksoftmax
 from sksoftmax import SoftmaxRegressionClassifier
+
+#: Rows of the full run and of ``--quick``; rows of a chunk of X.
+ROWS, QUICK_ROWS, CHUNK_ROWS = 8_000_000, 400_000, 250_000
 
 
 def make_data(n_samples, n_features, n_classes, chunk_rows):
@@ -140,57 +160,110 @@ def describe(log):
     )
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--memory-limit", default="2GiB")
-    args = parser.parse_args(argv)
-    n_samples = 400_000 if args.quick else 8_000_000
-    n_features, n_classes, n_workers = 100, 10, 4
-    cluster = LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=1,
-        processes=True,
-        memory_limit=args.memory_limit,
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
-    client = Client(cluster)
-    X, y = make_data(n_samples, n_features, n_classes, chunk_rows=250_000)
-    data_gb = X.nbytes / 1e9
-    print(
-        f"X: {X.shape} float32, {data_gb:.2f} GB; {n_workers} workers of "
-        f"{args.memory_limit} each",
-        flush=True,
+def command_line(argv: Sequence[str] | None) -> str:
+    """The command that ran this script, as a reader would repeat it (without
+    ``--output``)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if "--output" in words:
+        at = words.index("--output")
+        del words[at : at + 2]
+    words = [word for word in words if not word.startswith("--output=")]
+    return " ".join(["python benchmarks/bench_dask.py", *words])
+
+
+def n_cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def header(
+    command: str, shape: tuple[int, ...], n_workers: int, memory_limit: str
+) -> str:
+    """The results file's first line: the command, the versions, the machine
+    and the sizes."""
+    return (
+        f"Command: `{command}`. sksoftmax {sksoftmax.__version__}, NumPy "
+        f"{np.__version__}, SciPy {scipy.__version__}, scikit-learn "
+        f"{sklearn.__version__}, dask {dask.__version__}, distributed "
+        f"{distributed.__version__}, Python {platform.python_version()}, "
+        f"{platform.machine()}; {n_cores()} cores; X {shape[0]:,} x {shape[1]} "
+        f"float32 in chunks of {CHUNK_ROWS:,} rows, 10 classes, C=1; a "
+        f"LocalCluster of {n_workers} worker processes with 1 thread and a "
+        f"{memory_limit} memory limit each."
     )
 
-    # The background: loopback traffic of the idle cluster (heartbeats) and of
-    # anything else on this machine, over 5 s.
-    idle_start = loopback_bytes()
-    time.sleep(5.0)
-    idle_rate = (loopback_bytes() - idle_start) / 5.0
-    distributed_fit, total, log = timed_fit(X, y, C=1.0)
-    coefficient_bytes = len(
-        pickle.dumps(
-            (
-                distributed_fit.coef_.astype(np.float64),
-                distributed_fit.intercept_.astype(np.float64),
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_ROWS:,} rows, a smoke test"
+    )
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=None,
+        help=f"rows of X (default: {ROWS:,}; --quick {QUICK_ROWS:,})",
+    )
+    parser.add_argument("--memory-limit", default="2GiB")
+    parser.add_argument(
+        "--output",
+        default=str(Path(__file__).parent / "results" / "dask.md"),
+        help="the Markdown file (default: benchmarks/results/dask.md)",
+    )
+    args = parser.parse_args(argv)
+    n_samples = args.rows or (QUICK_ROWS if args.quick else ROWS)
+    n_features, n_classes, n_workers = 100, 10, 4
+    summary = []  # the lines printed before the table, for the results file
+
+    def report(line: str) -> None:
+        print(line, flush=True)
+        summary.append(line)
+
+    with (
+        LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=args.memory_limit,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster),
+    ):
+        X, y = make_data(n_samples, n_features, n_classes, chunk_rows=CHUNK_ROWS)
+        data_gb = X.nbytes / 1e9
+        report(
+            f"X: {X.shape} float32, {data_gb:.2f} GB; {n_workers} workers of "
+            f"{args.memory_limit} each"
+        )
+
+        # The background: loopback traffic of the idle cluster (heartbeats) and
+        # of anything else on this machine, over 5 s.
+        idle_start = loopback_bytes()
+        time.sleep(5.0)
+        idle_rate = (loopback_bytes() - idle_start) / 5.0
+        distributed_fit, total, log = timed_fit(X, y, C=1.0)
+        coefficient_bytes = len(
+            pickle.dumps(
+                (
+                    distributed_fit.coef_.astype(np.float64),
+                    distributed_fit.intercept_.astype(np.float64),
+                )
             )
         )
-    )
-    print(f"distributed: {total:.1f} s, {describe(log)}", flush=True)
+        report(f"distributed: {total:.1f} s, {describe(log)}")
 
-    client.close()
-    cluster.close()
-    # The same graph (the same seeds) computed in this process by threads: no
-    # worker could hold the whole result.
+    # The cluster is closed. The same graph (the same seeds) computed in this
+    # process by threads: no worker could hold the whole result.
     X_local, y_local = da.compute(X, y, scheduler="threads")
     local_fit, local_total, local_log = timed_fit(X_local, y_local, C=1.0)
-    print(f"in memory: {local_total:.1f} s, {describe(local_log)}", flush=True)
+    report(f"in memory: {local_total:.1f} s, {describe(local_log)}")
 
     gap = np.abs(distributed_fit.coef_ - local_fit.coef_).max()
-    print(
-        "\n| fit | total (s) | iterations | evaluations | median s / iteration | "
+    results = (
+        "| fit | total (s) | iterations | evaluations | median s / iteration | "
         "s / evaluation |\n"
         "|---|---|---|---|---|---|\n"
         f"| Dask, {n_workers} workers | {row(total, log)} |\n"
@@ -207,6 +280,19 @@ def main(argv=None):
         f"{idle_rate:,.0f} bytes/s. Largest coefficient difference between the "
         f"two fits: {gap:.1e}."
     )
+    print("\n" + results)
+    text = "\n".join(
+        [
+            header(command_line(argv), X.shape, n_workers, args.memory_limit),
+            "",
+            *summary,
+            "",
+            results,
+        ]
+    )
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text + "\n")
 
 
 if __name__ == "__main__":

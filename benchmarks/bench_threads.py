@@ -1,9 +1,19 @@
 """Threads in a process tree: a fork after a fit, the threads a fit starts in
 joblib's workers, and GridSearchCV with n_jobs=1 and 2 on the same data.
 
+Run from the repository root::
+
+    python benchmarks/bench_threads.py --repeats 5
+    python benchmarks/bench_threads.py --samples 2000 --repeats 1  # a smoke test
+
 Only the public API is used, so that the script runs against any version of
 the package (``PYTHONPATH=path/to/other/checkout python benchmarks/bench_threads.py``
-measures another one). Output: a Markdown table on stdout.
+measures another one; the results file then says where it was imported from).
+Output: a Markdown table on stdout, and ``--output`` (default
+``benchmarks/results/threads.md``), which the script writes whole: a line with
+the command, the versions and the machine, then the table. A run replaces the
+file, comparisons with other trees included (the script measures one tree
+only: such comparisons are runs of it against each tree, put side by side).
 
 - *fork after fit*: a fit in this process, then the same fit in two children
   of a ``fork`` pool; the children's wall time, or "hung" past the timeout.
@@ -20,11 +30,18 @@ measures another one). Output: a Markdown table on stdout.
 import argparse
 import multiprocessing
 import os
+import platform
+import sys
 import threading
 import time
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import psutil
+import scipy
+import sklearn
+import threadpoolctl
 from joblib import Parallel, delayed
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
@@ -114,10 +131,71 @@ def grid_search_seconds(X, y, n_jobs):
     return time.perf_counter() - start
 
 
-def main(argv=None):
+def command_line(argv: Sequence[str] | None) -> str:
+    """The command that ran this script, as a reader would repeat it (without
+    ``--output``)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if "--output" in words:
+        at = words.index("--output")
+        del words[at : at + 2]
+    words = [word for word in words if not word.startswith("--output=")]
+    return " ".join(["python benchmarks/bench_threads.py", *words])
+
+
+def package_origin() -> str:
+    """Where sksoftmax was imported from: this checkout, or another path."""
+    imported = Path(sksoftmax.__file__).resolve().parent
+    if imported == Path(__file__).resolve().parents[1] / "sksoftmax":
+        return "this checkout"
+    return f"from {imported}"
+
+
+def header(command: str, n_cores: int, n_samples: int, repeats: int) -> str:
+    """The results file's first line: the command, the versions, the machine
+    and the sizes."""
+    return (
+        f"Command: `{command}`. sksoftmax {sksoftmax.__version__} "
+        f"({package_origin()}), NumPy {np.__version__}, SciPy {scipy.__version__}, "
+        f"scikit-learn {sklearn.__version__}, threadpoolctl "
+        f"{threadpoolctl.__version__}, Python {platform.python_version()}, "
+        f"{platform.machine()}; {n_cores} cores; {n_samples:,} x 64, 4 classes, "
+        f"max_iter=30; times are medians of {repeats}."
+    )
+
+
+def table(
+    fork: str,
+    in_main: int,
+    in_workers: list[int],
+    main_fit: float,
+    thread_fit: float,
+    times: dict[int, float],
+) -> list[str]:
+    """The Markdown table of the measurements, one line each."""
+    return [
+        "| measurement | result |",
+        "|---|---|",
+        f"| fork after fit: fits in 2 forked children | {fork} |",
+        f"| threads a fit adds, in this process | {in_main} |",
+        f"| threads a fit adds, in each joblib worker (n_jobs=2) | {in_workers} |",
+        f"| fit in the main thread (s) | {main_fit:.2f} |",
+        f"| the same fit in another thread after it (s) | {thread_fit:.2f} |",
+        f"| another thread / main thread | {thread_fit / main_fit:.2f} |",
+        f"| GridSearchCV n_jobs=1 (s) | {times[1]:.2f} |",
+        f"| GridSearchCV n_jobs=2 (s) | {times[2]:.2f} |",
+        f"| n_jobs=2 / n_jobs=1 | {times[2] / times[1]:.2f} |",
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=60_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--output",
+        default=str(Path(__file__).parent / "results" / "threads.md"),
+        help="the Markdown file (default: benchmarks/results/threads.md)",
+    )
     args = parser.parse_args(argv)
     X, y = make_data(args.samples)
     fork = fork_after_fit(X, y)
@@ -134,21 +212,20 @@ def main(argv=None):
         )
         for n_jobs in (1, 2)
     }
+    n_cores = len(os.sched_getaffinity(0))
+    rows = table(fork, in_main, in_workers, main_fit, thread_fit, times)
     print(
         f"sksoftmax from {os.path.dirname(sksoftmax.__file__)}; "
-        f"{len(os.sched_getaffinity(0))} cores; {args.samples} x 64, 4 classes; "
+        f"{n_cores} cores; {args.samples} x 64, 4 classes; "
         f"medians of {args.repeats}\n"
     )
-    print("| measurement | result |\n|---|---|")
-    print(f"| fork after fit: fits in 2 forked children | {fork} |")
-    print(f"| threads a fit adds, in this process | {in_main} |")
-    print(f"| threads a fit adds, in each joblib worker (n_jobs=2) | {in_workers} |")
-    print(f"| fit in the main thread (s) | {main_fit:.2f} |")
-    print(f"| the same fit in another thread after it (s) | {thread_fit:.2f} |")
-    print(f"| another thread / main thread | {thread_fit / main_fit:.2f} |")
-    print(f"| GridSearchCV n_jobs=1 (s) | {times[1]:.2f} |")
-    print(f"| GridSearchCV n_jobs=2 (s) | {times[2]:.2f} |")
-    print(f"| n_jobs=2 / n_jobs=1 | {times[2] / times[1]:.2f} |")
+    print("\n".join(rows))
+    text = "\n".join(
+        [header(command_line(argv), n_cores, args.samples, args.repeats), "", *rows]
+    )
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text + "\n")
 
 
 if __name__ == "__main__":

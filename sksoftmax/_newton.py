@@ -251,6 +251,7 @@ def newton_finish(
     tol: float,
     max_iter: int,
     first_iteration: int = 1,
+    evaluations_before: int = 0,
     callback: Callable[[SolverStep], None] | None = None,
     started: float | None = None,
 ) -> NewtonResult:
@@ -261,16 +262,18 @@ def newton_finish(
     the quadratic model predicts), is at most ``tol`` times the objective,
     and the largest component of the gradient scaled by the square root of
     the Hessian's diagonal (the preconditioned gradient of the L-BFGS-B
-    stage) is at most ``tol``. The step computed at the converged point is
-    then taken too, where it does not raise the objective. Each step is shown
-    to ``callback`` as iteration ``first_iteration``, and the next.
+    stage) is at most ``tol``. The steps then go on to a tol of
+    ``_POLISH_TOL`` while each lowers the objective by more than its
+    rounding (one or two, converging quadratically). Each step is shown to
+    ``callback`` as iteration ``first_iteration``, and the next, with the
+    evaluations counted on from ``evaluations_before``.
     """
     started = time.perf_counter() if started is None else started
     contrasts = _Contrasts(objective)
     theta = contrasts.from_model(weights, intercept)
     shape = theta.shape
     value, grad = contrasts.value_gradient(theta)
-    n_evaluations = 1
+    n_evaluations = evaluations_before + 1
     n_iter = 0
     reason: str | None = None
     converged = False
@@ -332,7 +335,9 @@ def newton_finish(
             if trial_value < value and trial_value <= threshold:
                 accepted = trial, trial_value, trial_grad
                 break
-            if polished:
+            if converged:
+                # Within tol, a full step that does not lower the objective
+                # measurably is at its rounding: no halving does better.
                 break
             length /= 2
         if accepted is None:

@@ -171,6 +171,7 @@ def _lbfgs_then_newton(
         tol=settings.tol,
         max_iter=max(remaining, 0),
         first_iteration=result.n_iter + 1,
+        evaluations_before=result.n_evaluations,
         callback=show,
         started=started,
     )

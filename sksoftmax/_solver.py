@@ -84,6 +84,8 @@ class SolverResult(NamedTuple):
     problem: Any = None
     #: The ``ConvergenceWarning``'s text where it did not converge, else None.
     message: str | None = None
+    #: Evaluations of the objective (line-search trials included).
+    n_evaluations: int = 0
 
 
 def print_step(step: SolverStep) -> None:
@@ -339,7 +341,13 @@ def minimize_problem(
         x, value, grad = _rescale(state, x)
         # 3. The stop tests, in the new variables.
         if _passes_stop_tests(state, limits, x, grad, value):
-            return SolverResult(x, max(state.n_iter, 1), True, state.problem)
+            return SolverResult(
+                x,
+                max(state.n_iter, 1),
+                True,
+                state.problem,
+                n_evaluations=state.n_evaluations,
+            )
         # 4. Another round, unless the budget is spent or rounds stall.
         state.round_iter *= 2
         out_of_budget = (
@@ -360,7 +368,14 @@ def minimize_problem(
             )
             if warn_on_failure:
                 warn(message, ConvergenceWarning)
-            return SolverResult(x, max(state.n_iter, 1), False, state.problem, message)
+            return SolverResult(
+                x,
+                max(state.n_iter, 1),
+                False,
+                state.problem,
+                message,
+                state.n_evaluations,
+            )
         state.last_round_value = value
 
 

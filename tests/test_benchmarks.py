@@ -273,9 +273,10 @@ def test_elastic_net_benchmark_quick_run_writes_consistent_table(tmp_path):
 
 
 @pytest.mark.slow
-def test_dask_benchmark_quick_run_reports_both_fits():
+def test_dask_benchmark_quick_run_reports_both_fits(tmp_path):
     pytest.importorskip("distributed", reason="the Dask benchmark needs the extra")
-    output = run_quick("bench_dask.py")
+    output = run_quick("bench_dask.py", "--output", str(tmp_path / "dask.md"))
+    assert "| fit | total (s) |" in (tmp_path / "dask.md").read_text()
     rows = table(output, "| fit | total (s) |")
     assert [row[0] for row in rows] == ["Dask, 4 workers", "in memory, one process"]
     # Evaluations and seconds from the first iteration to the last, each fit's.
