@@ -21,7 +21,7 @@ import pytest
 from numpy.testing import assert_allclose
 from reference import objective as reference_objective
 from sklearn.compose import ColumnTransformer
-from sklearn.datasets import load_digits, load_iris
+from sklearn.datasets import load_digits, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -635,3 +635,23 @@ def test_csv_needs_pandas(tmp_path: Path) -> None:
     assert result.stderr == (
         "python -m sksoftmax: error: --csv needs pandas: pip install pandas\n"
     )
+
+
+def test_the_wine_transcript_of_the_docs_is_what_the_command_prints(
+    tmp_path: Path,
+) -> None:
+    # docs/cli.rst shows the table of a wine CSV file: every figure but the
+    # fit times must be what the command prints now.
+    text = (Path(__file__).parents[1] / "docs" / "cli.rst").read_text()
+    block = text.split("python -m sksoftmax --csv wine.csv --target target", 1)[1]
+    transcript = block.split(".. code-block:: text", 1)[1].split("\n\n")[1]
+    shown = [line.strip() for line in transcript.splitlines()]
+    load_wine(as_frame=True).frame.to_csv(tmp_path / "wine.csv", index=False)
+    printed = run("--csv", "wine.csv", "--target", "target", cwd=tmp_path)
+    assert printed.returncode == 0, printed.stderr
+    lines = [line.strip() for line in printed.stdout.strip().splitlines()]
+    assert len(lines) == len(shown) == 4
+    assert lines[:2] == shown[:2]
+    for got, expected in zip(lines[2:], shown[2:], strict=True):
+        # All columns but the last, the fit time.
+        assert got.rsplit(None, 1)[0] == expected.rsplit(None, 1)[0]
