@@ -606,3 +606,31 @@ def test_binary_model_with_class_weights_label_smoothing_and_warm_start():
     warm.fit(X, y)
     assert warm.n_iter_[0] < first_iterations / 5
     assert_allclose(warm.coef_, first_coef, atol=1e-5)
+
+
+@pytest.mark.parametrize("C", [np.inf, 1.0])
+@pytest.mark.parametrize("value", [-1.0, 0.1, 1e3])
+def test_a_constant_column_beside_the_intercept_stays_finite(C, value):
+    # A constant column duplicates the intercept: its spread about the
+    # computed mean is that mean's rounding (4.4e-16 for -1.0), and scaled by
+    # it the weight ran to 7e12 without a penalty, float32 predictions to
+    # chance. It is held at zero: the same predictions as LogisticRegression,
+    # in float32 as in float64.
+    rng = np.random.default_rng(109)
+    n = 231
+    X = rng.normal(size=(n, 3))
+    y = (X[:, 0] + rng.normal(size=n) > 0).astype(int)
+    X = np.c_[X, np.full(n, value)]
+    model64 = SoftmaxRegressionClassifier(C=C).fit(X, y)
+    model32 = SoftmaxRegressionClassifier(C=C).fit(X.astype(np.float32), y)
+    assert model64.coef_[0, 3] == 0.0 and model32.coef_[0, 3] == 0.0
+    reference = tight_logistic_regression(C).fit(X[:, :3], y)
+    assert_allclose(model64.coef_[:, :3], reference.coef_, rtol=1e-5, atol=1e-7)
+    assert_allclose(
+        model64.predict_proba(X), reference.predict_proba(X[:, :3]), atol=1e-7
+    )
+    assert_allclose(
+        model32.predict_proba(X.astype(np.float32)),
+        model64.predict_proba(X),
+        atol=1e-4,
+    )
