@@ -47,15 +47,14 @@ from ._sparse import _jit
 #: halvings tried.
 _ARMIJO = 1e-4
 _MAX_HALVINGS = 40
-#: Sweeps of coordinate descent per subproblem, at most.
-_MAX_SWEEPS = 200
 #: Cosine between two sweeps' displacements above which coordinate descent
 #: is taken to crawl along a valley (and the rest of the way along it is
 #: taken at once).
 _ALIGNED = 0.9
-#: Share of the step's scaled size below which a sweep's largest scaled
-#: change ends a subproblem.
-_INNER_RESOLUTION = 1e-3
+#: The subproblem's accuracies: the share of the step's scaled size below
+#: which a sweep's largest scaled change ends it, and the sweeps allowed. The
+#: first for each step; the second, tight, to confirm a stop.
+_ACCURACIES = ((1e-3, 200), (1e-9, 5000))
 
 
 def proximal_applies(objective: SoftmaxObjective) -> bool:
@@ -300,6 +299,8 @@ def _solve_subproblem(
     grad: np.ndarray,
     hessian: np.ndarray,
     rows: _Rows,
+    resolution: float = 1e-3,
+    max_sweeps: int = 200,
 ) -> np.ndarray:
     """Coordinate descent on the quadratic model at ``theta``: the point
     ``theta + d`` that it reaches."""
@@ -313,7 +314,7 @@ def _solve_subproblem(
     full_sweep = True
     sweep = _sweep
     previous: np.ndarray | None = None
-    for _ in range(_MAX_SWEEPS):
+    for _ in range(max_sweeps):
         order = np.arange(size) if full_sweep else active
         before = z.copy()
         largest = sweep(z, residual, hessian, curvature, scale, l1, lower, upper, order)
@@ -338,7 +339,7 @@ def _solve_subproblem(
                 z[np.abs(z) <= 1e-15 * np.abs(displacement) * t] = 0.0
                 residual = grad + hessian @ (z - theta)
         step_size = float(np.max(np.abs(z - theta) * scale, initial=0.0))
-        settled = largest <= _INNER_RESOLUTION * step_size or largest <= 1e-15
+        settled = largest <= resolution * step_size or largest <= 1e-15
         if settled and full_sweep:
             break
         if settled:
@@ -379,16 +380,23 @@ def proximal_newton(
         )
         scaled = np.abs(single - theta) * np.sqrt(np.maximum(curvature, 0.0))
         gradient_norm = float(scaled.max(initial=0.0))
-        new = _solve_subproblem(theta, grad, hessian, rows)
-        step = new - theta
-        # What the quadratic model promises, and the linear part for the rule.
-        linear = float(grad @ step) + rows.l1_term(new) - rows.l1_term(theta)
-        promised = -(linear + 0.5 * float(step @ hessian @ step))
-        converged = (
-            value == 0.0
-            or promised <= _ROUNDING * abs(value)
-            or (promised <= tol * abs(value) and gradient_norm <= tol)
-        )
+        for resolution, sweeps in _ACCURACIES:
+            new = _solve_subproblem(theta, grad, hessian, rows, resolution, sweeps)
+            step = new - theta
+            # What the quadratic model promises, and the linear part for the
+            # rule.
+            linear = float(grad @ step) + rows.l1_term(new) - rows.l1_term(theta)
+            promised = -(linear + 0.5 * float(step @ hessian @ step))
+            converged = (
+                value == 0.0
+                or promised <= _ROUNDING * abs(value)
+                or (promised <= tol * abs(value) and gradient_norm <= tol)
+            )
+            if not converged:
+                break
+            # A subproblem solved loosely promises too little where coordinate
+            # descent crawls: a stop is confirmed by one solved tightly (a
+            # fit stopped 2.1e-3 above the optimum without it).
         if n_iter >= max_iter:
             break
         length, accepted = 1.0, None
