@@ -436,7 +436,7 @@ def tail_table(f_star: float, rows: dict[float, dict[str, Fit]]) -> list[str]:
         "",
         f"f* = {f_star:.15g} (LogisticRegression newton-cholesky, tol=1e-12). "
         "lbfgs: LogisticRegression(solver='lbfgs', max_iter=10_000). "
-        "Class sum: max |coef_.sum(axis=0)| of ours.",
+        "Class sum: the largest absolute value of our `coef_.sum(axis=0)`.",
         "",
         "| tol | ours: iterations | ours: gap | ours: warned | ours: s "
         "| lbfgs: iterations | lbfgs: gap | lbfgs: warned | lbfgs: s "
@@ -533,14 +533,15 @@ def l1_table(results: dict[str, L1Result], repeats: int) -> list[str]:
         "## L1 fits against saga: time to a relative gap of 1e-6",
         "",
         "C=1, l1_ratio=1, data not standardised. Objective: mean log-loss + "
-        "sum(|coef|) / (C n) (binary: scores [0, X @ coef.T + b]). f* is the "
+        "(the sum of the absolute weights) / (C n) (binary: scores "
+        "[0, X @ coef.T + b]). f* is the "
         "lower objective of saga at tol=1e-10 (max_iter=100_000) and ours at "
         "tol=1e-10 (named per dataset below). Ours: tol in 1e-4, 1e-5, 1e-6, "
         "1e-8; saga: LogisticRegression(solver='saga', l1_ratio=1, "
         "max_iter=100_000), tol in 1e-3, 1e-4, 1e-5, 1e-6; each column gives the "
         "fit at the loosest tol whose gap is at most 1e-6 (saga's iterations are "
         "epochs). "
-        "Zeros: coef_ == 0. Speed-up: saga s / ours s.",
+        "Zeros: `coef_ == 0`. Speed-up: saga s / ours s.",
         "",
         "| dataset | ours: tol | ours: iterations | ours: gap | ours: warned "
         "| ours: zeros | ours: s | saga: tol | saga: iterations | saga: gap "
