@@ -652,6 +652,8 @@ def test_the_wine_transcript_of_the_docs_is_what_the_command_prints(
     lines = [line.strip() for line in printed.stdout.strip().splitlines()]
     assert len(lines) == len(shown) == 4
     assert lines[:2] == shown[:2]
-    for got, expected in zip(lines[2:], shown[2:], strict=True):
-        # All columns but the last, the fit time.
-        assert got.rsplit(None, 1)[0] == expected.rsplit(None, 1)[0]
+    # Our row, all columns but the last (the fit time); LogisticRegression's
+    # unconverged lbfgs fit depends on scikit-learn's version, so only its
+    # name and its accuracy.
+    assert lines[2].rsplit(None, 1)[0] == shown[2].rsplit(None, 1)[0]
+    assert lines[3].split()[:2] == shown[3].split()[:2]
