@@ -36,7 +36,6 @@ import argparse
 import os
 import pickle
 import platform
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,6 +48,7 @@ import numpy as np
 import psutil
 import scipy
 import sklearn
+from bench_fit import command_line
 from distributed import Client, LocalCluster
 
 import sksoftmax
@@ -158,17 +158,6 @@ def describe(log):
         f"{log.measured_evaluations} evaluations after the first iteration took "
         f"{log.measured_seconds:.2f} s"
     )
-
-
-def command_line(argv: Sequence[str] | None) -> str:
-    """The command that ran this script, as a reader would repeat it (without
-    ``--output``)."""
-    words = list(sys.argv[1:] if argv is None else argv)
-    if "--output" in words:
-        at = words.index("--output")
-        del words[at : at + 2]
-    words = [word for word in words if not word.startswith("--output=")]
-    return " ".join(["python benchmarks/bench_dask.py", *words])
 
 
 def n_cores() -> int:
@@ -283,7 +272,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("\n" + results)
     text = "\n".join(
         [
-            header(command_line(argv), X.shape, n_workers, args.memory_limit),
+            header(
+                command_line(argv, "bench_dask.py", "--output"),
+                X.shape,
+                n_workers,
+                args.memory_limit,
+            ),
             "",
             *summary,
             "",

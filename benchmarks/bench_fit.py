@@ -655,13 +655,14 @@ def write_results(text, folder, filename):
     print(text)
 
 
-def command_line(argv, script="bench_fit.py"):
+def command_line(argv, script="bench_fit.py", output_option="--out"):
     """The command that ran ``script``, as a reader would repeat it (without
-    ``--out``)."""
+    ``output_option`` and its value, where the results went)."""
     words = list(sys.argv[1:] if argv is None else argv)
-    if "--out" in words:
-        at = words.index("--out")
+    if output_option in words:
+        at = words.index(output_option)
         del words[at : at + 2]
+    words = [word for word in words if not word.startswith(f"{output_option}=")]
     return " ".join([f"python benchmarks/{script}", *words])
 
 

@@ -76,7 +76,6 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -86,6 +85,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy
 import sklearn
+from bench_fit import command_line
 from scipy.special import logsumexp
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -416,9 +416,7 @@ def yes_no(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def header(argv: Sequence[str] | None, repeats: int) -> str:
-    words = list(sys.argv[1:] if argv is None else argv)
-    command = " ".join(["python benchmarks/bench_tail.py", *words])
+def header(command: str, repeats: int) -> str:
     return (
         f"Command: `{command}`. sksoftmax {sksoftmax.__version__}, scikit-learn "
         f"{sklearn.__version__}, NumPy {np.__version__}, SciPy {scipy.__version__}, "
@@ -621,15 +619,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name, load in L1_DATASETS.items():
         print(f"{name}", flush=True)
         l1[name] = run_l1(load, args.repeats)
-    words = list(sys.argv[1:] if argv is None else argv)
-    if "--output" in words:
-        at = words.index("--output")
-        del words[at : at + 2]
     text = "\n".join(
         [
             "# The tail of a fit",
             "",
-            header(words, args.repeats),
+            header(command_line(argv, "bench_tail.py", "--output"), args.repeats),
             "",
             *tail_table(f_star, rows),
             "",

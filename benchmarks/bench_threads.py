@@ -31,7 +31,6 @@ import argparse
 import multiprocessing
 import os
 import platform
-import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -42,6 +41,7 @@ import psutil
 import scipy
 import sklearn
 import threadpoolctl
+from bench_fit import command_line
 from joblib import Parallel, delayed
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
@@ -131,17 +131,6 @@ def grid_search_seconds(X, y, n_jobs):
     return time.perf_counter() - start
 
 
-def command_line(argv: Sequence[str] | None) -> str:
-    """The command that ran this script, as a reader would repeat it (without
-    ``--output``)."""
-    words = list(sys.argv[1:] if argv is None else argv)
-    if "--output" in words:
-        at = words.index("--output")
-        del words[at : at + 2]
-    words = [word for word in words if not word.startswith("--output=")]
-    return " ".join(["python benchmarks/bench_threads.py", *words])
-
-
 def package_origin() -> str:
     """Where sksoftmax was imported from: this checkout, or another path."""
     imported = Path(sksoftmax.__file__).resolve().parent
@@ -221,7 +210,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     print("\n".join(rows))
     text = "\n".join(
-        [header(command_line(argv), n_cores, args.samples, args.repeats), "", *rows]
+        [
+            header(
+                command_line(argv, "bench_threads.py", "--output"),
+                n_cores,
+                args.samples,
+                args.repeats,
+            ),
+            "",
+            *rows,
+        ]
     )
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)

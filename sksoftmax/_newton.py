@@ -115,6 +115,49 @@ def finish_applies(objective: SoftmaxObjective) -> bool:
     return (objective.n_classes - 1) * n_columns <= _MAX_PARAMS
 
 
+def with_intercept_column(
+    weights: np.ndarray, intercept: np.ndarray, fit_intercept: bool
+) -> np.ndarray:
+    """The weights (n_rows, n_features) with the intercepts as one more
+    column where the model has them, float64: the columns the Hessian's sums
+    (:func:`sksoftmax._covariance.block_sums`) are taken over."""
+    columns = np.column_stack([weights, intercept]) if fit_intercept else weights
+    return np.asarray(columns, dtype=np.float64)
+
+
+def free_columns(objective: SoftmaxObjective) -> np.ndarray:
+    """Which of those columns are variables: all but the features that the
+    layout holds at zero (constant beside an intercept)."""
+    n_features = objective.data.n_features
+    free = np.ones(n_features + objective.settings.fit_intercept, dtype=bool)
+    if objective.layout.fixed is not None:
+        free[:n_features] = ~objective.layout.fixed
+    return free
+
+
+def information(
+    objective: SoftmaxObjective,
+    weights: np.ndarray,
+    intercept: np.ndarray,
+    others: np.ndarray,
+) -> np.ndarray:
+    """The data term's Hessian with respect to the rows ``others`` of the
+    weights and intercepts (with the intercepts as a last column), summed
+    where the rows are and normalised as the objective's weights are."""
+    data = objective.data
+    assert isinstance(data, BlockData)  # finish_applies, proximal_applies
+    sums = data.sum_blocks(
+        block_sums,
+        with_reference_class(weights, intercept, objective.n_classes),
+        others=others,
+        fit_intercept=objective.settings.fit_intercept,
+        cov_type="nonrobust",
+        block_entries=_BLOCK_ENTRIES,
+    )[0]
+    # Raw weights in the sums; the objective's are normalised.
+    return (sums + sums.T) / (2 * data.weight_sum)
+
+
 class _Contrasts:
     """The map between the contrasts and the model's rows (module docstring)."""
 
@@ -134,14 +177,9 @@ class _Contrasts:
         self.others = np.array(
             [k for k in range(self.n_classes) if k != self.reference]
         )
-        # The columns (features, then the intercept's) that are variables:
-        # not those the layout holds at zero (constant beside an intercept).
-        n_columns = self.n_features + self.fit_intercept
-        free = np.ones(n_columns, dtype=bool)
-        if objective.layout.fixed is not None:
-            free[: self.n_features] = ~objective.layout.fixed
-        self.columns = np.flatnonzero(free)
-        self.n_columns = n_columns
+        # The columns (features, then the intercept's) that are variables.
+        self.columns = np.flatnonzero(free_columns(objective))
+        self.n_columns = self.n_features + self.fit_intercept
 
     def to_model(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Weights and intercepts in the model's rows from the contrasts."""
@@ -158,27 +196,17 @@ class _Contrasts:
 
     def from_model(self, weights: np.ndarray, intercept: np.ndarray) -> np.ndarray:
         """The contrasts of weights and intercepts in the model's rows."""
-        full = weights
-        if self.fit_intercept:
-            full = np.column_stack([weights, intercept])
-        full = np.asarray(full, dtype=np.float64)[:, self.columns]
+        full = with_intercept_column(weights, intercept, self.fit_intercept)
+        full = full[:, self.columns]
         if self.binary:
             return full
         return full[self.others] - full[self.reference]
 
     def value_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """The objective and its gradient with respect to the contrasts."""
-        objective = self.objective
         weights, intercept = self.to_model(theta)
-        loss, grad_w, grad_b = objective.data.loss_gradient(
-            *with_reference_class(weights, intercept, self.n_classes),
-            objective.settings.label_smoothing,
-        )
-        rows = slice(self.n_classes - weights.shape[0], self.n_classes)
-        loss, grad_w = objective.penalty.add_l2(weights, loss, grad_w[rows])
-        grad = grad_w
-        if self.fit_intercept:
-            grad = np.column_stack([grad_w, grad_b[rows]])
+        loss, grad_w, grad_b = self.objective.smooth_loss_gradient(weights, intercept)
+        grad = with_intercept_column(grad_w, grad_b, self.fit_intercept)
         grad = grad[:, self.columns]
         if not self.binary:
             grad = grad[self.others] - grad.sum(axis=0) / self.n_classes
@@ -186,19 +214,7 @@ class _Contrasts:
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
         """The objective's Hessian with respect to the flat contrasts."""
-        data = self.objective.data
-        assert isinstance(data, BlockData)  # finish_applies
-        weights, intercept = self.to_model(theta)
-        information = data.sum_blocks(
-            block_sums,
-            with_reference_class(weights, intercept, self.n_classes),
-            others=self.others,
-            fit_intercept=self.fit_intercept,
-            cov_type="nonrobust",
-            block_entries=_BLOCK_ENTRIES,
-        )[0]
-        # Raw weights in the sums; the objective's are normalised.
-        hessian = (information + information.T) / (2 * data.weight_sum)
+        hessian = information(self.objective, *self.to_model(theta), self.others)
         _add_penalty(
             hessian,
             np.zeros((len(self.others), self.n_columns)),

@@ -231,18 +231,29 @@ class SoftmaxObjective:
         """Objective and its gradient with respect to the flat vector: the
         data term, the penalty's L2 term on the weights, the chain rule into
         the layout's variables, and the L1 term, linear in the split parts."""
-        layout, penalty = self.layout, self.penalty
+        layout = self.layout
         weights, intercept = layout.unpack(theta)
+        loss, grad_w, grad_b = self.smooth_loss_gradient(weights, intercept)
+        split_gradient = None
+        if layout.l1_split:
+            l1_value, split_gradient = self.penalty.l1_split_term(layout, theta)
+            loss += l1_value
+        return loss, layout.gradient(grad_w, grad_b, split_gradient)
+
+    def smooth_loss_gradient(
+        self, weights: np.ndarray, intercept: np.ndarray
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """The smooth part of the objective, the data term and the L2 term,
+        and its gradients with respect to the weights and the intercepts, at
+        weights and intercepts in the user's units and the model's rows (the
+        Newton steps of :mod:`sksoftmax._newton` and
+        :mod:`sksoftmax._proximal` read it without a layout)."""
         loss, grad_w, grad_b = self.data.loss_gradient(
             *self.all_classes(weights, intercept), self.settings.label_smoothing
         )
         rows = self._model_rows
-        loss, grad_w = penalty.add_l2(weights, loss, grad_w[rows])
-        split_gradient = None
-        if layout.l1_split:
-            l1_value, split_gradient = penalty.l1_split_term(layout, theta)
-            loss += l1_value
-        return loss, layout.gradient(grad_w, grad_b[rows], split_gradient)
+        loss, grad_w = self.penalty.add_l2(weights, loss, grad_w[rows])
+        return loss, grad_w, grad_b[rows]
 
     # Following the curvature ----------------------------------------------
 

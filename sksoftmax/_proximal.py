@@ -36,9 +36,14 @@ from collections.abc import Callable
 import numpy as np
 
 from ._backends._contract import BlockData
-from ._covariance import block_sums
-from ._model import with_reference_class
-from ._newton import _BLOCK_ENTRIES, _MAX_PARAMS, _ROUNDING, NewtonResult
+from ._newton import (
+    _MAX_PARAMS,
+    _ROUNDING,
+    NewtonResult,
+    free_columns,
+    information,
+    with_intercept_column,
+)
 from ._objective import SoftmaxObjective
 from ._solver import SolverStep
 from ._sparse import _jit
@@ -96,9 +101,7 @@ class _Rows:
             lower[:, : self.n_features], upper[:, : self.n_features] = (
                 penalty.coef_bounds
             )
-        free = np.ones(shape, dtype=bool)
-        if objective.layout.fixed is not None:
-            free[:, : self.n_features] = ~objective.layout.fixed
+        free = np.broadcast_to(free_columns(objective), shape)
         self.variables = np.flatnonzero(free.ravel())
         self.l1 = l1.ravel()[self.variables]
         self.lower = lower.ravel()[self.variables]
@@ -114,41 +117,21 @@ class _Rows:
         return full[:, : self.n_features].copy(), intercept.copy()
 
     def from_model(self, weights: np.ndarray, intercept: np.ndarray) -> np.ndarray:
-        full = weights
-        if self.fit_intercept:
-            full = np.column_stack([weights, intercept])
-        return np.asarray(full, dtype=np.float64).ravel()[self.variables]
+        full = with_intercept_column(weights, intercept, self.fit_intercept)
+        return full.ravel()[self.variables]
 
     def smooth(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """The data term plus the L2 term, and its gradient."""
-        objective = self.objective
         weights, intercept = self.to_model(theta)
-        loss, grad_w, grad_b = objective.data.loss_gradient(
-            *with_reference_class(weights, intercept, self.n_classes),
-            objective.settings.label_smoothing,
-        )
-        loss, grad_w = objective.penalty.add_l2(weights, loss, grad_w[self.others])
-        grad = grad_w
-        if self.fit_intercept:
-            grad = np.column_stack([grad_w, grad_b[self.others]])
+        loss, grad_w, grad_b = self.objective.smooth_loss_gradient(weights, intercept)
+        grad = with_intercept_column(grad_w, grad_b, self.fit_intercept)
         return float(loss), grad.ravel()[self.variables]
 
     def l1_term(self, theta: np.ndarray) -> float:
         return float(self.l1 @ np.abs(theta))
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
-        data = self.objective.data
-        assert isinstance(data, BlockData)  # proximal_applies
-        weights, intercept = self.to_model(theta)
-        information = data.sum_blocks(
-            block_sums,
-            with_reference_class(weights, intercept, self.n_classes),
-            others=self.others,
-            fit_intercept=self.fit_intercept,
-            cov_type="nonrobust",
-            block_entries=_BLOCK_ENTRIES,
-        )[0]
-        hessian = (information + information.T) / (2 * data.weight_sum)
+        hessian = information(self.objective, *self.to_model(theta), self.others)
         l2 = np.zeros((self.n_rows, self.n_columns))
         l2[:, : self.n_features] = self.objective.penalty.l2_per_feature
         hessian[np.diag_indices_from(hessian)] += l2.ravel()
