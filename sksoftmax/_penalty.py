@@ -155,8 +155,10 @@ class Penalty:
         L1 term the one-dimensional convex problem is solved exactly, from
         the stationary points of its pieces between the weights and the
         weights themselves, keeping the column as it is where no shift does
-        better. Features without a penalty are centred; a feature whose
-        shifted weights would leave their bounds is not shifted.
+        better. Features without a penalty are centred. With bounds the shift
+        is the nearest to that one that keeps every class's weight within
+        them (the penalty being convex in t, the best within them): a
+        feature without a penalty then ends where it would from any start.
         """
         weights = np.array(weights, dtype=np.float64)
         n_classes = weights.shape[0]
@@ -166,13 +168,14 @@ class Penalty:
         split = ~centred
         if np.any(split):
             shift[split] = self._best_l1_shift(weights[:, split], n_classes)
-        shifted = weights - shift
         if self.coef_bounds is not None:
-            # Only where every class's shifted weight stays within its bounds.
+            # The shifts that keep every class's weight within its bounds
+            # (an interval holding 0, the weights being within them).
             lower, upper = self.coef_bounds
-            inside = np.all((shifted >= lower) & (shifted <= upper), axis=0)
-            shifted[:, ~inside] = weights[:, ~inside]
-        return shifted
+            least = np.max(weights - upper, axis=0)
+            most = np.min(weights - lower, axis=0)
+            shift = np.clip(shift, np.minimum(least, 0.0), np.maximum(most, 0.0))
+        return weights - shift
 
     def _best_l1_shift(self, column: np.ndarray, n_classes: int) -> np.ndarray:
         """The shift t of each column (a feature's weights over the classes)

@@ -34,10 +34,13 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+import scipy.linalg
 
 from ._backends._contract import BlockData
 from ._newton import (
     _MAX_PARAMS,
+    _MEASURABLE,
+    _POLISH_TOL,
     _ROUNDING,
     NewtonResult,
     free_columns,
@@ -60,12 +63,15 @@ _ALIGNED = 0.9
 #: which a sweep's largest scaled change ends it, and the sweeps allowed. The
 #: first for each step; the second, tight, to confirm a stop.
 _ACCURACIES = ((1e-3, 200), (1e-9, 5000))
+#: The scaled moves, relative to the step, below which the minimum of a face
+#: is taken as the model's (the tight accuracy).
+_EXACT = _ACCURACIES[-1][0]
 
 
 def proximal_applies(objective: SoftmaxObjective) -> bool:
-    """Whether the fit of ``objective`` runs by proximal Newton: an L1 term
-    or bounds, data whose blocks can be summed, at most ``_MAX_PARAMS``
-    coefficients."""
+    """Whether the fit of ``objective`` can run by proximal Newton: an L1
+    term or bounds, data whose blocks can be summed, at most ``_MAX_PARAMS``
+    coefficients (the caller weighs the Hessian's cost)."""
     penalty = objective.penalty
     if not (penalty.uses_l1_split or penalty.coef_bounds is not None):
         return False
@@ -277,6 +283,65 @@ def _line_minimum(
     return t
 
 
+def _scaled_moves(
+    z: np.ndarray,
+    residual: np.ndarray,
+    curvature: np.ndarray,
+    scale: np.ndarray,
+    rows: _Rows,
+) -> float:
+    """The largest move, scaled by ``scale``, that one coordinate of
+    coordinate descent would make from ``z`` (the model's gradient there
+    ``residual``): zero exactly at the model's minimum."""
+    moved = _coordinate_move(z, residual, curvature, rows.l1, rows.lower, rows.upper)
+    return float(np.max(np.abs(moved - z) * scale, initial=0.0))
+
+
+def _face_minimum(
+    z: np.ndarray,
+    theta: np.ndarray,
+    grad: np.ndarray,
+    hessian: np.ndarray,
+    rows: _Rows,
+) -> np.ndarray | None:
+    """The minimiser of the quadratic model at ``theta`` on the face where
+    ``z`` lies: its zero coordinates and those on a bound held, the others'
+    signs kept, so that the L1 term is linear and the minimum solves one
+    linear system (a Cholesky factor; None where it fails). Coordinate
+    descent finds the face; this lands on its minimum, where sweeps only
+    approach it (slowly along a valley of the model)."""
+    curvature = np.diag(hessian)
+    free = (z != 0) & (z > rows.lower) & (z < rows.upper) & (curvature > 0)
+    if not np.any(free):
+        return None
+    held = ~free
+    # The model's gradient on the free coordinates, but for their own part
+    # of H (z - theta): what a step on them must cancel.
+    target = grad[free] + rows.l1[free] * np.sign(z[free])
+    if np.any(held):
+        target = target + hessian[np.ix_(free, held)] @ (z[held] - theta[held])
+    block = hessian[np.ix_(free, free)]
+    # The intercepts' common shift, along which the Hessian is singular,
+    # changes nothing: a ridge at rounding level makes the factor exist and
+    # moves the solution only along it.
+    ridge = _ROUNDING * float(np.max(np.diag(block)))
+    block = block + ridge * np.eye(block.shape[0])
+    try:
+        factor = scipy.linalg.cho_factor(block)
+    except np.linalg.LinAlgError:
+        return None
+    minimum = z.copy()
+    minimum[free] = theta[free] - scipy.linalg.cho_solve(factor, target)
+    if np.any(np.sign(minimum[free]) != np.sign(z[free])) or np.any(
+        (minimum < rows.lower) | (minimum > rows.upper)
+    ):
+        # Beyond the face (a sign turned, or a bound crossed): not its
+        # minimum. So is a point far along a direction where the Hessian is
+        # singular (no L2 term on the classes' sums) and the L1 term falls.
+        return None
+    return minimum
+
+
 def _solve_subproblem(
     theta: np.ndarray,
     grad: np.ndarray,
@@ -285,8 +350,12 @@ def _solve_subproblem(
     resolution: float = 1e-3,
     max_sweeps: int = 200,
 ) -> np.ndarray:
-    """Coordinate descent on the quadratic model at ``theta``: the point
-    ``theta + d`` that it reaches."""
+    """Coordinate descent on the quadratic model at ``theta``, with the
+    exact minimum on each new face it settles on tried in turn: the point
+    ``theta + d`` that it reaches.
+
+    Done when no coordinate would move by more than ``resolution`` times the
+    step's size (scaled by the square roots of the curvatures)."""
     curvature = np.diag(hessian).copy()
     scale = np.sqrt(np.maximum(curvature, 0.0))
     z = theta.copy()
@@ -297,10 +366,34 @@ def _solve_subproblem(
     full_sweep = True
     sweep = _sweep
     previous: np.ndarray | None = None
-    for _ in range(max_sweeps):
+    tried: bytes | None = None
+    # A face's minimum costs about a third of its size in sweeps (the
+    # factor): it is tried once the sweeps since the last try cost as much.
+    due = 0.0
+    for sweeps in range(max_sweeps):
         order = np.arange(size) if full_sweep else active
         before = z.copy()
         largest = sweep(z, residual, hessian, curvature, scale, l1, lower, upper, order)
+        step_size = float(np.max(np.abs(z - theta) * scale, initial=0.0))
+        if full_sweep and sweeps >= due:
+            # A full sweep shows the face; its minimum, where it is the
+            # model's (no coordinate would move from it), ends the solve.
+            face = np.packbits((z != 0) & (z > lower) & (z < upper)).tobytes()
+            if face != tried:
+                tried = face
+                due = sweeps + 1 + np.count_nonzero(z) / 3
+                minimum = _face_minimum(z, theta, grad, hessian, rows)
+                if minimum is not None:
+                    at_minimum = grad + hessian @ (minimum - theta)
+                    size_there = float(
+                        np.max(np.abs(minimum - theta) * scale, initial=0.0)
+                    )
+                    moves = _scaled_moves(minimum, at_minimum, curvature, scale, rows)
+                    # Small moves from a point in a valley of the model do
+                    # not make it near the minimum; none (to rounding) do:
+                    # a point no coordinate can improve is the minimum.
+                    if moves <= _EXACT * size_there or moves <= 1e-15:
+                        return minimum
         # Along a flat valley of the model (collinear features, no L2
         # term) coordinate descent crawls, each sweep a small step the same
         # way as the last: the exact minimum along the sweep's displacement
@@ -321,7 +414,7 @@ def _solve_subproblem(
                 # Exactly zero where the walk stopped at a crossing.
                 z[np.abs(z) <= 1e-15 * np.abs(displacement) * t] = 0.0
                 residual = grad + hessian @ (z - theta)
-        step_size = float(np.max(np.abs(z - theta) * scale, initial=0.0))
+                step_size = float(np.max(np.abs(z - theta) * scale, initial=0.0))
         settled = largest <= resolution * step_size or largest <= 1e-15
         if settled and full_sweep:
             break
@@ -350,10 +443,20 @@ def proximal_newton(
     converged (the module docstring), or ``max_iter`` iterations."""
     started = time.perf_counter() if started is None else started
     rows = _Rows(objective)
+    # The relative decrease that a line search can fail to find at the
+    # optimum: the rounding of the float64 sums, or of float32 X's products
+    # (about 1e-7 relative).
+    resolvable = max(1e2 * _ROUNDING, 16 * objective.data.eps)
     theta = np.clip(rows.from_model(weights, intercept), rows.lower, rows.upper)
     smooth, grad = rows.smooth(theta)
     value = smooth + rows.l1_term(theta)
     n_evaluations, n_iter = 1, 0
+    polish = min(tol, _POLISH_TOL)
+    met = False
+
+    def within(limit: float) -> bool:
+        return promised <= limit * abs(value) and gradient_norm <= limit
+
     while True:
         hessian = rows.hessian(theta)
         curvature = np.diag(hessian)
@@ -364,22 +467,25 @@ def proximal_newton(
         scaled = np.abs(single - theta) * np.sqrt(np.maximum(curvature, 0.0))
         gradient_norm = float(scaled.max(initial=0.0))
         for resolution, sweeps in _ACCURACIES:
+            # Solved more tightly as theta nears the optimum (a forcing
+            # sequence), for the fast local convergence of Newton's method:
+            # at a fixed accuracy the steps converge only linearly.
+            resolution = max(min(resolution, gradient_norm), _EXACT)
             new = _solve_subproblem(theta, grad, hessian, rows, resolution, sweeps)
             step = new - theta
             # What the quadratic model promises, and the linear part for the
             # rule.
             linear = float(grad @ step) + rows.l1_term(new) - rows.l1_term(theta)
             promised = -(linear + 0.5 * float(step @ hessian @ step))
-            converged = (
-                value == 0.0
-                or promised <= _ROUNDING * abs(value)
-                or (promised <= tol * abs(value) and gradient_norm <= tol)
-            )
+            at_rounding = value == 0.0 or promised <= _ROUNDING * abs(value)
+            converged = met or at_rounding or within(tol)
+            polished = at_rounding or within(polish)
             if not converged:
                 break
             # A subproblem solved loosely promises too little where coordinate
             # descent crawls: a stop is confirmed by one solved tightly (a
             # fit stopped 2.1e-3 above the optimum without it).
+        met = converged
         if n_iter >= max_iter:
             break
         length, accepted = 1.0, None
@@ -388,8 +494,14 @@ def proximal_newton(
             trial_smooth, trial_grad = rows.smooth(trial)
             trial_value = trial_smooth + rows.l1_term(trial)
             n_evaluations += 1
-            if trial_value < value and trial_value <= value + _ARMIJO * length * min(
-                linear, 0.0
+            decreases = trial_value < value and (
+                trial_value <= value + _ARMIJO * length * min(linear, 0.0)
+            )
+            # Past tol a full step is taken unless it raises the objective
+            # by more than its rounding: the last step, too small for the
+            # objective to see, still lands where the model's minimum is.
+            if decreases or (
+                converged and trial_value <= value + _MEASURABLE * abs(value)
             ):
                 accepted = trial, trial_value, trial_grad
                 break
@@ -397,9 +509,10 @@ def proximal_newton(
                 break
             length /= 2
         if accepted is None:
-            if not converged and promised <= 1e2 * _ROUNDING * abs(value):
+            if not converged and promised <= resolvable * abs(value):
                 converged = True
             break
+        decrease = value - accepted[1]
         theta, value, grad = accepted
         n_iter += 1
         if callback is not None:
@@ -413,7 +526,12 @@ def proximal_newton(
                     method="Newton-CD",
                 )
             )
-        if converged:
+        if polished or (converged and decrease <= _MEASURABLE * abs(value)):
+            # Past tol, the steps go on towards _POLISH_TOL while each lowers
+            # the objective by more than its rounding (one or two, converging
+            # quadratically), as the Newton finish's do: so that a fit does
+            # not depend on how the data were presented (repeated rows
+            # against weights).
             break
     weights, intercept = rows.to_model(theta)
     reason = None

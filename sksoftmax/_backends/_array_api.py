@@ -137,6 +137,7 @@ class ArrayAPIData:
     ) -> None:
         self.X, self.y_code, self.xp, self.device = X, y_code, xp, device
         self.n_samples, self.n_features = X.shape
+        self.eps = float(xp.finfo(X.dtype).eps)
         self.sum_dtype = sum_dtype(xp, device)
         self._set_weights(xp.astype(sample_weight, self.sum_dtype))
 

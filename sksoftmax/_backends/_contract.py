@@ -36,6 +36,9 @@ class DataTerm(Protocol):
     n_samples: int
     #: Number of features.
     n_features: int
+    #: The machine epsilon of X's dtype, in which the products are rounded
+    #: (1.2e-7 for float32 X).
+    eps: float
     #: Sum of the (raw, not normalised) sample weights.
     weight_sum: float
 

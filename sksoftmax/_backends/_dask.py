@@ -274,6 +274,7 @@ class DaskData:
         ]
         self.blocks = client.compute(blocks)
         self.n_samples, self.n_features = X.shape
+        self.eps = float(np.finfo(X.dtype).eps)
 
     def _map_in_place(
         self, function: Callable[..., Any], strict: bool, **kwargs: Any

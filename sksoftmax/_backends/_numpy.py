@@ -58,6 +58,7 @@ class InMemoryData:
         self.X = X
         self.y_code = y_code
         self.n_samples, self.n_features = X.shape
+        self.eps = float(np.finfo(X.dtype).eps)
         self._set_weights(sample_weight)
         self._unweighted = sample_weight
         self.threads = SERIAL

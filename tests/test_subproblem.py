@@ -1,0 +1,78 @@
+"""The proximal Newton subproblem (sksoftmax._proximal): the minimum of a
+quadratic model plus an L1 term within bounds, against SciPy's L-BFGS-B on
+the split problem, an independent solver, at tight tolerance."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import scipy.optimize
+
+from sksoftmax._proximal import _EXACT, _solve_subproblem
+
+
+def model_value(z, theta, grad, hessian, l1):
+    step = z - theta
+    return grad @ step + 0.5 * step @ hessian @ step + l1 @ np.abs(z)
+
+
+def reference_minimum(theta, grad, hessian, l1, lower, upper):
+    """The model's minimum over z = z+ - z- with z+, z- >= 0 (the L1 term
+    then linear), the bounds on z+ - z- as bounds on each part where one
+    side is 0."""
+    size = theta.size
+
+    def value_gradient(x):
+        z = x[:size] - x[size:]
+        step = z - theta
+        g = grad + hessian @ step
+        value = grad @ step + 0.5 * step @ hessian @ step + l1 @ (x[:size] + x[size:])
+        return value, np.concatenate([g + l1, -g + l1])
+
+    bounds = [(0, max(u, 0)) for u in upper] + [(0, max(-lo, 0)) for lo in lower]
+    x0 = np.concatenate([np.clip(theta, 0, None), np.clip(-theta, 0, None)])
+    result = scipy.optimize.minimize(
+        value_gradient, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+        options={"maxiter": 50_000, "ftol": 1e-16, "gtol": 1e-13, "maxcor": 50},
+    )  # fmt: skip
+    return result.x[:size] - result.x[size:]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_subproblem_reaches_the_minimum_of_the_model(seed):
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(2, 25))
+    rank = int(rng.integers(1, size + 1))
+    # A Hessian of any rank (singular where classes' sums have no L2 term),
+    # features of unequal scale.
+    factor = rng.normal(size=(size, rank)) * 10 ** rng.uniform(-1, 1, (size, 1))
+    ridge = rng.choice([0.0, 1e-3])
+    hessian = factor @ factor.T + ridge * np.eye(size)
+    theta = rng.normal(size=size) * rng.integers(0, 2, size)
+    grad = rng.normal(size=size)
+    l1 = rng.uniform(0.5, 3.0, size) * np.abs(grad).max()
+    if ridge > 0:
+        l1[rng.random(size) < 0.3] *= rng.uniform(0, 0.2)
+    elif seed % 2:
+        # Bounded below along the Hessian's null space: every L1 weight
+        # above the largest |gradient| (then |g.v| < l1.|v| for all v).
+        l1 += np.abs(grad).max()
+    else:
+        # The softmax's case: the gradient has no part along the null space
+        # (the classes' sums), the L1 weights small; the L1 term alone
+        # decides where along it the minimum lies.
+        grad = factor @ rng.normal(size=rank)
+        l1 *= rng.uniform(0, 0.2, size)
+    bounded = rng.random(size) < 0.3
+    lower = np.where(bounded, -rng.uniform(0, 1, size), -np.inf)
+    upper = np.where(bounded, rng.uniform(0, 1, size), np.inf)
+    theta = np.clip(theta, lower, upper)
+    rows = SimpleNamespace(l1=l1, lower=lower, upper=upper)
+
+    ours = _solve_subproblem(theta, grad, hessian, rows, _EXACT, 5000)
+    reference = reference_minimum(theta, grad, hessian, l1, lower, upper)
+
+    assert np.all(ours >= lower) and np.all(ours <= upper)
+    ours_value = model_value(ours, theta, grad, hessian, l1)
+    best = model_value(reference, theta, grad, hessian, l1)
+    assert ours_value <= best + 1e-9 * max(abs(best), 1.0)
