@@ -7,6 +7,8 @@ against the reference class) involved and says what to do.
 """
 
 import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from ._inference_result import INTERCEPT_NAME
@@ -19,6 +21,15 @@ _OPTIMUM_TOLERANCE_SE = 0.01
 #: probabilities (same rows, same weights) means that the fitted
 #: probabilities have saturated at 0 or 1 along it: separation.
 _SATURATION_RATIO = 1e8
+#: The largest linear program (entries of its constraint matrix, about
+#: ``2 n (K - 1) (p + 1)`` for dense X) that inference solves to find
+#: separation; beyond, the saturation test alone (it depends on how far the
+#: fit went).
+_SEPARATION_LP_ENTRIES = 20_000_000
+#: A separating direction's largest margin, relative to the largest
+#: |feature| (the direction within [-1, 1]), above which it is not the
+#: solver's rounding.
+_SEPARATION_MARGIN = 1e-7
 
 
 def _check_off_bounds(
@@ -144,7 +155,12 @@ def _flattest(
     """The parameter with the largest share of the information's flattest
     direction (scaled to a unit diagonal), named as :func:`_direction`."""
     spread = np.sqrt(np.maximum(np.diag(information), np.finfo(float).tiny))
-    _, vectors = np.linalg.eigh(information / np.outer(spread, spread))
+    try:
+        _, vectors = np.linalg.eigh(information / np.outer(spread, spread))
+    except np.linalg.LinAlgError:
+        # Probabilities saturated to the point where the eigensolver fails
+        # ("Eigenvalues did not converge"): the direction goes unnamed.
+        return ""
     k, j = np.unravel_index(np.argmax(np.abs(vectors[:, 0])), (len(others), len(names)))
     return _direction(k, j, r, others, classes, names)
 
@@ -166,3 +182,124 @@ def _check_at_optimum(step: np.ndarray, bread: np.ndarray) -> None:
             "the same; refit with a smaller tol (1e-6, say) for accurate ones.",
             ConvergenceWarning,
         )
+
+
+def separating_direction(
+    X: np.ndarray | sp.csr_array | sp.csr_matrix,
+    y_code: np.ndarray,
+    sample_weight: np.ndarray,
+    n_classes: int,
+    fit_intercept: bool,
+) -> np.ndarray | None:
+    """A direction along which the likelihood rises without end, from the
+    data alone (Konis 2007, for K classes): weights D, one row per class, the
+    intercepts' column last, with ``(d_{y_i} - d_l) . x_i >= 0`` for every
+    row i of positive weight and every other class l, and some inequality
+    strict. None if there is none: the maximum likelihood estimate exists.
+
+    The linear program maximises the sum of those margins with D in [-1, 1]
+    and the first class's row fixed at zero (a shift of every row changes no
+    margin); its optimum is 0 exactly where no such direction exists.
+    None also where the program exceeds ``_SEPARATION_LP_ENTRIES``.
+    """
+    keep = sample_weight > 0
+    rows = sp.csr_array(X)[np.flatnonzero(keep)]
+    if fit_intercept:
+        rows = sp.hstack([rows, np.ones((rows.shape[0], 1))], format="csr")
+    codes = y_code[keep]
+    n_columns = rows.shape[1]
+    if 2 * rows.nnz * (n_classes - 1) > _SEPARATION_LP_ENTRIES:
+        return None
+    # The variables: the rows of classes 1..K-1 of D, class 0's held at 0.
+    # One constraint per (row, other class l): x_i . (d_l - d_{y_i}) <= 0.
+    entries_row, entries_column, entries_value = [], [], []
+    n_constraints = 0
+    coo = rows.tocoo()
+    for other in range(n_classes):
+        members = np.flatnonzero(codes != other)
+        numbering = np.full(rows.shape[0], -1)
+        numbering[members] = n_constraints + np.arange(members.size)
+        n_constraints += members.size
+        mask = codes[coo.row] != other
+        constraint = numbering[coo.row[mask]]
+        column, value = coo.col[mask], coo.data[mask]
+        own = codes[coo.row[mask]]
+        if other > 0:
+            entries_row.append(constraint)
+            entries_column.append((other - 1) * n_columns + column)
+            entries_value.append(value)
+        mine = own > 0
+        entries_row.append(constraint[mine])
+        entries_column.append((own[mine] - 1) * n_columns + column[mine])
+        entries_value.append(-value[mine])
+    n_variables = (n_classes - 1) * n_columns
+    A = sp.csr_array(
+        (
+            np.concatenate(entries_value),
+            (np.concatenate(entries_row), np.concatenate(entries_column)),
+        ),
+        shape=(n_constraints, n_variables),
+    )
+    # Maximise the margins' sum, -(A v).sum(): minimise the column sums.
+    objective = np.asarray(A.sum(axis=0)).ravel()
+    result = scipy.optimize.linprog(
+        objective,
+        A_ub=A,
+        b_ub=np.zeros(n_constraints),
+        bounds=(-1.0, 1.0),
+        method="highs",
+    )
+    if result.status != 0:
+        return None
+    direction = result.x
+    margins = -(A @ direction)
+    scale = float(np.max(np.abs(coo.data), initial=1.0))
+    largest = float(np.max(margins, initial=0.0))
+    # The solver's tolerances allow small violations and margins; a margin
+    # far above both is a direction (the data term's scale is the features').
+    violation = float(max(-np.min(margins, initial=0.0), 0.0))
+    if largest <= _SEPARATION_MARGIN * scale or violation > 1e-3 * largest:
+        return None
+    weights = np.vstack([np.zeros(n_columns), direction.reshape(-1, n_columns)])
+    weights[np.abs(weights) <= 1e-6 * np.abs(weights).max()] = 0.0
+    return weights
+
+
+def check_not_separable(
+    X: np.ndarray | sp.csr_array | sp.csr_matrix,
+    y_code: np.ndarray,
+    sample_weight: np.ndarray,
+    r: int,
+    classes: np.ndarray,
+    names: np.ndarray,
+) -> None:
+    """Refuse data along which the classes are (quasi-)completely separated:
+    :func:`separating_direction`, whatever the fit's tol. The message names
+    the contrast and feature that move the scores most along it (as
+    :func:`_direction`), then each class whose contrast against the
+    reference ``r`` moves, and its features."""
+    fit_intercept = len(names) > X.shape[1]
+    direction = separating_direction(
+        X, y_code, sample_weight, len(classes), fit_intercept
+    )
+    if direction is None:
+        return
+    contrasts = direction - direction[r]
+    labels = classes.tolist()
+    others = np.array([k for k in range(len(classes)) if k != r])
+    spread = abs(sp.csr_array(X)).max(axis=0)
+    spread = np.append(spread.toarray().ravel() if sp.issparse(spread) else spread, 1.0)
+    moved = np.abs(contrasts[others]) * spread[: contrasts.shape[1]]
+    k, j = np.unravel_index(np.argmax(moved), moved.shape)
+    parts = [
+        f"class {labels[k]!r}: {[str(name) for name in names[contrasts[k] != 0]]}"
+        for k in range(len(classes))
+        if k != r and np.any(contrasts[k] != 0)
+    ]
+    raise ValueError(
+        _separation_message(
+            _direction(k, j, r, others, classes, names)
+            + "; a linear program finds it in the data, along "
+            + "; ".join(parts)
+        )
+    )

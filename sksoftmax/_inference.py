@@ -44,6 +44,7 @@ from ._identification import (
     _check_off_bounds,
     _flattest,
     _separation_message,
+    check_not_separable,
 )
 from ._inference_result import INTERCEPT_NAME, InferenceResult, _check_alpha
 from ._model import numpy_model
@@ -257,6 +258,10 @@ def _inference(
     if factors is None:
         factors = np.ones(data.n_features)
     penalized = bool(np.isfinite(C) and np.any(factors > 0))
+    if not penalized and isinstance(data, RowData):
+        # Separation from the data alone, before the fit's saturation shows
+        # it (a fit at tol=1e-6 can stop with a finite, wrong estimate).
+        check_not_separable(data.X, data.y_code, data.raw_weight(), r, classes, names)
 
     # 4. One pass over the rows for the sums, one for the data term.
     sums = _information_sums(
