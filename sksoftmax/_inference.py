@@ -62,7 +62,7 @@ MAX_MATRIX_ENTRIES = 2**26
 #: Entries of the block of per-row scores formed at a time (16 MiB).
 _BLOCK_ENTRIES = 2**21
 
-COV_TYPES = ("nonrobust", "HC0", "cluster")
+COV_TYPES = ("nonrobust", "HC0", "HC1", "cluster")
 #: The settings by which inference checks its data: no class weights, and
 #: messages that name inference.
 _DATA_RULES = FitSettings(estimator="inference")
@@ -108,10 +108,13 @@ def inference(
         too, and ``nobs`` is their sum.
     reference : label, default=None
         The reference class; None takes ``classes_[0]``.
-    cov_type : {"nonrobust", "HC0", "cluster"}, default="nonrobust"
+    cov_type : {"nonrobust", "HC0", "HC1", "cluster"}, default="nonrobust"
         The inverse of the observed information; the heteroscedasticity-
-        robust sandwich; or the cluster-robust sandwich over ``groups``, with
-        statsmodels' small-sample factor.
+        robust sandwich; the same times ``nobs / (nobs - n_params)``
+        (MacKinnon and White's small-sample factor; statsmodels' discrete
+        models apply none under this name, their HC1 equals their HC0); or the
+        cluster-robust sandwich over ``groups``, with statsmodels'
+        small-sample factor.
     groups : array-like of shape (n_samples,), default=None
         Group labels, with ``cov_type="cluster"`` only.
     alpha : float, default=0.05
@@ -320,8 +323,17 @@ def _inference(
     # 8. The covariance: the bread, or the sandwich with the meat of cov_type.
     if cov_type == "nonrobust":
         meat = information if penalized else None
-    elif cov_type == "HC0":
+    elif cov_type in ("HC0", "HC1"):
         meat = sums.meat
+        if cov_type == "HC1":
+            assert meat is not None  # HC sums
+            if raw <= n_params:
+                raise ValueError(
+                    f'cov_type="HC1" needs more observations ({raw:g}, the sum '
+                    f"of the sample weights) than parameters ({n_params}); use "
+                    '"HC0".'
+                )
+            meat = meat * (raw / (raw - n_params))
     else:
         meat = sums.meat
         assert meat is not None and sums.n_groups is not None  # cluster sums
@@ -392,7 +404,8 @@ def _information_sums(
         (weights, intercept),
         others=others,
         fit_intercept=fit_intercept,
-        cov_type=cov_type,
+        # HC1's sums are HC0's (its factor comes after).
+        cov_type="HC0" if cov_type == "HC1" else cov_type,
         block_entries=_BLOCK_ENTRIES,
         codes=codes,
         n_groups=n_groups,
@@ -400,7 +413,7 @@ def _information_sums(
     information, scatter = parts[:2]
     information = (information + information.T) / 2
     meat = None
-    if cov_type == "HC0":
+    if cov_type in ("HC0", "HC1"):
         meat = parts[2]
     elif cov_type == "cluster":
         meat = parts[2].T @ parts[2]

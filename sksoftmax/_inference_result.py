@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import ndtr, ndtri
+from scipy.stats import chi2
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 _COV_DESCRIPTIONS = {
     "nonrobust": "nonrobust (inverse observed information)",
     "HC0": "HC0 (heteroscedasticity-robust sandwich)",
+    "HC1": "HC1 (heteroscedasticity-robust sandwich, times nobs / (nobs - k))",
     "cluster": "cluster (cluster-robust sandwich, {n_groups} groups)",
 }
 #: The name of the intercept's column in ``feature_names``.
@@ -66,7 +68,7 @@ class InferenceResult:
         The names of the columns: ``feature_names_in_`` (or ``x0``, ``x1``,
         ...) and ``"intercept"``.
     cov_type : str
-        "nonrobust", "HC0" or "cluster".
+        "nonrobust", "HC0", "HC1" or "cluster".
     penalized : bool
         Whether the fit had a penalty (finite C): then the covariance is that
         of the penalised estimator (a sandwich with the penalised Hessian).
@@ -93,6 +95,19 @@ class InferenceResult:
         ``-2 llf + log(nobs) df_params``.
     prsquared : float
         McFadden's pseudo R-squared, ``1 - llf / llnull``.
+    tvalues : ndarray of the shape of ``params``
+        ``zvalues``, under statsmodels' name.
+    llr : float
+        The likelihood-ratio statistic against the intercepts-only model,
+        ``2 (llf - llnull)``.
+    llr_pvalue : float
+        Its p-value: chi-squared with ``df_model`` degrees of freedom.
+    df_model : float
+        The parameters beyond the null model's ``n_classes - 1`` intercepts,
+        ``df_params - (n_classes - 1)``: the degrees of freedom of ``llr``
+        (as statsmodels', also for a model without intercepts).
+    df_resid : float
+        ``nobs - df_params``.
     """
 
     params: np.ndarray
@@ -130,6 +145,26 @@ class InferenceResult:
     @property
     def prsquared(self) -> float:
         return 1 - self.llf / self.llnull
+
+    @property
+    def tvalues(self) -> np.ndarray:
+        return self.zvalues
+
+    @property
+    def llr(self) -> float:
+        return 2 * (self.llf - self.llnull)
+
+    @property
+    def df_model(self) -> float:
+        return self.df_params - len(self.classes)
+
+    @property
+    def df_resid(self) -> float:
+        return self.nobs - self.df_params
+
+    @property
+    def llr_pvalue(self) -> float:
+        return float(chi2.sf(self.llr, self.df_model))
 
     @property
     def cov_description(self) -> str:

@@ -137,13 +137,23 @@ def ours_layout(array):
 # Agreement with independent references ----------------------------------------
 
 
-@pytest.mark.parametrize("cov_type", COV_TYPES)
+@pytest.mark.parametrize("cov_type", [*COV_TYPES, "HC1"])
 def test_matches_statsmodels_mnlogit(anes, anes_model, cov_type):
     X, y = anes
     groups = np.asarray(X["age"] // 10)
-    theirs = statsmodels_fit(sm.MNLogit, y, X.to_numpy(), cov_type, groups)
+    # statsmodels' discrete models apply no small-sample factor under "HC1"
+    # (theirs equals their HC0): ours is HC0 times n / (n - k), by hand here.
+    their_type = "HC0" if cov_type == "HC1" else cov_type
+    theirs = statsmodels_fit(sm.MNLogit, y, X.to_numpy(), their_type, groups)
     kw = {"groups": groups} if cov_type == "cluster" else {}
     ours = inference(anes_model, X, y, cov_type=cov_type, **kw)
+    if cov_type == "HC1":
+        n, k = len(y), theirs.params.size
+        factor = n / (n - k)
+        hc0 = inference(anes_model, X, y, cov_type="HC0")
+        assert_allclose(ours.cov_params, hc0.cov_params * factor, rtol=1e-9)
+        assert_allclose(ours.bse, ours_layout(theirs.bse) * np.sqrt(factor), rtol=1e-5)
+        return
     assert_allclose(ours.params, ours_layout(theirs.params), rtol=1e-6, atol=1e-6)
     assert_allclose(ours.bse, ours_layout(theirs.bse), rtol=1e-5)
     assert_allclose(ours.pvalues, ours_layout(theirs.pvalues), rtol=1e-4, atol=1e-12)
@@ -161,6 +171,13 @@ def test_matches_statsmodels_mnlogit(anes, anes_model, cov_type):
     assert ours.prsquared == pytest.approx(theirs.prsquared, abs=1e-8)
     assert ours.nobs == theirs.nobs == len(y)
     assert ours.df_params == len(theirs.params.ravel())
+    # statsmodels' names for the same statistics.
+    assert_allclose(ours.tvalues, ours_layout(theirs.tvalues), rtol=1e-5)
+    assert ours.df_model == theirs.df_model == 30
+    assert ours.df_resid == theirs.df_resid
+    # statsmodels fits the null model iteratively (to about 1e-6 here).
+    assert ours.llr == pytest.approx(theirs.llr, rel=1e-8)
+    assert ours.llr_pvalue == pytest.approx(theirs.llr_pvalue, rel=1e-6)
 
 
 def test_matches_published_stata_results(anes, anes_model):
@@ -222,6 +239,10 @@ def test_without_intercept_matches_statsmodels_without_constant():
     assert_allclose(ours.bse, ours_layout(theirs.bse), rtol=1e-5)
     assert ours.aic == pytest.approx(theirs.aic, rel=1e-9)
     assert ours.llnull == pytest.approx(theirs.llnull, abs=1e-6)
+    assert ours.df_model == theirs.df_model == 4
+    assert ours.df_resid == theirs.df_resid
+    # statsmodels fits the null model iteratively (llnull agrees to 1e-6).
+    assert ours.llr == pytest.approx(theirs.llr, abs=2e-6)
 
 
 def problem(n_classes, sparse=False, seed=1):
