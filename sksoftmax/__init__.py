@@ -3,7 +3,7 @@
 from ._classifier import SoftmaxRegressionClassifier
 from ._cv import SoftmaxRegressionCV
 from ._inference import inference
-from ._inference_result import InferenceResult
+from ._inference_result import InferenceResult, WaldTestResult
 from ._namespace import to_numpy
 from ._path import SoftmaxPath, softmax_regression_path
 from ._version import __version__
@@ -20,6 +20,7 @@ __all__ = [
     "SoftmaxPath",
     "SoftmaxRegressionCV",
     "SoftmaxRegressionClassifier",
+    "WaldTestResult",
     "inference",
     "softmax_regression_path",
     "to_numpy",

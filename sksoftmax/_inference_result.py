@@ -20,9 +20,12 @@ reference class first, transposed.
 """
 
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
+import scipy.linalg
+from numpy.typing import ArrayLike
 from scipy.special import ndtr, ndtri
 from scipy.stats import chi2
 
@@ -37,6 +40,17 @@ _COV_DESCRIPTIONS = {
 }
 #: The name of the intercept's column in ``feature_names``.
 INTERCEPT_NAME = "intercept"
+
+
+@dataclass(frozen=True)
+class WaldTestResult:
+    """A Wald test of linear restrictions ``R params = q``: the statistic
+    ``(R b - q)' (R V R')^-1 (R b - q)``, chi-squared with ``df`` degrees of
+    freedom under the restrictions (``V`` the result's ``cov_params``)."""
+
+    statistic: float
+    df: int
+    pvalue: float
 
 
 @dataclass(frozen=True, repr=False)
@@ -197,6 +211,89 @@ class InferenceResult:
         half_width = ndtri(1 - alpha / 2) * self.bse
         return np.stack([self.params - half_width, self.params + half_width], -1)
 
+    def wald_test(
+        self, r_matrix: ArrayLike, q: ArrayLike | None = None
+    ) -> WaldTestResult:
+        """The Wald test of ``r_matrix @ params.ravel() == q``, with the
+        result's covariance (whatever its ``cov_type``).
+
+        Parameters
+        ----------
+        r_matrix : array-like of shape (n_restrictions, n_params) or (n_params,)
+            The restrictions' rows, over the parameters in the order of
+            ``cov_params``: ``params.ravel()``, class by class.
+        q : array-like of shape (n_restrictions,), default=None
+            Their values; None for zeros.
+
+        Returns
+        -------
+        result : WaldTestResult
+            ``statistic``, ``df`` (the number of restrictions) and ``pvalue``
+            (chi-squared).
+        """
+        r_matrix = np.atleast_2d(np.asarray(r_matrix, dtype=np.float64))
+        n_params = self.params.size
+        if r_matrix.ndim != 2 or r_matrix.shape[1] != n_params:
+            raise ValueError(
+                f"r_matrix needs one column per parameter ({n_params}, in the "
+                f"order of cov_params); got shape {r_matrix.shape}."
+            )
+        n_restrictions = r_matrix.shape[0]
+        q = (
+            np.zeros(n_restrictions)
+            if q is None
+            else np.atleast_1d(np.asarray(q, dtype=np.float64))
+        )
+        if q.shape != (n_restrictions,):
+            raise ValueError(
+                f"q needs one value per restriction ({n_restrictions}); got "
+                f"shape {q.shape}."
+            )
+        if not (np.all(np.isfinite(r_matrix)) and np.all(np.isfinite(q))):
+            raise ValueError("r_matrix and q must be finite.")
+        difference = r_matrix @ self.params.ravel() - q
+        middle = r_matrix @ self.cov_params @ r_matrix.T
+        try:
+            factor = scipy.linalg.cho_factor(middle)
+        except np.linalg.LinAlgError:
+            raise ValueError(
+                "The restrictions' covariance R V R' is singular: rows of "
+                "r_matrix are linearly dependent, or restrict parameters of "
+                "zero variance."
+            ) from None
+        statistic = float(difference @ scipy.linalg.cho_solve(factor, difference))
+        pvalue = float(chi2.sf(statistic, n_restrictions))
+        return WaldTestResult(statistic, n_restrictions, pvalue)
+
+    def wald_test_terms(self) -> "pd.DataFrame":
+        """One Wald test per column (each feature, and the intercept): its
+        coefficients in every class against the reference all zero, chi-squared
+        with ``n_classes - 1`` degrees of freedom (Stata's ``test``, R's
+        ``car::Anova`` with ``test="Wald"``).
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            Indexed by feature, with the columns ``chi2``, ``df`` and
+            ``P>chi2``.
+        """
+        pd = _pandas("InferenceResult.wald_test_terms")
+        n_columns = len(self.feature_names)
+        rows = []
+        for j in range(n_columns):
+            r_matrix = np.zeros((len(self.classes), self.params.size))
+            r_matrix[
+                np.arange(len(self.classes)),
+                j + n_columns * np.arange(len(self.classes)),
+            ] = 1.0
+            test = self.wald_test(r_matrix)
+            rows.append((test.statistic, test.df, test.pvalue))
+        return pd.DataFrame(
+            rows,
+            index=pd.Index(self.feature_names, name="feature"),
+            columns=["chi2", "df", "P>chi2"],
+        )
+
     def summary(self, alpha: float | None = None) -> "pd.DataFrame":
         """The parameters as a table, one row per (class, feature).
 
@@ -215,12 +312,7 @@ class InferenceResult:
             (``exp(coef)``: the factor on the odds of the class against the
             reference class per unit of the feature).
         """
-        try:
-            import pandas as pd
-        except ImportError as error:
-            raise ImportError(
-                "InferenceResult.summary needs pandas: pip install pandas"
-            ) from error
+        pd = _pandas("InferenceResult.summary")
         columns = self._columns(alpha)
         index = pd.MultiIndex.from_product(
             [self.classes, self.feature_names], names=["class", "feature"]
@@ -276,9 +368,18 @@ class InferenceResult:
 # do (sksoftmax/__init__.py); those that name sksoftmax._inference, where the
 # class was defined before, still load: it is imported there.
 InferenceResult.__module__ = "sksoftmax"
+WaldTestResult.__module__ = "sksoftmax"
 
 
 def _check_alpha(alpha: object) -> float:
     if not (isinstance(alpha, int | float | np.floating) and 0 < alpha < 1):
         raise ValueError(f"alpha must be a float in (0, 1), got {alpha!r}.")
     return float(alpha)
+
+
+def _pandas(what: str) -> ModuleType:
+    try:
+        import pandas as pd
+    except ImportError as error:
+        raise ImportError(f"{what} needs pandas: pip install pandas") from error
+    return pd

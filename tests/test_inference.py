@@ -696,3 +696,63 @@ def test_a_rare_class_with_heavy_weights_elsewhere_is_not_called_separated():
     result = inference(model, X, y, sample_weight)
     assert np.all(np.isfinite(result.bse))
     assert 0.2 < result.bse[1, -1] < 5
+
+
+# Joint tests --------------------------------------------------------------------
+
+
+def statsmodels_wald(theirs, r_matrix, q=None):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        test = theirs.wald_test((r_matrix, q) if q is not None else r_matrix,
+                                use_f=False, scalar=True)  # fmt: skip
+    return float(test.statistic), float(test.pvalue)
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
+def test_wald_tests_match_statsmodels(anes, anes_model, cov_type):
+    X, y = anes
+    theirs = statsmodels_fit(sm.MNLogit, y, X.to_numpy(), cov_type)
+    ours = inference(anes_model, X, y, cov_type=cov_type)
+    rng = np.random.default_rng(0)
+    # Restrictions in the order of cov_params, the same in statsmodels'.
+    r_matrix = rng.normal(size=(3, ours.params.size))
+    q = rng.normal(size=3)
+    test = ours.wald_test(r_matrix, q)
+    statistic, pvalue = statsmodels_wald(theirs, r_matrix, q)
+    assert test.df == 3
+    assert test.statistic == pytest.approx(statistic, rel=1e-5)
+    assert test.pvalue == pytest.approx(pvalue, rel=1e-4, abs=1e-300)
+    # One row per column: its K - 1 contrasts together (statsmodels'
+    # wald_test_terms fails on MNLogit; the same restrictions by hand).
+    terms = ours.wald_test_terms()
+    assert list(terms.index) == [*X.columns, "intercept"]
+    n_columns = len(ours.feature_names)
+    for j, name in enumerate(ours.feature_names):
+        r_matrix = np.zeros((6, ours.params.size))
+        r_matrix[np.arange(6), j + n_columns * np.arange(6)] = 1.0
+        statistic, pvalue = statsmodels_wald(theirs, r_matrix)
+        assert terms.loc[name, "chi2"] == pytest.approx(statistic, rel=1e-5)
+        assert terms.loc[name, "df"] == 6
+        assert terms.loc[name, "P>chi2"] == pytest.approx(pvalue, rel=1e-4, abs=1e-300)
+
+
+def test_wald_test_of_one_coefficient_is_its_squared_z(anes, anes_model):
+    X, y = anes
+    ours = inference(anes_model, X, y)
+    row = np.zeros(ours.params.size)
+    row[7] = 1.0
+    test = ours.wald_test(row)
+    assert test.statistic == pytest.approx(ours.zvalues.ravel()[7] ** 2, rel=1e-10)
+    assert test.pvalue == pytest.approx(ours.pvalues.ravel()[7], rel=1e-8)
+
+
+def test_wald_test_rejects_bad_restrictions(anes, anes_model):
+    X, y = anes
+    ours = inference(anes_model, X, y)
+    with pytest.raises(ValueError, match="one column per parameter"):
+        ours.wald_test(np.ones((2, 5)))
+    with pytest.raises(ValueError, match="one value per restriction"):
+        ours.wald_test(np.eye(36)[:2], q=[1.0])
+    with pytest.raises(ValueError, match="singular"):
+        ours.wald_test(np.vstack([np.eye(36)[0], np.eye(36)[0]]))
