@@ -21,12 +21,13 @@ reference class first, transposed.
 
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse as sp
 from numpy.typing import ArrayLike
-from scipy.special import ndtr, ndtri
+from scipy.special import expit, logit, ndtr, ndtri, softmax
 from scipy.stats import chi2
 
 if TYPE_CHECKING:
@@ -40,6 +41,80 @@ _COV_DESCRIPTIONS = {
 }
 #: The name of the intercept's column in ``feature_names``.
 INTERCEPT_NAME = "intercept"
+
+
+#: Rows of X whose per-row quadratic forms are formed at once in
+#: :meth:`InferenceResult.get_prediction`.
+_PREDICTION_ROWS = 4096
+
+
+@dataclass(frozen=True, repr=False)
+class PredictionResult:
+    """Predicted class probabilities with delta-method standard errors and
+    confidence intervals, from :meth:`InferenceResult.get_prediction`.
+
+    The columns are the classes in ``classes``: the reference class first,
+    then the others in the order of the result's ``classes``.
+
+    Attributes
+    ----------
+    predicted : ndarray of shape (n_samples, n_classes)
+        The probabilities at ``params``.
+    se : ndarray of shape (n_samples, n_classes)
+        Their standard errors by the delta method, with the result's
+        ``cov_params``.
+    classes : ndarray of shape (n_classes,)
+        The class of each column.
+    alpha : float
+        The default level of :meth:`conf_int`.
+    """
+
+    predicted: np.ndarray
+    se: np.ndarray
+    se_logit: np.ndarray
+    classes: np.ndarray
+    alpha: float
+
+    def conf_int(self, alpha: float | None = None) -> np.ndarray:
+        """Confidence intervals of the probabilities, built on the log-odds
+        scale of each (``logit(p) -/+ q se_logit``, the delta method there,
+        ``se_logit = se / (p (1 - p))``) and mapped back: they lie within
+        [0, 1] and contain the prediction.
+
+        Parameters
+        ----------
+        alpha : float, default=None
+            The intervals cover ``1 - alpha``; None uses the result's.
+
+        Returns
+        -------
+        bounds : ndarray of shape (n_samples, n_classes, 2)
+        """
+        alpha = self.alpha if alpha is None else _check_alpha(alpha)
+        half_width = ndtri(1 - alpha / 2) * self.se_logit
+        with np.errstate(divide="ignore"):
+            centre = logit(self.predicted)
+        return np.stack([expit(centre - half_width), expit(centre + half_width)], -1)
+
+    def summary_frame(self, alpha: float | None = None) -> "pd.DataFrame":
+        """The predictions as a table indexed by (row, class), with the
+        columns ``predicted``, ``se``, ``ci_lower`` and ``ci_upper``."""
+        pd = _pandas("PredictionResult.summary_frame")
+        bounds = self.conf_int(alpha)
+        index = pd.MultiIndex.from_product(
+            [np.arange(self.predicted.shape[0]), self.classes], names=["row", "class"]
+        )
+        columns = {
+            "predicted": self.predicted,
+            "se": self.se,
+            "ci_lower": bounds[..., 0],
+            "ci_upper": bounds[..., 1],
+        }
+        return pd.DataFrame({k: v.ravel() for k, v in columns.items()}, index)
+
+    def __repr__(self) -> str:
+        n_samples, n_classes = self.predicted.shape
+        return f"<PredictionResult: {n_samples} rows, {n_classes} classes>"
 
 
 @dataclass(frozen=True)
@@ -211,6 +286,63 @@ class InferenceResult:
         half_width = ndtri(1 - alpha / 2) * self.bse
         return np.stack([self.params - half_width, self.params + half_width], -1)
 
+    def get_prediction(self, X: ArrayLike) -> PredictionResult:
+        """The class probabilities of the rows of ``X`` at ``params``, with
+        standard errors by the delta method and confidence intervals.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Rows in the model's features (as ``predict_proba`` takes them).
+
+        Returns
+        -------
+        result : PredictionResult
+            ``predicted``, ``se``, ``conf_int(alpha)`` (within [0, 1]) and
+            ``summary_frame()``; the reference class's column first.
+        """
+        n_others, n_columns = self.params.shape
+        fit_intercept = bool(self.feature_names[-1] == INTERCEPT_NAME)
+        n_features = n_columns - fit_intercept
+        sparse = sp.issparse(X)
+        data: Any = sp.csr_array(X) if sparse else np.asarray(X, dtype=np.float64)
+        if data.ndim != 2 or data.shape[1] != n_features:
+            raise ValueError(
+                f"X needs {n_features} columns, the model's features; got shape "
+                f"{data.shape}."
+            )
+        cov = self.cov_params.reshape(n_others, n_columns, n_others, n_columns)
+        n_samples = data.shape[0]
+        predicted = np.empty((n_samples, n_others + 1))
+        variance = np.empty_like(predicted)
+        for start in range(0, n_samples, _PREDICTION_ROWS):
+            block = data[start : start + _PREDICTION_ROWS]
+            block = block.toarray() if sparse else block
+            block = np.asarray(block, dtype=np.float64)
+            if not np.all(np.isfinite(block)):
+                raise ValueError("X must be finite (no NaN or infinity).")
+            if fit_intercept:
+                block = np.column_stack([block, np.ones(len(block))])
+            scores = np.column_stack([np.zeros(len(block)), block @ self.params.T])
+            probabilities = softmax(scores, axis=1)
+            # d p_k / d b_l = p_k (delta_kl - p_l) x, l over the other classes
+            # (the reference's column 0): the coefficients D[i, k, l].
+            others = probabilities[:, 1:]
+            D = -probabilities[:, :, None] * others[:, None, :]
+            D[:, 1:, :] += np.einsum("il,lm->ilm", others, np.eye(n_others))
+            # x' V_lm x for each row: the covariance of its scores.
+            quadratic = np.einsum("ij,ljmk,ik->ilm", block, cov, block, optimize=True)
+            rows = slice(start, start + len(block))
+            predicted[rows] = probabilities
+            variance[rows] = np.einsum("ikl,ilm,ikm->ik", D, quadratic, D)
+        se = np.sqrt(np.maximum(variance, 0.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se_logit = se / (predicted * (1 - predicted))
+        se_logit = np.where(np.isfinite(se_logit), se_logit, 0.0)
+        classes = np.concatenate([np.asarray([self.reference], dtype=object),
+                                  np.asarray(self.classes, dtype=object)])  # fmt: skip
+        return PredictionResult(predicted, se, se_logit, classes, self.alpha)
+
     def wald_test(
         self, r_matrix: ArrayLike, q: ArrayLike | None = None
     ) -> WaldTestResult:
@@ -369,6 +501,7 @@ class InferenceResult:
 # class was defined before, still load: it is imported there.
 InferenceResult.__module__ = "sksoftmax"
 WaldTestResult.__module__ = "sksoftmax"
+PredictionResult.__module__ = "sksoftmax"
 
 
 def _check_alpha(alpha: object) -> float:

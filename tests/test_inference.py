@@ -756,3 +756,75 @@ def test_wald_test_rejects_bad_restrictions(anes, anes_model):
         ours.wald_test(np.eye(36)[:2], q=[1.0])
     with pytest.raises(ValueError, match="singular"):
         ours.wald_test(np.vstack([np.eye(36)[0], np.eye(36)[0]]))
+
+
+# Predictions with intervals -------------------------------------------------------
+
+
+def probabilities_at(flat_params, shape, X):
+    """The class probabilities (reference first) at contrasts ``flat_params``,
+    by the direct formula."""
+    params = flat_params.reshape(shape)
+    scores = np.column_stack([np.zeros(len(X)), X @ params[:, :-1].T + params[:, -1]])
+    scores -= scores.max(axis=1, keepdims=True)
+    exp = np.exp(scores)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
+def test_prediction_matches_statsmodels_and_a_numerical_delta_method(
+    anes, anes_model, cov_type
+):
+    X, y = anes
+    ours = inference(anes_model, X, y, cov_type=cov_type)
+    rows = X.iloc[::37]
+    prediction = ours.get_prediction(rows)
+    theirs = statsmodels_fit(sm.MNLogit, y, X.to_numpy(), cov_type)
+    expected = theirs.predict(sm.add_constant(rows.to_numpy(), prepend=False))
+    assert_allclose(prediction.predicted, expected, rtol=1e-6, atol=1e-9)
+    assert_array_equal(prediction.classes, np.arange(7))
+    # The delta method with a central-difference Jacobian of the formula.
+    flat = ours.params.ravel()
+    jacobian = np.empty((len(rows), 7, flat.size))
+    for m in range(flat.size):
+        step = np.zeros_like(flat)
+        step[m] = 1e-6 * max(1.0, abs(flat[m]))
+        jacobian[:, :, m] = (
+            probabilities_at(flat + step, ours.params.shape, rows.to_numpy())
+            - probabilities_at(flat - step, ours.params.shape, rows.to_numpy())
+        ) / (2 * step[m])
+    variance = np.einsum("ikm,mn,ikn->ik", jacobian, ours.cov_params, jacobian)
+    assert_allclose(prediction.se, np.sqrt(variance), rtol=1e-5, atol=1e-10)
+
+
+def test_prediction_intervals_lie_within_0_and_1_and_contain_the_prediction():
+    X, y, _, _ = problem(3)
+    model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y)
+    result = inference(model, X, y)
+    # Rows far out, where probabilities approach 0 and 1.
+    far = np.vstack([X, 30 * X[:5]])
+    prediction = result.get_prediction(far)
+    for alpha in (0.05, 0.5):
+        bounds = prediction.conf_int(alpha)
+        assert np.all(bounds >= 0) and np.all(bounds <= 1)
+        assert np.all(bounds[..., 0] <= prediction.predicted)
+        assert np.all(prediction.predicted <= bounds[..., 1])
+    narrow, wide = prediction.conf_int(0.5), prediction.conf_int(0.01)
+    assert np.all(wide[..., 0] <= narrow[..., 0])
+    assert np.all(narrow[..., 1] <= wide[..., 1])
+    frame = prediction.summary_frame()
+    assert frame.shape == (far.shape[0] * 3, 4)
+    assert_allclose(frame["predicted"].to_numpy(), prediction.predicted.ravel())
+    # Sparse rows give the same.
+    sparse = result.get_prediction(sp.csr_array(far))
+    assert_allclose(sparse.se, prediction.se, rtol=1e-12)
+
+
+def test_prediction_checks_the_columns():
+    X, y, _, _ = problem(3)
+    model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y)
+    result = inference(model, X, y)
+    with pytest.raises(ValueError, match="columns"):
+        result.get_prediction(X[:, :-1])
+    with pytest.raises(ValueError, match="finite"):
+        result.get_prediction(np.full((2, X.shape[1]), np.nan))
