@@ -25,6 +25,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
+from sklearn.pipeline import Pipeline
 from sklearn.utils import column_or_1d
 from sklearn.utils.validation import (
     _check_feature_names,
@@ -69,7 +70,7 @@ _DATA_RULES = FitSettings(estimator="inference")
 
 
 def inference(
-    estimator: SoftmaxRegressionClassifier,
+    estimator: SoftmaxRegressionClassifier | Pipeline,
     X: ArrayLike | sp.spmatrix | sp.sparray,
     y: ArrayLike,
     sample_weight: ArrayLike | None = None,
@@ -91,11 +92,14 @@ def inference(
 
     Parameters
     ----------
-    estimator : SoftmaxRegressionClassifier
+    estimator : SoftmaxRegressionClassifier or Pipeline
         A fitted classifier, with ``l1_ratio=0`` (or ``C=np.inf``), no
         ``class_weight``, no ``label_smoothing`` and no weight on a
         ``coef_bounds`` bound. Its ``penalty_factor`` weighs each feature's
-        penalty in the penalised covariance.
+        penalty in the penalised covariance. Or a fitted ``Pipeline`` whose
+        last step is such a classifier: X goes through the steps before it,
+        and the parameters are named by their ``get_feature_names_out()``
+        (where the classifier saw no names).
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         The data the model was fitted on: NumPy, pandas, SciPy sparse, or a
         Dask array or DataFrame (summed on the cluster of the current
@@ -159,6 +163,9 @@ def inference(
     >>> result.conf_int().shape
     (2, 5, 2)
     """
+    names = None
+    if isinstance(estimator, Pipeline):
+        estimator, X, names = _through_pipeline(estimator, X)
     check_is_fitted(estimator)
     _check_estimator(estimator)
     if cov_type not in COV_TYPES:
@@ -178,7 +185,36 @@ def inference(
         _check_classes(classes, prepared)
         # (_prepare refuses data whose terms do not sum blocks.)
         rows = cast(BlockData, data)
-        return _inference(estimator, rows, classes, reference, cov_type, groups, alpha)
+        return _inference(
+            estimator, rows, classes, reference, cov_type, groups, alpha, names
+        )
+
+
+def _through_pipeline(
+    pipeline: Pipeline, X: Any
+) -> tuple[SoftmaxRegressionClassifier, Any, np.ndarray | None]:
+    """The pipeline's classifier, X through the steps before it, and the
+    names of their output (None where they have none)."""
+    final = pipeline.steps[-1][1]
+    if not isinstance(final, SoftmaxRegressionClassifier):
+        raise TypeError(
+            "inference takes a Pipeline whose last step is a fitted "
+            f"SoftmaxRegressionClassifier; its last step is "
+            f"{type(final).__name__}."
+        )
+    if len(pipeline.steps) == 1:
+        return final, X, None
+    before = pipeline[:-1]
+    check_is_fitted(final)
+    X = before.transform(X)
+    names = None
+    if getattr(final, "feature_names_in_", None) is None:
+        try:
+            names = np.asarray(before.get_feature_names_out(), dtype=object)
+        except (AttributeError, ValueError, TypeError):
+            # A step without get_feature_names_out: the names x0, x1, ...
+            names = None
+    return final, X, names
 
 
 def _prepare(
@@ -229,8 +265,10 @@ def _inference(
     cov_type: str,
     groups: ArrayLike | None,
     alpha: float,
+    names: np.ndarray | None = None,
 ) -> InferenceResult:
-    """:func:`inference` on checked data."""
+    """:func:`inference` on checked data (``names``: the features', where
+    the estimator has none)."""
     # 1. The classes, the reference class and the groups.
     n_classes = len(classes)
     totals = data.class_totals(n_classes)
@@ -249,7 +287,7 @@ def _inference(
     settings = estimator._settings_of_fit()
     coef, weights, intercept = numpy_model(estimator, "inference")
     fit_intercept = settings.fit_intercept
-    names = _column_names(estimator, fit_intercept)
+    names = _column_names(estimator, fit_intercept, names)
     _check_off_bounds(settings.coef_bounds, coef, names)
     others = np.array([k for k in range(n_classes) if k != r])
     n_params = len(others) * len(names)
@@ -505,9 +543,13 @@ def _group_codes(groups: ArrayLike, n_samples: int) -> np.ndarray:
 
 
 def _column_names(
-    estimator: SoftmaxRegressionClassifier, fit_intercept: bool
+    estimator: SoftmaxRegressionClassifier,
+    fit_intercept: bool,
+    given: np.ndarray | None = None,
 ) -> np.ndarray:
     names = getattr(estimator, "feature_names_in_", None)
+    if names is None and given is not None and len(given) == estimator.n_features_in_:
+        names = given
     if names is None:
         names = [f"x{j}" for j in range(estimator.n_features_in_)]
     names = [str(name) for name in names]

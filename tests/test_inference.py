@@ -828,3 +828,62 @@ def test_prediction_checks_the_columns():
         result.get_prediction(X[:, :-1])
     with pytest.raises(ValueError, match="finite"):
         result.get_prediction(np.full((2, X.shape[1]), np.nan))
+
+
+# Pipelines --------------------------------------------------------------------------
+
+
+def test_inference_on_a_pipeline_names_the_transformed_columns(anes):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    X, y = anes
+    X = X.assign(educ=X["educ"].astype(int).astype(str))
+    columns = ColumnTransformer(
+        [
+            ("num", StandardScaler(), ["logpopul", "selfLR", "age", "income"]),
+            ("cat", OneHotEncoder(drop="first"), ["educ"]),
+        ]
+    )
+    pipe = make_pipeline(columns, SoftmaxRegressionClassifier(C=1.0, **TIGHT))
+    pipe.fit(X, y)
+    ours = inference(pipe, X, y)
+    transformed = columns.transform(X)
+    names = list(columns.get_feature_names_out())
+    assert list(ours.feature_names) == [*names, "intercept"]
+    assert "num__selfLR" in names and "cat__educ_2" in names
+    # The same as inference on the classifier with the transformed rows.
+    direct = inference(pipe[-1], transformed, y)
+    assert_allclose(ours.params, direct.params, rtol=1e-12)
+    assert_allclose(ours.bse, direct.bse, rtol=1e-12)
+
+
+def test_unpenalised_pipeline_matches_statsmodels_on_the_scaled_features(anes):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = anes
+    pipe = make_pipeline(
+        StandardScaler(), SoftmaxRegressionClassifier(C=np.inf, **TIGHT)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe.fit(X, y)
+    ours = inference(pipe, X, y, cov_type="HC0")
+    scaled = (X - X.mean()) / X.std(ddof=0)
+    theirs = statsmodels_fit(sm.MNLogit, y, scaled.to_numpy(), "HC0")
+    assert list(ours.feature_names) == [*X.columns, "intercept"]
+    assert_allclose(ours.params, ours_layout(theirs.params), rtol=1e-6, atol=1e-6)
+    assert_allclose(ours.bse, ours_layout(theirs.bse), rtol=1e-5)
+
+
+def test_a_pipeline_must_end_with_the_classifier(anes):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = anes
+    pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    with pytest.raises(TypeError, match="last step is LogisticRegression"):
+        inference(pipe, X, y)
