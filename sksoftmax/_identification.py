@@ -165,23 +165,36 @@ def _flattest(
     return _direction(k, j, r, others, classes, names)
 
 
-def _check_at_optimum(step: np.ndarray, bread: np.ndarray) -> None:
-    """Warn when the Newton step from the estimate is long in standard errors.
+def _distance_in_se(step: np.ndarray, bread: np.ndarray) -> float:
+    """The Newton step's largest move of a coefficient in standard errors.
 
     The unit is ``sqrt(diag(H_C^-1))``: the nonrobust standard errors without
     a penalty. (A penalised fit's sandwich may give a coefficient a standard
     error of zero, which would make any step infinitely long.)
     """
-    distance = np.max(np.abs(step) / np.sqrt(np.diag(bread)))
-    if distance > _OPTIMUM_TOLERANCE_SE:
-        warn(
-            "The estimate is not at the optimum to the accuracy that inference "
-            f"needs: a Newton step from it moves a coefficient by {distance:.2g} "
-            f"(model-based) standard errors, more than {_OPTIMUM_TOLERANCE_SE}. "
-            "The standard errors, z values and intervals are computed there all "
-            "the same; refit with a smaller tol (1e-6, say) for accurate ones.",
-            ConvergenceWarning,
-        )
+    return float(np.max(np.abs(step) / np.sqrt(np.diag(bread)), initial=0.0))
+
+
+def _check_at_optimum(distance: float, n_steps: int) -> None:
+    """Warn when the estimate, after ``n_steps`` Newton steps of inference's
+    own, is still a Newton step of ``distance`` standard errors from the
+    optimum (:func:`_distance_in_se`)."""
+    if distance <= _OPTIMUM_TOLERANCE_SE:
+        return
+    where = (
+        "The fit's estimate is too far from the optimum for inference to finish it"
+        if n_steps == 0
+        else f"After {n_steps} Newton steps from the fit's estimate, inference "
+        "has not reached the optimum"
+    )
+    warn(
+        f"{where}: a Newton step moves a coefficient by {distance:.2g} "
+        f"(model-based) standard errors, more than {_OPTIMUM_TOLERANCE_SE}. "
+        "The standard errors, z values and intervals are computed there all "
+        "the same; refit with a smaller tol (1e-6, say) or a larger max_iter "
+        "for accurate ones.",
+        ConvergenceWarning,
+    )
 
 
 def separating_direction(

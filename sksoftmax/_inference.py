@@ -43,6 +43,7 @@ from ._identification import (
     _check_identified,
     _check_not_separated,
     _check_off_bounds,
+    _distance_in_se,
     _flattest,
     _separation_message,
     check_not_separable,
@@ -63,6 +64,13 @@ MAX_MATRIX_ENTRIES = 2**26
 #: Entries of the block of per-row scores formed at a time (16 MiB).
 _BLOCK_ENTRIES = 2**21
 
+#: inference's own Newton steps: taken from an estimate at most
+#: _POLISH_REACH (model-based) standard errors from the optimum, where the
+#: log-likelihood is near its quadratic model, until a step moves no
+#: coefficient by more than _POLISHED_SE of one, at most _POLISH_STEPS.
+_POLISH_REACH = 3.0
+_POLISHED_SE = 1e-8
+_POLISH_STEPS = 5
 COV_TYPES = ("nonrobust", "HC0", "HC1", "cluster")
 #: The settings by which inference checks its data: no class weights, and
 #: messages that name inference.
@@ -149,7 +157,9 @@ def inference(
     -----
     ConvergenceWarning
         When the estimate is not at the optimum to a hundredth of a
-        (model-based) standard error: refit with a smaller ``tol``.
+        (model-based) standard error, and too far from it (3 standard errors)
+        for inference's own Newton steps to finish it, or they do not: refit
+        with a smaller ``tol`` or a larger ``max_iter``.
 
     Examples
     --------
@@ -304,14 +314,8 @@ def _inference(
         # it (a fit at tol=1e-6 can stop with a finite, wrong estimate).
         check_not_separable(data.X, data.y_code, data.raw_weight(), r, classes, names)
 
-    # 4. One pass over the rows for the sums, one for the data term.
-    sums = _information_sums(
-        data, weights, intercept, others, fit_intercept, cov_type, group_codes
-    )
-    loss, grad_weights, grad_intercept = data.loss_gradient(weights, intercept, 0.0)
     raw = data.weight_sum
 
-    # 5. The estimate and the gradient in the contrasts.
     def contrast_layout(by_class: np.ndarray, intercepts: np.ndarray) -> np.ndarray:
         """The rows of the other classes, the intercepts' column last."""
         columns = [by_class[others]]
@@ -319,44 +323,71 @@ def _inference(
             columns + [intercepts[others]] if fit_intercept else columns
         )
 
-    params = contrast_layout(weights - weights[r], intercept - intercept[r])
-    # The gradient of the penalised negative log-likelihood in the contrasts:
-    # that of the data term in the weights of the other classes (the contrast
-    # moves them with the reference class held), in sums rather than means.
-    gradient = raw * contrast_layout(grad_weights, grad_intercept)
+    # 4-6, repeated: the sums, the gradient and the Newton step at the
+    # estimate. An estimate near the optimum but not at it (within
+    # _POLISH_REACH standard errors) moves by Newton steps until it is (to
+    # _POLISHED_SE), up to _POLISH_STEPS of them: the estimate that
+    # inference describes is the optimum, whatever tol the fit used. Steps
+    # that no longer halve the distance have reached the gradient's rounding.
+    previous = np.inf
+    for polish in range(_POLISH_STEPS + 1):
+        # 4. One pass over the rows for the sums, one for the data term.
+        sums = _information_sums(
+            data, weights, intercept, others, fit_intercept, cov_type, group_codes
+        )
+        loss, grad_weights, grad_intercept = data.loss_gradient(weights, intercept, 0.0)
 
-    # 6. The (penalised) Hessian, its columns identified, and its inverse: the
-    # bread, and the Newton step from the estimate.
-    information = sums.information
-    if penalized:
-        # Unpenalised columns (a factor of 0, the intercept) must be
-        # identified by the data alone.
-        free = np.append(factors == 0, [True] * fit_intercept)
-        if np.any(factors == 0):
-            _check_identified(sums.scatter[np.ix_(free, free)], names[free])
-        hessian = information.copy()
-        gradient += _add_penalty(hessian, params, n_classes, factors / C)
-    else:
-        _check_identified(sums.scatter, names)
-        hessian = information
-    try:
-        factor = scipy.linalg.cho_factor(hessian, overwrite_a=penalized)
-    except np.linalg.LinAlgError:
-        # Unpenalised (a penalised Hessian is positive definite), with
-        # columns that are not collinear: the probabilities saturate.
-        where = _flattest(information, r, others, classes, names)
-        raise ValueError(_separation_message(where)) from None
-    del hessian
-    # The Newton step from the estimate, before the inverse takes the
-    # factor's place.
-    step = scipy.linalg.cho_solve(factor, gradient.ravel())
-    bread = _inverse(factor)
-    del factor
+        # 5. The estimate and the gradient in the contrasts.
+        params = contrast_layout(weights - weights[r], intercept - intercept[r])
+        # The gradient of the penalised negative log-likelihood in the contrasts:
+        # that of the data term in the weights of the other classes (the contrast
+        # moves them with the reference class held), in sums rather than means.
+        gradient = raw * contrast_layout(grad_weights, grad_intercept)
+
+        # 6. The (penalised) Hessian, its columns identified, and its inverse: the
+        # bread, and the Newton step from the estimate.
+        information = sums.information
+        if penalized:
+            # Unpenalised columns (a factor of 0, the intercept) must be
+            # identified by the data alone.
+            free = np.append(factors == 0, [True] * fit_intercept)
+            if np.any(factors == 0):
+                _check_identified(sums.scatter[np.ix_(free, free)], names[free])
+            hessian = information.copy()
+            gradient += _add_penalty(hessian, params, n_classes, factors / C)
+        else:
+            _check_identified(sums.scatter, names)
+            hessian = information
+        try:
+            factor = scipy.linalg.cho_factor(hessian, overwrite_a=penalized)
+        except np.linalg.LinAlgError:
+            # Unpenalised (a penalised Hessian is positive definite), with
+            # columns that are not collinear: the probabilities saturate.
+            where = _flattest(information, r, others, classes, names)
+            raise ValueError(_separation_message(where)) from None
+        del hessian
+        # The Newton step from the estimate, before the inverse takes the
+        # factor's place.
+        step = scipy.linalg.cho_solve(factor, gradient.ravel())
+        bread = _inverse(factor)
+        del factor
+
+        distance = _distance_in_se(step, bread)
+        if distance <= _POLISHED_SE or distance > min(_POLISH_REACH, previous / 2):
+            break
+        if polish == _POLISH_STEPS:
+            break
+        previous = distance
+        moves = step.reshape(params.shape)
+        weights, intercept = weights.copy(), intercept.copy()
+        weights[others] -= moves[:, : data.n_features]
+        if fit_intercept:
+            intercept[others] -= moves[:, -1]
 
     # 7. The estimate: not separated, and at the optimum.
     if not penalized:
         _check_not_separated(bread, sums.scatter, totals, r, others, classes, names)
-    _check_at_optimum(step, bread)
+    _check_at_optimum(distance, polish)
 
     # 8. The covariance: the bread, or the sandwich with the meat of cov_type.
     if cov_type == "nonrobust":

@@ -617,17 +617,35 @@ def test_separation_is_named(n_classes):
         inference(model, X, y)
 
 
-def test_a_fit_short_of_the_optimum_warns_and_a_tight_one_does_not():
+@pytest.mark.parametrize("shift", [0.05, 0.5, 1.0])
+def test_inference_finishes_an_estimate_near_the_optimum(shift):
     X, y, _, _ = problem(4)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        short = SoftmaxRegressionClassifier(max_iter=1).fit(X, y)
-    with pytest.warns(ConvergenceWarning, match="standard errors.*smaller tol"):
-        inference(short, X, y)
-    tight = SoftmaxRegressionClassifier(**TIGHT).fit(X, y)
+    theirs = statsmodels_fit(sm.MNLogit, y, X)
+    model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y)
+    # An estimate `shift` standard errors off in every contrast (as a fit
+    # stopped short would be): inference's Newton steps reach the optimum,
+    # without a warning.
+    bse = ours_layout(theirs.bse)
+    model.coef_ = model.coef_.copy()
+    model.coef_[1:] += shift * bse[:, :-1]
+    model.intercept_ = model.intercept_ + np.r_[0.0, shift * bse[:, -1]]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        inference(tight, X, y)
+        ours = inference(model, X, y)
+    assert_allclose(ours.params, ours_layout(theirs.params), rtol=1e-6, atol=1e-8)
+    assert_allclose(ours.bse, bse, rtol=1e-6)
+    assert ours.llf == pytest.approx(theirs.llf, abs=1e-8)
+
+
+def test_an_estimate_far_from_the_optimum_warns():
+    X, y, _, _ = problem(4)
+    model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y)
+    result = inference(model, X, y)
+    # Ten standard errors off in one contrast (class 1 against class 0).
+    model.coef_ = model.coef_.copy()
+    model.coef_[1, 0] += 10 * result.bse[0, 0]
+    with pytest.warns(ConvergenceWarning, match="too far.*smaller tol"):
+        inference(model, X, y)
 
 
 def test_string_labels_pandas_y_and_string_groups_give_the_numeric_result():
