@@ -20,6 +20,7 @@ Messages name the estimator or function that the user called
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -401,6 +402,7 @@ def _penalty_factors(
         if unknown:
             raise ValueError(
                 f"penalty_factor names features that X does not have: {unknown}."
+                + _close_names(unknown, names)
             )
         columns = [names.index(key) for key in keys]
     else:
@@ -472,3 +474,20 @@ def check_Cs(Cs: Any) -> np.ndarray:
         ]
     )
     return np.array(Cs, dtype=np.float64)
+
+
+def _close_names(unknown: list[str], names: list[str]) -> str:
+    """The names of X that the unknown ones may mean: close spellings, and
+    names that end with one (a ColumnTransformer's ``num__selfLR`` for
+    ``selfLR``)."""
+    hints = []
+    for key in unknown:
+        matches = [name for name in names if name.endswith(f"__{key}")]
+        matches += [
+            name
+            for name in difflib.get_close_matches(key, names, n=3, cutoff=0.6)
+            if name not in matches
+        ]
+        if matches:
+            hints.append(f"{key!r}: did you mean {' or '.join(map(repr, matches))}?")
+    return (" " + " ".join(hints)) if hints else ""

@@ -357,8 +357,14 @@ def test_factors_by_column_name():
         C=C, penalty_factor=np.array([0.0, 1, 2, 1, 1, 3])
     ).fit(frame, y, sample_weight)
     assert_array_equal(by_name.coef_, by_array.coef_)
-    with pytest.raises(ValueError, match=r"X does not have: \['age'\]"):
+    with pytest.raises(ValueError, match=r"X does not have: \['age'\]\.$"):
         SoftmaxRegressionClassifier(penalty_factor={"age": 0.0}).fit(frame, y)
+    # Names as a ColumnTransformer writes them, and misspellings, are hinted.
+    prefixed = frame.rename(columns={"f1": "num__selfLR"})
+    with pytest.raises(ValueError, match="'selfLR': did you mean 'num__selfLR'"):
+        SoftmaxRegressionClassifier(penalty_factor={"selfLR": 0.0}).fit(prefixed, y)
+    with pytest.raises(ValueError, match=r"'f_5': did you mean 'f5'\?$"):
+        SoftmaxRegressionClassifier(penalty_factor={"f_5": 0.0}).fit(frame, y)
     # A Series goes by its labels, not by position.
     series = pd.Series({"f5": 3.0, "f2": 2.0, "f0": 0.0})
     by_series = SoftmaxRegressionClassifier(C=C, penalty_factor=series)
