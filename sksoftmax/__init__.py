@@ -4,6 +4,7 @@ from ._classifier import SoftmaxRegressionClassifier
 from ._cv import SoftmaxRegressionCV
 from ._inference import inference
 from ._inference_result import InferenceResult, PredictionResult, WaldTestResult
+from ._margins import MarginalEffects
 from ._namespace import to_numpy
 from ._path import SoftmaxPath, softmax_regression_path
 from ._version import __version__
@@ -17,6 +18,7 @@ SoftmaxRegressionCV.__module__ = "sksoftmax"
 
 __all__ = [
     "InferenceResult",
+    "MarginalEffects",
     "PredictionResult",
     "SoftmaxPath",
     "SoftmaxRegressionCV",

@@ -436,6 +436,7 @@ def _inference(
         llf=-raw * loss,
         llnull=llnull,
         df_params=float(effective),
+        rows=(data.X, data.raw_weight()) if isinstance(data, RowData) else None,
     )
 
 

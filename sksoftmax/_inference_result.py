@@ -29,6 +29,8 @@ from numpy.typing import ArrayLike
 from scipy.special import expit, logit, ndtr, ndtri, softmax
 from scipy.stats import chi2
 
+from ._margins import MarginalEffects, margins
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -213,6 +215,9 @@ class InferenceResult:
     llf: float
     llnull: float
     df_params: float
+    #: The rows and their raw sample weights, for get_margeff (None where
+    #: they are not in memory).
+    rows: tuple[Any, np.ndarray] | None = field(default=None, repr=False, compare=False)
     zvalues: np.ndarray = field(init=False)
     pvalues: np.ndarray = field(init=False)
 
@@ -284,6 +289,57 @@ class InferenceResult:
         alpha = self.alpha if alpha is None else _check_alpha(alpha)
         half_width = ndtri(1 - alpha / 2) * self.bse
         return np.stack([self.params - half_width, self.params + half_width], -1)
+
+    def get_margeff(
+        self,
+        at: str = "overall",
+        method: str = "dydx",
+        atexog: dict[int, float] | None = None,
+        dummy: bool = False,
+        count: bool = False,
+    ) -> MarginalEffects:
+        """Marginal effects of the features on each class's probability, with
+        statsmodels' meanings and delta-method standard errors.
+
+        Parameters
+        ----------
+        at : {"overall", "mean", "median", "zero"}, default="overall"
+            The rows' effects averaged with the sample weights; or the effect
+            at the weighted mean row, the median row, or zeros.
+        method : {"dydx", "eyex", "dyex", "eydx"}, default="dydx"
+            The derivative, or an elasticity: ``eyex`` ``d ln p / d ln x``,
+            ``dyex`` ``d p / d ln x``, ``eydx`` ``d ln p / d x``.
+        atexog : dict, default=None
+            Values of columns (by index) at the row of ``at`` other than
+            "overall".
+        dummy : bool, default=False
+            For columns of zeros and ones, the change from 0 to 1.
+        count : bool, default=False
+            For other columns of integers, the change of one unit.
+
+        Returns
+        -------
+        effects : MarginalEffects
+            ``margeff`` of shape (n_features, n_classes) (the reference class
+            first), ``margeff_se``, ``tvalues``, ``pvalues``,
+            ``conf_int(alpha)`` and ``summary_frame()``.
+        """
+        if self.rows is None:
+            raise ValueError(
+                "get_margeff needs the rows in memory; the result of inference "
+                "on a Dask collection has none. Compute X and y first."
+            )
+        X, weight = self.rows
+        fit_intercept = bool(self.feature_names[-1] == INTERCEPT_NAME)
+        effects, cov = margins(
+            self.params, self.cov_params, X, weight, fit_intercept,
+            at=at, method=method, atexog=atexog, dummy=dummy, count=count,
+        )  # fmt: skip
+        classes = np.concatenate([np.asarray([self.reference], dtype=object),
+                                  np.asarray(self.classes, dtype=object)])  # fmt: skip
+        names = self.feature_names[: X.shape[1]]
+        se = np.sqrt(np.maximum(np.diag(cov), 0.0)).reshape(effects.shape)
+        return MarginalEffects(effects, se, cov, names, classes, at, method, self.alpha)
 
     def get_prediction(self, X: ArrayLike) -> PredictionResult:
         """The class probabilities of the rows of ``X`` at ``params``, with

@@ -1,0 +1,254 @@
+"""Marginal effects of the features on each class probability, with
+delta-method standard errors: :meth:`sksoftmax.InferenceResult.get_margeff`.
+
+statsmodels' meanings (``DiscreteResults.get_margeff``). For a row x the
+probabilities are ``p = softmax([0, B x])`` (the reference class's score 0,
+B the contrasts), and the derivative of class k's probability in feature j
+is ``p_k (b_kj - sum_l p_l b_lj)`` (``b_0 = 0``). ``method`` scales it:
+``dydx`` as is, ``eyex`` by ``x_j / p_k``, ``dyex`` by ``x_j``, ``eydx`` by
+``1 / p_k``. ``at="overall"`` averages the rows' effects with the sample
+weights; ``"mean"``, ``"median"`` and ``"zero"`` take the effect at one row
+(the weighted mean, the median, or zeros) whose entries ``atexog``
+overrides. ``dummy=True`` replaces the derivative of a 0/1 column by the
+change from 0 to 1, ``count=True`` that of an integer column by the change
+of one unit. The standard errors come from the Jacobian of the effects in
+the parameters (central differences, as statsmodels') and the result's
+covariance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import ndtr, ndtri, softmax
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+AT = ("overall", "mean", "median", "zero")
+METHODS = ("dydx", "eyex", "dyex", "eydx")
+#: Rows whose effects are formed at once.
+_BLOCK_ROWS = 4096
+
+
+@dataclass(frozen=True, repr=False)
+class MarginalEffects:
+    """Marginal effects with standard errors, from
+    :meth:`sksoftmax.InferenceResult.get_margeff`.
+
+    Attributes
+    ----------
+    margeff : ndarray of shape (n_features, n_classes)
+        The effect of each feature (rows) on each class's probability
+        (columns: the reference class first, then the others).
+    margeff_se : ndarray of shape (n_features, n_classes)
+        Their standard errors by the delta method.
+    margeff_cov : ndarray of shape (n_features * n_classes, n_features * n_classes)
+        The covariance of ``margeff.ravel()``.
+    tvalues, pvalues : ndarray of shape (n_features, n_classes)
+        The z statistics and their two-sided p-values.
+    feature_names : ndarray of shape (n_features,)
+    classes : ndarray of shape (n_classes,)
+    at, method : str
+        The settings of the effects.
+    alpha : float
+        The default level of :meth:`conf_int`.
+    """
+
+    margeff: np.ndarray
+    margeff_se: np.ndarray
+    margeff_cov: np.ndarray
+    feature_names: np.ndarray
+    classes: np.ndarray
+    at: str
+    method: str
+    alpha: float
+
+    @property
+    def tvalues(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.margeff / self.margeff_se
+
+    @property
+    def pvalues(self) -> np.ndarray:
+        return 2 * ndtr(-np.abs(self.tvalues))
+
+    def conf_int(self, alpha: float | None = None) -> np.ndarray:
+        """Normal intervals, ``margeff -/+ q margeff_se``, of shape
+        (n_features, n_classes, 2)."""
+        from ._inference_result import _check_alpha
+
+        alpha = self.alpha if alpha is None else _check_alpha(alpha)
+        half_width = ndtri(1 - alpha / 2) * self.margeff_se
+        return np.stack([self.margeff - half_width, self.margeff + half_width], -1)
+
+    def summary_frame(self, alpha: float | None = None) -> pd.DataFrame:
+        """The effects as a table indexed by (feature, class), with the
+        columns ``dy/dx`` (or the method's), ``std err``, ``z``, ``P>|z|``
+        and the interval's bounds."""
+        from ._inference_result import _check_alpha, _pandas
+
+        pd = _pandas("MarginalEffects.summary_frame")
+        alpha = self.alpha if alpha is None else _check_alpha(alpha)
+        bounds = self.conf_int(alpha)
+        label = {"dydx": "dy/dx", "eyex": "d(lny)/d(lnx)", "dyex": "dy/d(lnx)",
+                 "eydx": "d(lny)/dx"}[self.method]  # fmt: skip
+        columns = {
+            label: self.margeff,
+            "std err": self.margeff_se,
+            "z": self.tvalues,
+            "P>|z|": self.pvalues,
+            f"[{alpha / 2:g}": bounds[..., 0],
+            f"{1 - alpha / 2:g}]": bounds[..., 1],
+        }
+        index = pd.MultiIndex.from_product(
+            [self.feature_names, self.classes], names=["feature", "class"]
+        )
+        return pd.DataFrame({k: v.ravel() for k, v in columns.items()}, index)
+
+    def __repr__(self) -> str:
+        return (
+            f"<MarginalEffects: {self.margeff.shape[0]} features, "
+            f"{self.margeff.shape[1]} classes, at={self.at!r}, "
+            f"method={self.method!r}>"
+        )
+
+
+MarginalEffects.__module__ = "sksoftmax"
+
+
+def _rows(X: Any) -> Any:
+    """Row blocks of X as dense float64 arrays."""
+    for start in range(0, X.shape[0], _BLOCK_ROWS):
+        block = X[start : start + _BLOCK_ROWS]
+        yield start, np.asarray(block.toarray() if sp.issparse(block) else block, float)
+
+
+def _point(X: Any, weight: np.ndarray, at: str, atexog: dict | None) -> np.ndarray:
+    """The row at which ``at`` other than "overall" takes the effects."""
+    n_features = X.shape[1]
+    if at == "mean":
+        point = np.asarray(X.T @ weight).ravel() / weight.sum()
+    elif at == "median":
+        dense = X.toarray() if sp.issparse(X) else np.asarray(X, float)
+        point = np.median(dense, axis=0)
+    else:
+        point = np.zeros(n_features)
+    for column, value in (atexog or {}).items():
+        point[column] = value
+    return point[None, :]
+
+
+def _discrete_columns(
+    X: Any, dummy: bool, count: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The columns whose effect is a discrete change: 0/1 columns (with
+    ``dummy``) and, with ``count``, other integer columns."""
+    n_features = X.shape[1]
+    binary = np.zeros(n_features, bool)
+    integer = np.zeros(n_features, bool)
+    if not (dummy or count):
+        return binary, integer
+    dense = X.toarray() if sp.issparse(X) else np.asarray(X, float)
+    for j in range(n_features):
+        values = np.unique(dense[:, j])
+        is_binary = bool(np.all(np.isin(values, (0.0, 1.0))))
+        binary[j] = dummy and is_binary
+        integer[j] = (
+            count and not binary[j] and bool(np.all(values == np.round(values)))
+        )
+    return binary, integer
+
+
+def _effects(
+    params: np.ndarray,
+    rows: Any,
+    weight: np.ndarray,
+    fit_intercept: bool,
+    method: str,
+    binary: np.ndarray,
+    integer: np.ndarray,
+) -> np.ndarray:
+    """The weighted mean over ``rows`` of each row's effects, of shape
+    (n_features, n_classes), at contrasts ``params``."""
+    n_features = rows.shape[1]
+    slopes = np.vstack([np.zeros(n_features), params[:, :n_features]])
+    offsets = np.r_[0.0, params[:, -1]] if fit_intercept else np.zeros(len(slopes))
+
+    def probabilities(block: np.ndarray) -> np.ndarray:
+        return softmax(block @ slopes.T + offsets, axis=1)
+
+    total = np.zeros((n_features, len(slopes)))
+    for start, block in _rows(rows):
+        w = weight[start : start + len(block)]
+        p = probabilities(block)
+        # dp_k/dx_j = p_k (b_kj - sum_l p_l b_lj): (rows, features, classes).
+        effect = p[:, None, :] * (slopes.T[None, :, :] - (p @ slopes)[:, :, None])
+        if method in ("eyex", "dyex"):
+            effect = effect * block[:, :, None]
+        if method in ("eyex", "eydx"):
+            effect = effect / p[:, None, :]
+        for j in np.flatnonzero(binary | integer):
+            high, low = block.copy(), block.copy()
+            if binary[j]:
+                high[:, j], low[:, j] = 1.0, 0.0
+            else:
+                high[:, j] += 1.0
+            effect[:, j, :] = probabilities(high) - probabilities(low)
+        total += np.einsum("i,ijk->jk", w, effect)
+    return total / weight.sum()
+
+
+def margins(
+    params: np.ndarray,
+    cov_params: np.ndarray,
+    X: Any,
+    weight: np.ndarray,
+    fit_intercept: bool,
+    *,
+    at: str,
+    method: str,
+    atexog: dict | None,
+    dummy: bool,
+    count: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The effects and their covariance (module docstring)."""
+    if at not in AT:
+        raise ValueError(f"at must be one of {AT}, got {at!r}.")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    n_features = X.shape[1]
+    if atexog is not None:
+        if at == "overall":
+            raise ValueError('atexog needs at="mean", "median" or "zero".')
+        bad = [k for k in atexog if not (isinstance(k, int | np.integer)
+                                         and 0 <= k < n_features)]  # fmt: skip
+        if bad:
+            raise ValueError(
+                f"atexog is keyed by column index, 0 to {n_features - 1}; got {bad}."
+            )
+    binary, integer = _discrete_columns(X, dummy, count)
+    if at == "overall":
+        rows, row_weight = X, weight
+    else:
+        rows, row_weight = _point(X, weight, at, atexog), np.ones(1)
+
+    def evaluate(theta: np.ndarray) -> np.ndarray:
+        return _effects(
+            theta.reshape(params.shape), rows, row_weight, fit_intercept, method,
+            binary, integer,
+        )  # fmt: skip
+
+    flat = params.ravel()
+    effects = evaluate(flat)
+    jacobian = np.empty((effects.size, flat.size))
+    for m in range(flat.size):
+        step = np.zeros_like(flat)
+        step[m] = 1e-6 * max(1.0, abs(flat[m]))
+        jacobian[:, m] = (evaluate(flat + step) - evaluate(flat - step)).ravel() / (
+            2 * step[m]
+        )
+    return effects, jacobian @ cov_params @ jacobian.T

@@ -1,0 +1,139 @@
+"""Marginal effects (InferenceResult.get_margeff) against statsmodels'
+MNLogit.get_margeff where it works (dydx and eydx), and against derivatives
+of the predicted probabilities taken numerically, by hand, where it fails
+(eyex, dyex, dummy and count raise on an MNLogit result)."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+
+from sksoftmax import SoftmaxRegressionClassifier, inference
+
+sm = pytest.importorskip("statsmodels.api")
+
+TIGHT = {"tol": 1e-10, "max_iter": 10_000}
+
+
+@pytest.fixture(scope="module")
+def anes():
+    data = sm.datasets.anes96.load_pandas()
+    X, y = data.exog, data.endog.to_numpy().astype(int)
+    model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        theirs = sm.MNLogit(y, sm.add_constant(X.to_numpy(), prepend=False)).fit(
+            method="newton", disp=0, tol=1e-12
+        )
+    return X, y, inference(model, X, y), theirs
+
+
+@pytest.mark.parametrize("at", ["overall", "mean", "median", "zero"])
+@pytest.mark.parametrize("method", ["dydx", "eydx"])
+def test_margeff_matches_statsmodels(anes, at, method):
+    X, y, ours, theirs = anes
+    effects = ours.get_margeff(at=at, method=method)
+    expected = theirs.get_margeff(at=at, method=method)
+    assert effects.margeff.shape == (5, 7)
+    assert_allclose(effects.margeff, expected.margeff, rtol=1e-6, atol=1e-9)
+    assert_allclose(effects.margeff_se, expected.margeff_se, rtol=1e-4, atol=1e-9)
+    assert_allclose(effects.pvalues, expected.pvalues, rtol=1e-3, atol=1e-10)
+    frame = effects.summary_frame()
+    assert frame.shape == (35, 6)
+    assert list(frame.index.get_level_values(0)[:7]) == ["logpopul"] * 7
+
+
+def probabilities(result, rows):
+    """The model's probabilities (reference first) by the direct formula."""
+    params = result.params
+    scores = np.column_stack(
+        [np.zeros(len(rows)), rows @ params[:, :-1].T + params[:, -1]]
+    )
+    exp = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def by_hand(result, rows, method, h=1e-5):
+    """Each row's effects by central differences in x, averaged."""
+    rows = np.asarray(rows, float)
+    p = probabilities(result, rows)
+    effects = []
+    for j in range(rows.shape[1]):
+        up, down = rows.copy(), rows.copy()
+        up[:, j] += h
+        down[:, j] -= h
+        derivative = (probabilities(result, up) - probabilities(result, down)) / (2 * h)
+        if method in ("eyex", "dyex"):
+            derivative = derivative * rows[:, [j]]
+        if method in ("eyex", "eydx"):
+            derivative = derivative / p
+        effects.append(derivative.mean(axis=0))
+    return np.array(effects)
+
+
+@pytest.mark.parametrize("method", ["dydx", "eyex", "dyex", "eydx"])
+def test_elasticities_match_numerical_derivatives(anes, method):
+    X, y, ours, _ = anes
+    effects = ours.get_margeff(method=method)
+    assert_allclose(effects.margeff, by_hand(ours, X, method), rtol=1e-6, atol=1e-9)
+    mean = ours.get_margeff(at="mean", method=method)
+    point = np.asarray(X.mean())[None, :]
+    assert_allclose(mean.margeff, by_hand(ours, point, method), rtol=1e-6, atol=1e-9)
+
+
+def test_dummy_and_count_are_discrete_changes(anes):
+    X, y, _, _ = anes
+    X = X.assign(
+        young=(X["age"] < 40).astype(float), kids=(X["age"] // 20).astype(float)
+    )
+    model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y)
+    ours = inference(model, X, y)
+    effects = ours.get_margeff(dummy=True, count=True)
+    rows = X.to_numpy()
+    for name, change in [("young", "dummy"), ("kids", "count"), ("educ", "count")]:
+        j = list(X.columns).index(name)
+        high, low = rows.copy(), rows.copy()
+        if change == "dummy":
+            high[:, j], low[:, j] = 1.0, 0.0
+        else:
+            high[:, j] += 1.0
+        expected = (probabilities(ours, high) - probabilities(ours, low)).mean(axis=0)
+        assert_allclose(effects.margeff[j], expected, rtol=1e-10, atol=1e-12)
+    # A continuous column keeps its derivative.
+    j = list(X.columns).index("logpopul")
+    assert_allclose(effects.margeff[j], by_hand(ours, rows, "dydx")[j], rtol=1e-6)
+
+
+def test_frequency_weights_equal_repeated_rows(anes):
+    X, y, _, _ = anes
+    rng = np.random.default_rng(0)
+    weight = rng.integers(1, 4, len(y)).astype(float)
+    weighted = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y, weight)
+    index = np.repeat(np.arange(len(y)), weight.astype(int))
+    repeated = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(
+        X.iloc[index], y[index]
+    )
+    for at in ("overall", "mean"):
+        a = inference(weighted, X, y, weight).get_margeff(at=at)
+        b = inference(repeated, X.iloc[index], y[index]).get_margeff(at=at)
+        assert_allclose(a.margeff, b.margeff, rtol=1e-6, atol=1e-10)
+        assert_allclose(a.margeff_se, b.margeff_se, rtol=1e-5)
+
+
+def test_sparse_rows_and_atexog(anes):
+    X, y, ours, _ = anes
+    model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(
+        sp.csr_array(X.to_numpy()), y
+    )
+    sparse = inference(model, sp.csr_array(X.to_numpy()), y)
+    assert_allclose(sparse.get_margeff().margeff, ours.get_margeff().margeff, rtol=1e-6)
+    at = ours.get_margeff(at="zero", atexog={1: 4.0})
+    point = np.zeros((1, 5))
+    point[0, 1] = 4.0
+    assert_allclose(at.margeff, by_hand(ours, point, "dydx"), rtol=1e-6, atol=1e-9)
+    with pytest.raises(ValueError, match="at must be one of"):
+        ours.get_margeff(at="average")
+    with pytest.raises(ValueError, match="atexog needs"):
+        ours.get_margeff(atexog={1: 4.0})
