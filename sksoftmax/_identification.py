@@ -217,13 +217,17 @@ def separating_direction(
     None also where the program exceeds ``_SEPARATION_LP_ENTRIES``.
     """
     keep = sample_weight > 0
+    # The program's size from X's, before any copy: at most these entries.
+    n_rows = int(np.count_nonzero(keep))
+    stored = int(getattr(X, "nnz", n_rows * X.shape[1]))
+    stored += n_rows * fit_intercept
+    if 2 * stored * (n_classes - 1) > _SEPARATION_LP_ENTRIES:
+        return None
     rows = sp.csr_array(X)[np.flatnonzero(keep)]
     if fit_intercept:
         rows = sp.hstack([rows, np.ones((rows.shape[0], 1))], format="csr")
     codes = y_code[keep]
     n_columns = rows.shape[1]
-    if 2 * rows.nnz * (n_classes - 1) > _SEPARATION_LP_ENTRIES:
-        return None
     # The variables: the rows of classes 1..K-1 of D, class 0's held at 0.
     # One constraint per (row, other class l): x_i . (d_l - d_{y_i}) <= 0.
     entries_row, entries_column, entries_value = [], [], []

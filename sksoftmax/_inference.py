@@ -173,8 +173,9 @@ def inference(
     >>> result.conf_int().shape
     (2, 5, 2)
     """
-    names = None
+    names, transform = None, None
     if isinstance(estimator, Pipeline):
+        transform = estimator[:-1] if len(estimator.steps) > 1 else None
         estimator, X, names = _through_pipeline(estimator, X)
     check_is_fitted(estimator)
     _check_estimator(estimator)
@@ -196,8 +197,9 @@ def inference(
         # (_prepare refuses data whose terms do not sum blocks.)
         rows = cast(BlockData, data)
         return _inference(
-            estimator, rows, classes, reference, cov_type, groups, alpha, names
-        )
+            estimator, rows, classes, reference, cov_type, groups, alpha, names,
+            transform,
+        )  # fmt: skip
 
 
 def _through_pipeline(
@@ -276,6 +278,7 @@ def _inference(
     groups: ArrayLike | None,
     alpha: float,
     names: np.ndarray | None = None,
+    transform: Any = None,
 ) -> InferenceResult:
     """:func:`inference` on checked data (``names``: the features', where
     the estimator has none)."""
@@ -375,7 +378,8 @@ def _inference(
         distance = _distance_in_se(step, bread)
         if distance <= _POLISHED_SE or distance > min(_POLISH_REACH, previous / 2):
             break
-        if polish == _POLISH_STEPS:
+        if polish == _POLISH_STEPS or settings.coef_bounds is not None:
+            # (Steps that ignore bounds could leave them: not taken.)
             break
         previous = distance
         moves = step.reshape(params.shape)
@@ -437,6 +441,8 @@ def _inference(
         llnull=llnull,
         df_params=float(effective),
         rows=(data.X, data.raw_weight()) if isinstance(data, RowData) else None,
+        fit_intercept=fit_intercept,
+        transform=transform,
     )
 
 

@@ -64,6 +64,9 @@ class PredictionResult:
     se : ndarray of shape (n_samples, n_classes)
         Their standard errors by the delta method, with the result's
         ``cov_params``.
+    se_logit : ndarray of shape (n_samples, n_classes)
+        The standard errors of their log-odds, ``se / (p (1 - p))`` (0 where
+        p is 0 or 1), on which the intervals are built.
     classes : ndarray of shape (n_classes,)
         The class of each column.
     alpha : float
@@ -218,6 +221,11 @@ class InferenceResult:
     #: The rows and their raw sample weights, for get_margeff (None where
     #: they are not in memory).
     rows: tuple[Any, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    #: Whether the last column is the intercepts'.
+    fit_intercept: bool = field(default=True, repr=False)
+    #: The steps of a Pipeline before the classifier, which get_prediction
+    #: applies to its X (None for a classifier).
+    transform: Any = field(default=None, repr=False, compare=False)
     zvalues: np.ndarray = field(init=False)
     pvalues: np.ndarray = field(init=False)
 
@@ -330,7 +338,7 @@ class InferenceResult:
                 "on a Dask collection has none. Compute X and y first."
             )
         X, weight = self.rows
-        fit_intercept = bool(self.feature_names[-1] == INTERCEPT_NAME)
+        fit_intercept = self.fit_intercept
         effects, cov = margins(
             self.params, self.cov_params, X, weight, fit_intercept,
             at=at, method=method, atexog=atexog, dummy=dummy, count=count,
@@ -348,7 +356,9 @@ class InferenceResult:
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
-            Rows in the model's features (as ``predict_proba`` takes them).
+            Rows in the model's features (as ``predict_proba`` takes them);
+            for the result of a Pipeline, rows as the Pipeline takes them
+            (its steps before the classifier transform them).
 
         Returns
         -------
@@ -357,8 +367,10 @@ class InferenceResult:
             ``summary_frame()``; the reference class's column first.
         """
         n_others, n_columns = self.params.shape
-        fit_intercept = bool(self.feature_names[-1] == INTERCEPT_NAME)
+        fit_intercept = self.fit_intercept
         n_features = n_columns - fit_intercept
+        if self.transform is not None:
+            X = self.transform.transform(X)
         sparse = sp.issparse(X)
         data: Any = sp.csr_array(X) if sparse else np.asarray(X, dtype=np.float64)
         if data.ndim != 2 or data.shape[1] != n_features:
@@ -441,8 +453,16 @@ class InferenceResult:
         difference = r_matrix @ self.params.ravel() - q
         middle = r_matrix @ self.cov_params @ r_matrix.T
         middle = (middle + middle.T) / 2
-        eigenvalues = np.linalg.eigvalsh(middle)
-        # Singular to rounding (dependent rows): no test of them exists.
+        # Singular to rounding (dependent rows), as correlations: parameters
+        # of very different scales do not make it look singular.
+        spread = np.sqrt(np.maximum(np.diag(middle), 0.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            correlation = middle / np.outer(spread, spread)
+        eigenvalues = (
+            np.linalg.eigvalsh(correlation)
+            if np.all(spread > 0) and np.all(np.isfinite(correlation))
+            else np.zeros(1)
+        )
         if not eigenvalues[0] > 1e-10 * eigenvalues[-1]:
             raise ValueError(
                 "The restrictions' covariance R V R' is singular: rows of "

@@ -10,8 +10,11 @@ is ``p_k (b_kj - sum_l p_l b_lj)`` (``b_0 = 0``). ``method`` scales it:
 weights; ``"mean"``, ``"median"`` and ``"zero"`` take the effect at one row
 (the weighted mean, the median, or zeros) whose entries ``atexog``
 overrides. ``dummy=True`` replaces the derivative of a 0/1 column by the
-change from 0 to 1, ``count=True`` that of an integer column by the change
-of one unit. The standard errors come from the Jacobian of the effects in
+change of the probabilities from 0 to 1, ``count=True`` that of a column of
+non-negative integers (not 0/1) by their change from x to x + 1, under every
+``method``: differences of probabilities, not of their logarithms or
+elasticities (statsmodels' ``dummy`` and ``count`` raise on ``MNLogit``).
+The standard errors come from the Jacobian of the effects in
 the parameters (central differences, as statsmodels') and the result's
 covariance.
 """
@@ -127,14 +130,34 @@ def _rows(X: Any) -> Any:
         yield start, np.asarray(block.toarray() if sp.issparse(block) else block, float)
 
 
+def _weighted_median(values: np.ndarray, weight: np.ndarray) -> float:
+    """The median of ``values`` repeated ``weight`` times (frequency weights:
+    where the cumulative weight reaches exactly half, the mean of the two
+    middle values, as ``np.median`` of the repeated values)."""
+    order = np.argsort(values, kind="stable")
+    values, weight = values[order], weight[order]
+    cumulative = np.cumsum(weight)
+    half = cumulative[-1] / 2
+    i = int(np.searchsorted(cumulative, half))
+    if np.isclose(cumulative[i], half, rtol=1e-12, atol=0) and i + 1 < len(values):
+        return float((values[i] + values[i + 1]) / 2)
+    return float(values[i])
+
+
 def _point(X: Any, weight: np.ndarray, at: str, atexog: dict | None) -> np.ndarray:
-    """The row at which ``at`` other than "overall" takes the effects."""
+    """The row at which ``at`` other than "overall" takes the effects (the
+    weighted mean or median of the rows of positive weight, or zeros)."""
     n_features = X.shape[1]
     if at == "mean":
         point = np.asarray(X.T @ weight).ravel() / weight.sum()
     elif at == "median":
-        dense = X.toarray() if sp.issparse(X) else np.asarray(X, float)
-        point = np.median(dense, axis=0)
+        positive = np.flatnonzero(weight > 0)
+        point = np.array(
+            [
+                _weighted_median(_column(X, j)[positive], weight[positive])
+                for j in range(n_features)
+            ]
+        )
     else:
         point = np.zeros(n_features)
     for column, value in (atexog or {}).items():
@@ -142,16 +165,37 @@ def _point(X: Any, weight: np.ndarray, at: str, atexog: dict | None) -> np.ndarr
     return point[None, :]
 
 
+def _column(X: Any, j: int) -> np.ndarray:
+    """Column j of X as a dense float64 vector."""
+    column = X[:, [j]]
+    column = column.toarray() if sp.issparse(column) else np.asarray(column)
+    return np.asarray(column, dtype=np.float64).ravel()
+
+
 def _discrete_columns(
-    X: Any, dummy: bool, count: bool
+    X: Any, weight: np.ndarray, dummy: bool, count: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The columns whose effect is a discrete change: 0/1 columns (with
-    ``dummy``) and, with ``count``, other integer columns."""
+    """The columns whose effect is a discrete change, over the rows of
+    positive weight: 0/1 columns (with ``dummy``) and, with ``count``,
+    columns of non-negative integers that vary and are not 0/1 (statsmodels'
+    rules)."""
     n_features = X.shape[1]
     binary = np.zeros(n_features, bool)
     integer = np.zeros(n_features, bool)
     if not (dummy or count):
         return binary, integer
+    positive = np.flatnonzero(weight > 0)
+    for j in range(n_features):
+        values = np.unique(_column(X, j)[positive])
+        is_binary = bool(np.all(np.isin(values, (0.0, 1.0))))
+        binary[j] = dummy and is_binary
+        integer[j] = (
+            count
+            and not is_binary
+            and len(values) > 1
+            and bool(np.all(values >= 0) and np.all(values == np.round(values)))
+        )
+    return binary, integer
     dense = X.toarray() if sp.issparse(X) else np.asarray(X, float)
     for j in range(n_features):
         values = np.unique(dense[:, j])
@@ -230,7 +274,7 @@ def margins(
             raise ValueError(
                 f"atexog is keyed by column index, 0 to {n_features - 1}; got {bad}."
             )
-    binary, integer = _discrete_columns(X, dummy, count)
+    binary, integer = _discrete_columns(X, weight, dummy, count)
     if at == "overall":
         rows, row_weight = X, weight
     else:

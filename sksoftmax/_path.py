@@ -101,7 +101,8 @@ def fit_objective(
         # probability: the penalty alone decides it, and is lowest for the
         # shift that Penalty.best_class_shift finds (on the class-sum plane
         # for an L2 penalty; centred where a feature has no penalty, the
-        # limit of a vanishing one; not where bounds hold the weights).
+        # limit of a vanishing one; with bounds, the nearest shift that keeps
+        # the weights within them).
         weights = objective.penalty.best_class_shift(weights)
         # The same holds of the intercepts, which no penalty decides. Centred,
         # as LogisticRegression's are.
@@ -111,7 +112,8 @@ def fit_objective(
 
 
 #: The most evaluations of the objective that the Hessian of a fit by
-#: proximal Newton may cost (about 200 coefficients): a default L-BFGS-B
+#: proximal Newton may cost (``_hessian_cost``: about 200 coefficients with
+#: ten classes, K = 3 and p = 140, or 2 classes and p = 400): a default L-BFGS-B
 #: fit's budget. Beyond, the 5 to 30 Hessians of a fit cost more than the
 #: L-BFGS-B split's iterations (0.3 s against 3 s on 10,000 x 100 with 10
 #: classes), and coordinate descent crawls where many classes leave the

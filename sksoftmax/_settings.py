@@ -482,6 +482,8 @@ def _close_names(unknown: list[str], names: list[str]) -> str:
     ``selfLR``)."""
     hints = []
     for key in unknown:
+        if not isinstance(key, str):
+            continue
         matches = [name for name in names if name.endswith(f"__{key}")]
         matches += [
             name

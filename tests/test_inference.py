@@ -905,3 +905,31 @@ def test_a_pipeline_must_end_with_the_classifier(anes):
     pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
     with pytest.raises(TypeError, match="last step is LogisticRegression"):
         inference(pipe, X, y)
+
+
+def test_prediction_of_a_pipeline_takes_the_pipeline_s_rows(anes):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = anes
+    pipe = make_pipeline(StandardScaler(), SoftmaxRegressionClassifier(C=1.0, **TIGHT))
+    pipe.fit(X, y)
+    prediction = inference(pipe, X, y).get_prediction(X.iloc[:20])
+    # (to the polish of inference, a millionth of a standard error)
+    assert_allclose(prediction.predicted, pipe.predict_proba(X.iloc[:20]), rtol=1e-6)
+
+
+def test_wald_tests_do_not_depend_on_the_features_scale(anes):
+    X, y = anes
+    scaled = X.assign(income=X["income"] * 1e6)
+    tests = []
+    for data in (X, scaled):
+        model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(data, y)
+        result = inference(model, data, y)
+        # income's and the intercept's contrasts of class 1, together.
+        r_matrix = np.zeros((2, result.params.size))
+        r_matrix[0, 4], r_matrix[1, 5] = 1.0, 1.0
+        tests.append(result.wald_test(r_matrix).statistic)
+        tests.append(result.wald_test_terms().loc["income", "chi2"])
+    assert tests[0] == pytest.approx(tests[2], rel=1e-6)
+    assert tests[1] == pytest.approx(tests[3], rel=1e-6)

@@ -137,3 +137,38 @@ def test_sparse_rows_and_atexog(anes):
         ours.get_margeff(at="average")
     with pytest.raises(ValueError, match="atexog needs"):
         ours.get_margeff(atexog={1: 4.0})
+
+
+def test_median_with_weights_equals_repeated_rows(anes):
+    X, y, _, _ = anes
+    weight = np.random.default_rng(1).integers(0, 4, len(y)).astype(float)
+    weight[:3] = 1.0  # every class keeps rows
+    weighted = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y, weight)
+    index = np.repeat(np.arange(len(y)), weight.astype(int))
+    repeated = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(
+        X.iloc[index], y[index]
+    )
+    a = inference(weighted, X, y, weight).get_margeff(at="median", count=True)
+    b = inference(repeated, X.iloc[index], y[index]).get_margeff(
+        at="median", count=True
+    )
+    assert_allclose(a.margeff, b.margeff, rtol=1e-6, atol=1e-10)
+
+
+def test_a_feature_named_intercept_is_a_feature(anes):
+    X, y, _, _ = anes
+    X = X.rename(columns={"income": "intercept"})
+    model = SoftmaxRegressionClassifier(C=np.inf, fit_intercept=False, **TIGHT)
+    ours = inference(model.fit(X, y), X, y)
+    assert ours.params.shape == (6, 5)
+    prediction = ours.get_prediction(X.iloc[:5])
+    # (inference polishes the fit, which stalls near 1e-8 on raw anes96.)
+    assert_allclose(prediction.predicted, model.predict_proba(X.iloc[:5]), rtol=1e-6)
+    params = ours.params
+    rows = X.to_numpy()
+    scores = np.column_stack([np.zeros(len(rows)), rows @ params.T])
+    p = np.exp(scores - scores.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    slopes = np.vstack([np.zeros(5), params])
+    expected = np.mean(p[:, None, :] * (slopes.T[None] - (p @ slopes)[:, :, None]), 0)
+    assert_allclose(ours.get_margeff().margeff, expected, rtol=1e-10, atol=1e-14)
