@@ -36,9 +36,11 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 # numpydoc's own validation, on top of tests/test_docstrings.py.
 numpydoc_validation_checks = {"PR01", "PR02", "PR03", "PR10", "RT01"}
-# InferenceResult is made by sksoftmax.inference only: its constructor's
-# fields are documented as its Attributes.
-numpydoc_validation_exclude = {r"^sksoftmax\.InferenceResult$"}
+# The results are made by sksoftmax.inference and its methods only: their
+# constructors' fields are documented as their Attributes.
+numpydoc_validation_exclude = {
+    r"^sksoftmax\.(InferenceResult|MarginalEffects|PredictionResult|WaldTestResult)$"
+}
 
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",

@@ -101,8 +101,19 @@ class PredictionResult:
         return np.stack([expit(centre - half_width), expit(centre + half_width)], -1)
 
     def summary_frame(self, alpha: float | None = None) -> "pd.DataFrame":
-        """The predictions as a table indexed by (row, class), with the
-        columns ``predicted``, ``se``, ``ci_lower`` and ``ci_upper``."""
+        """The predictions as a table.
+
+        Parameters
+        ----------
+        alpha : float, default=None
+            Level of the intervals; None uses the result's.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            Indexed by (row, class), with the columns ``predicted``, ``se``,
+            ``ci_lower`` and ``ci_upper``.
+        """
         pd = _pandas("PredictionResult.summary_frame")
         bounds = self.conf_int(alpha)
         index = pd.MultiIndex.from_product(

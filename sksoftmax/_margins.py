@@ -80,8 +80,18 @@ class MarginalEffects:
         return 2 * ndtr(-np.abs(self.tvalues))
 
     def conf_int(self, alpha: float | None = None) -> np.ndarray:
-        """Normal intervals, ``margeff -/+ q margeff_se``, of shape
-        (n_features, n_classes, 2)."""
+        """Normal intervals of the effects.
+
+        Parameters
+        ----------
+        alpha : float, default=None
+            The intervals cover ``1 - alpha``; None uses the result's.
+
+        Returns
+        -------
+        bounds : ndarray of shape (n_features, n_classes, 2)
+            ``margeff -/+ q margeff_se``, q the normal quantile.
+        """
         from ._inference_result import _check_alpha
 
         alpha = self.alpha if alpha is None else _check_alpha(alpha)
@@ -89,9 +99,20 @@ class MarginalEffects:
         return np.stack([self.margeff - half_width, self.margeff + half_width], -1)
 
     def summary_frame(self, alpha: float | None = None) -> pd.DataFrame:
-        """The effects as a table indexed by (feature, class), with the
-        columns ``dy/dx`` (or the method's), ``std err``, ``z``, ``P>|z|``
-        and the interval's bounds."""
+        """The effects as a table.
+
+        Parameters
+        ----------
+        alpha : float, default=None
+            Level of the intervals; None uses the result's.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            Indexed by (feature, class), with the columns ``dy/dx`` (or the
+            method's), ``std err``, ``z``, ``P>|z|`` and the interval's
+            bounds.
+        """
         from ._inference_result import _check_alpha, _pandas
 
         pd = _pandas("MarginalEffects.summary_frame")
