@@ -93,6 +93,7 @@ class PredictionResult:
         Returns
         -------
         bounds : ndarray of shape (n_samples, n_classes, 2)
+            The lower and upper bounds.
         """
         alpha = self.alpha if alpha is None else _check_alpha(alpha)
         half_width = ndtri(1 - alpha / 2) * self.se_logit

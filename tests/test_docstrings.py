@@ -29,6 +29,14 @@ PUBLIC = [
     # documented as Attributes, not as Parameters.)
     "sksoftmax.InferenceResult.conf_int",
     "sksoftmax.InferenceResult.summary",
+    "sksoftmax.InferenceResult.get_margeff",
+    "sksoftmax.InferenceResult.get_prediction",
+    "sksoftmax.InferenceResult.wald_test",
+    "sksoftmax.InferenceResult.wald_test_terms",
+    "sksoftmax.MarginalEffects.conf_int",
+    "sksoftmax.MarginalEffects.summary_frame",
+    "sksoftmax.PredictionResult.conf_int",
+    "sksoftmax.PredictionResult.summary_frame",
 ]
 # numpydoc's codes: GL08 no docstring, SS01 no summary, PR01 a parameter not
 # documented, PR02 a documented parameter that does not exist, PR03 the wrong
