@@ -96,10 +96,9 @@ class PredictionResult:
             The lower and upper bounds.
         """
         alpha = self.alpha if alpha is None else _check_alpha(alpha)
-        half_width = ndtri(1 - alpha / 2) * self.se_logit
         with np.errstate(divide="ignore"):
             centre = logit(self.predicted)
-        return np.stack([expit(centre - half_width), expit(centre + half_width)], -1)
+        return expit(_normal_interval(centre, self.se_logit, alpha))
 
     def summary_frame(self, alpha: float | None = None) -> "pd.DataFrame":
         """The predictions as a table.
@@ -307,8 +306,12 @@ class InferenceResult:
             ``1 - alpha / 2`` quantile of the standard normal.
         """
         alpha = self.alpha if alpha is None else _check_alpha(alpha)
-        half_width = ndtri(1 - alpha / 2) * self.bse
-        return np.stack([self.params - half_width, self.params + half_width], -1)
+        return _normal_interval(self.params, self.bse, alpha)
+
+    def _all_classes(self) -> np.ndarray:
+        """Every class, the reference first: the columns of predictions and
+        marginal effects."""
+        return np.array([self.reference, *self.classes.tolist()], dtype=object)
 
     def get_margeff(
         self,
@@ -355,8 +358,7 @@ class InferenceResult:
             self.params, self.cov_params, X, weight, fit_intercept,
             at=at, method=method, atexog=atexog, dummy=dummy, count=count,
         )  # fmt: skip
-        classes = np.concatenate([np.asarray([self.reference], dtype=object),
-                                  np.asarray(self.classes, dtype=object)])  # fmt: skip
+        classes = self._all_classes()
         names = self.feature_names[: X.shape[1]]
         se = np.sqrt(np.maximum(np.diag(cov), 0.0)).reshape(effects.shape)
         return MarginalEffects(effects, se, cov, names, classes, at, method, self.alpha)
@@ -418,8 +420,7 @@ class InferenceResult:
         with np.errstate(divide="ignore", invalid="ignore"):
             se_logit = se / (predicted * (1 - predicted))
         se_logit = np.where(np.isfinite(se_logit), se_logit, 0.0)
-        classes = np.concatenate([np.asarray([self.reference], dtype=object),
-                                  np.asarray(self.classes, dtype=object)])  # fmt: skip
+        classes = self._all_classes()
         return PredictionResult(predicted, se, se_logit, classes, self.alpha)
 
     def wald_test(
@@ -604,3 +605,10 @@ def _pandas(what: str) -> ModuleType:
     except ImportError as error:
         raise ImportError(f"{what} needs pandas: pip install pandas") from error
     return pd
+
+
+def _normal_interval(values: np.ndarray, se: np.ndarray, alpha: float) -> np.ndarray:
+    """``values -/+ q se`` stacked on a last axis, q the normal quantile of
+    ``1 - alpha / 2``."""
+    half_width = ndtri(1 - alpha / 2) * se
+    return np.stack([values - half_width, values + half_width], -1)

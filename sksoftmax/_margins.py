@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import ndtr, ndtri, softmax
+from scipy.special import ndtr, softmax
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,11 +92,10 @@ class MarginalEffects:
         bounds : ndarray of shape (n_features, n_classes, 2)
             ``margeff -/+ q margeff_se``, q the normal quantile.
         """
-        from ._inference_result import _check_alpha
+        from ._inference_result import _check_alpha, _normal_interval
 
         alpha = self.alpha if alpha is None else _check_alpha(alpha)
-        half_width = ndtri(1 - alpha / 2) * self.margeff_se
-        return np.stack([self.margeff - half_width, self.margeff + half_width], -1)
+        return _normal_interval(self.margeff, self.margeff_se, alpha)
 
     def summary_frame(self, alpha: float | None = None) -> pd.DataFrame:
         """The effects as a table.
