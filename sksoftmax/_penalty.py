@@ -189,6 +189,7 @@ class Penalty:
 
         best_t = np.zeros(column.shape[1])
         best = penalty(best_t)
+        best_zeros = (column == 0).sum(axis=0)
         candidates = list(column)
         if l2 > 0:
             # The stationary point of the piece with m weights below t.
@@ -199,10 +200,16 @@ class Penalty:
             ]
         for t in candidates:
             value = penalty(t)
-            # Better by more than rounding: a column that is at its best
-            # keeps its zeros.
-            better = value < best * (1 - _SHIFT_RESOLUTION)
+            zeros = (column == t).sum(axis=0)
+            # Better by more than rounding, or no worse with as many zeros: a
+            # column that is at its best keeps its zeros, and one without
+            # zeros moves to the stationary point even where the penalty is
+            # too flat there for the move to show beyond rounding.
+            better = (value < best * (1 - _SHIFT_RESOLUTION)) | (
+                (value <= best) & (zeros >= best_zeros)
+            )
             best_t[better], best[better] = t[better], value[better]
+            best_zeros[better] = zeros[better]
         return best_t
 
     def add_l2(
