@@ -338,6 +338,19 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
         per feature and class. They combine with every penalty; with three
         or more classes they change what the weights mean (see Notes). None
         (the default) leaves the weights free.
+    firth : bool, default=False
+        Firth's bias-reduced fit: the log-likelihood plus half the
+        log-determinant of the Fisher information (Jeffreys' prior; Kosmidis
+        and Firth 2011 for the multinomial model), alone (``C=np.inf``) or
+        with an L2 penalty. Its estimates are finite where the classes are
+        separated, and with two classes it is Firth's logistic regression (R's
+        ``logistf``). Fitted by Newton steps on the information of the
+        ``(n_classes - 1) * (n_features + 1)`` parameters, at most 2048 of
+        them, on data in memory (dense or sparse); ``max_iter`` counts Newton
+        steps. It takes no ``l1_ratio``, ``coef_bounds`` or
+        ``label_smoothing``. :func:`sksoftmax.inference` on such a fit gives
+        the standard errors of the information at the estimate, as
+        ``logistf`` does.
 
     Attributes
     ----------
@@ -422,6 +435,7 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
         label_smoothing=0.0,
         penalty_factor=None,
         coef_bounds=None,
+        firth=False,
     ) -> None:
         self.C = C
         self.fit_intercept = fit_intercept
@@ -434,6 +448,7 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
         self.label_smoothing = label_smoothing
         self.penalty_factor = penalty_factor
         self.coef_bounds = coef_bounds
+        self.firth = firth
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()

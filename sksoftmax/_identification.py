@@ -94,7 +94,8 @@ def _separation_message(where: str) -> str:
         f"or 1 along some direction{where}, as when a class is (quasi-)"
         "completely separated from the others by the features; the maximum "
         "likelihood estimate does not exist and the coefficients diverge. Fit "
-        "with a penalty (finite C), whose covariance the result then gives, or "
+        "Firth's bias-reduced estimate (firth=True), which is finite, or with "
+        "a penalty (finite C), whose covariance the result then gives, or "
         "drop the separating features."
     )
 

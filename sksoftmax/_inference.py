@@ -38,6 +38,7 @@ from ._backends import Prepared, backend_for
 from ._backends._contract import BlockData, RowData
 from ._classifier import SoftmaxRegressionClassifier
 from ._covariance import _add_penalty, _cluster_factor, _inverse, _Sums, block_sums
+from ._firth import log_det_gradient
 from ._identification import (
     _check_at_optimum,
     _check_identified,
@@ -312,7 +313,8 @@ def _inference(
     if factors is None:
         factors = np.ones(data.n_features)
     penalized = bool(np.isfinite(C) and np.any(factors > 0))
-    if not penalized and isinstance(data, RowData):
+    firth = settings.firth
+    if not penalized and not firth and isinstance(data, RowData):
         # Separation from the data alone, before the fit's saturation shows
         # it (a fit at tol=1e-6 can stop with a finite, wrong estimate).
         check_not_separable(data.X, data.y_code, data.raw_weight(), r, classes, names)
@@ -350,6 +352,16 @@ def _inference(
         # 6. The (penalised) Hessian, its columns identified, and its inverse: the
         # bread, and the Newton step from the estimate.
         information = sums.information
+        if firth:
+            # Firth's objective adds -1/2 log det of the information; its
+            # gradient needs the information's inverse (Fisher scoring's
+            # Hessian leaves the log-determinant's curvature out).
+            _check_identified(sums.scatter, names)
+            inverse = _inverse(scipy.linalg.cho_factor(information))
+            gradient -= 0.5 * log_det_gradient(
+                data, weights, intercept, others, fit_intercept, inverse
+            )
+            del inverse
         if penalized:
             # Unpenalised columns (a factor of 0, the intercept) must be
             # identified by the data alone.
@@ -389,7 +401,7 @@ def _inference(
             intercept[others] -= moves[:, -1]
 
     # 7. The estimate: not separated, and at the optimum.
-    if not penalized:
+    if not penalized and not firth:
         _check_not_separated(bread, sums.scatter, totals, r, others, classes, names)
     _check_at_optimum(distance, polish)
 
@@ -443,6 +455,7 @@ def _inference(
         rows=(data.X, data.raw_weight()) if isinstance(data, RowData) else None,
         fit_intercept=fit_intercept,
         transform=transform,
+        firth=firth,
     )
 
 

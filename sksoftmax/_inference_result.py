@@ -212,6 +212,11 @@ class InferenceResult:
         (as statsmodels', also for a model without intercepts).
     df_resid : float
         ``nobs - df_params``.
+    firth : bool
+        Whether the fit was Firth's (``firth=True``): ``params`` are its
+        bias-reduced estimates, and the covariance is that of the information
+        at them (as ``logistf``'s), or the penalised sandwich with an L2
+        penalty.
     """
 
     params: np.ndarray
@@ -237,6 +242,7 @@ class InferenceResult:
     #: The steps of a Pipeline before the classifier, which get_prediction
     #: applies to its X (None for a classifier).
     transform: Any = field(default=None, repr=False, compare=False)
+    firth: bool = False
     zvalues: np.ndarray = field(init=False)
     pvalues: np.ndarray = field(init=False)
 
@@ -282,6 +288,11 @@ class InferenceResult:
     def cov_description(self) -> str:
         """The covariance in words, as the summary prints it."""
         text = _COV_DESCRIPTIONS[self.cov_type].format(n_groups=self.n_groups)
+        if self.firth:
+            text += (
+                "; at Firth's bias-reduced estimates (firth=True), from the "
+                "information there"
+            )
         if self.penalized:
             text += (
                 f"; of the L2-penalised estimator (C={self.C:g}): a sandwich "

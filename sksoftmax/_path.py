@@ -22,6 +22,8 @@ from numpy.typing import ArrayLike
 from sklearn.exceptions import ConvergenceWarning
 
 from ._backends import backend_for
+from ._firth import firth_fit, model_rows_of
+from ._model import with_reference_class
 from ._newton import NewtonResult, finish_applies, newton_finish
 from ._objective import (
     DataTerm,
@@ -64,6 +66,8 @@ def fit_objective(
     feature statistics if already computed. Warns if the fit does not
     converge; raises if it ends at non-finite coefficients.
     """
+    if settings.firth:
+        return _firth_fit(data, n_classes, settings, start)
     started = time.perf_counter()
     objective = SoftmaxObjective(data, n_classes, settings, statistics=statistics)
     if start is None:
@@ -109,6 +113,21 @@ def fit_objective(
         intercept = intercept - intercept.mean()
     check_finite_fit(weights, intercept)
     return Fit(weights, intercept, n_iter)
+
+
+def _firth_fit(
+    data: DataTerm,
+    n_classes: int,
+    settings: FitSettings,
+    start: tuple[np.ndarray, np.ndarray] | None,
+) -> Fit:
+    """Firth's fit (:mod:`sksoftmax._firth`), in the model's rows."""
+    if start is not None:
+        start = with_reference_class(*start, n_classes)
+    firth = firth_fit(data, n_classes, settings, start)
+    weights, intercept = model_rows_of(firth.params, n_classes, data.n_features)
+    check_finite_fit(weights, intercept)
+    return Fit(weights, intercept, firth.n_iter)
 
 
 #: The most evaluations of the objective that the Hessian of a fit by

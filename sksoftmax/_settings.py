@@ -246,6 +246,7 @@ RULES: dict[str, Callable[[Any], str | None]] = {
     "verbose": _verbose_problem,
     "penalty_factor": _penalty_factor_problem,
     "coef_bounds": _coef_bounds_problem,
+    "firth": _bool_problem,
 }
 
 #: How a checked value becomes the field's value.
@@ -258,6 +259,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "label_smoothing": float,
     "warm_start": bool,
     "verbose": int,
+    "firth": bool,
 }
 
 
@@ -300,6 +302,8 @@ class FitSettings:
     #: As given (checked); after :meth:`resolve`, float64 arrays (lower,
     #: upper) of the shape of ``coef_``, or None where nothing is bounded.
     coef_bounds: Any = None
+    #: Firth's bias-reduced fit (:mod:`sksoftmax._firth`).
+    firth: bool = False
 
     def replace(self, **changes: Any) -> FitSettings:
         """A copy with ``changes`` (checked by their rules): the grid points
