@@ -41,6 +41,12 @@ import argparse
 import contextlib
 import platform
 import sys
+
+if __name__ == "__main__" and "--without-numba" in sys.argv:
+    # The default install, where numba is present: its import then fails, as
+    # it does where the extra is not installed (sksoftmax._sparse falls back
+    # on SciPy's products). Set before sksoftmax is imported.
+    sys.modules["numba"] = None  # type: ignore[assignment]
 import time
 import tracemalloc
 import warnings
@@ -60,6 +66,7 @@ from sksoftmax import SoftmaxRegressionClassifier
 from sksoftmax._backends._numpy import InMemoryData
 from sksoftmax._objective import SoftmaxObjective
 from sksoftmax._settings import FitSettings
+from sksoftmax._sparse import COMPILED
 
 TARGET_GAP = 1e-6
 C = 1.0
@@ -523,7 +530,9 @@ def markdown(results, predict, args):
         f"Machine: {platform.machine()}, {platform.processor() or 'unknown CPU'}, "
         f"Python {platform.python_version()}, NumPy {np.__version__}, SciPy "
         f"{scipy.__version__}, scikit-learn {sklearn.__version__}, sksoftmax "
-        f"{sksoftmax.__version__}. Command: `{args.command}`; C={C}; default "
+        f"{sksoftmax.__version__}, sparse products "
+        f"{'compiled by numba' if COMPILED else 'by SciPy (no numba)'}. "
+        f"Command: `{args.command}`; C={C}; default "
         "fits: medians of "
         f"{args.repeats} runs per estimator.",
         "",
@@ -691,6 +700,11 @@ def main(argv=None):
     )
     parser.add_argument(
         "--only", nargs="*", default=None, help="datasets whose name contains these"
+    )
+    parser.add_argument(
+        "--without-numba",
+        action="store_true",
+        help="sparse products by SciPy, as without the numba extra",
     )
     parser.add_argument(
         "--solvers",
