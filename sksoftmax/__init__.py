@@ -7,6 +7,7 @@ from ._inference_result import InferenceResult, PredictionResult, WaldTestResult
 from ._margins import MarginalEffects
 from ._namespace import to_numpy
 from ._path import SoftmaxPath, softmax_regression_path
+from ._plot import CoefficientDisplay, MarginalEffectsDisplay
 from ._version import __version__
 
 # The estimators' public path: pickles and skops files name the classes
@@ -17,8 +18,10 @@ SoftmaxRegressionClassifier.__module__ = "sksoftmax"
 SoftmaxRegressionCV.__module__ = "sksoftmax"
 
 __all__ = [
+    "CoefficientDisplay",
     "InferenceResult",
     "MarginalEffects",
+    "MarginalEffectsDisplay",
     "PredictionResult",
     "SoftmaxPath",
     "SoftmaxRegressionCV",

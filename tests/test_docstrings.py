@@ -37,6 +37,12 @@ PUBLIC = [
     "sksoftmax.MarginalEffects.summary_frame",
     "sksoftmax.PredictionResult.conf_int",
     "sksoftmax.PredictionResult.summary_frame",
+    "sksoftmax.CoefficientDisplay",
+    "sksoftmax.CoefficientDisplay.from_result",
+    "sksoftmax.CoefficientDisplay.plot",
+    "sksoftmax.MarginalEffectsDisplay",
+    "sksoftmax.MarginalEffectsDisplay.from_result",
+    "sksoftmax.MarginalEffectsDisplay.plot",
 ]
 # numpydoc's codes: GL08 no docstring, SS01 no summary, PR01 a parameter not
 # documented, PR02 a documented parameter that does not exist, PR03 the wrong
