@@ -120,13 +120,23 @@ def compare(
                 ),
                 "objective": training_objective(estimator, X_fitted, y_train, C),
                 "iterations": int(np.max(estimator.n_iter_)),
-                "converged": not any(
-                    issubclass(w.category, ConvergenceWarning) for w in caught
-                ),
+                "converged": _convergence(caught),
                 "fit time (s)": seconds,
             }
         )
     return results, X_fitted.shape[1]
+
+
+def _convergence(caught: list[warnings.WarningMessage]) -> str:
+    """The converged column: "yes" without a ConvergenceWarning, "separated"
+    where one says the classes are separated in the data (an unpenalised fit:
+    no optimum exists, whatever the tol), else "no"."""
+    messages = [
+        str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)
+    ]
+    if any("separated in the training data" in message for message in messages):
+        return "separated"
+    return "no" if messages else "yes"
 
 
 def format_table(results: list[dict]) -> str:
@@ -138,7 +148,7 @@ def format_table(results: list[dict]) -> str:
         lines.append(
             f"{r['estimator']:<30}{r['accuracy']:>10.4f}{r['log-loss']:>10.4f}"
             f"{r['objective']:>20.12f}{r['iterations']:>12d}"
-            f"{'yes' if r['converged'] else 'no':>11}{r['fit time (s)']:>14.3f}"
+            f"{r['converged']:>11}{r['fit time (s)']:>14.3f}"
         )
     return "\n".join(lines)
 

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _version
 from ._backends import FittedModel, Prepared, backend_for
 from ._backends._contract import FittedOn
+from ._identification import warn_if_separated
 from ._model import model_rows, with_reference_class
 from ._namespace import (
     as_numpy,
@@ -523,6 +524,9 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
                 settings,
                 start=self._warm_start(prepared),
                 callback=callback,
+            )
+            warn_if_separated(
+                prepared.data, prepared.classes, prepared.feature_names_in, settings
             )
         self._set_model(prepared, fit.weights, fit.intercept, settings)
         self.n_iter_ = prepared.to_fitted(np.array([fit.n_iter], dtype=np.int32))

@@ -11,7 +11,9 @@ import scipy.optimize
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
+from ._backends._contract import DataTerm, RowData
 from ._inference_result import INTERCEPT_NAME
+from ._settings import FitSettings
 from ._validation import warn
 
 #: A Newton step from the estimate longer than this many standard errors
@@ -293,16 +295,74 @@ def check_not_separable(
     names: np.ndarray,
 ) -> None:
     """Refuse data along which the classes are (quasi-)completely separated:
-    :func:`separating_direction`, whatever the fit's tol. The message names
-    the contrast and feature that move the scores most along it (as
-    :func:`_direction`), then each class whose contrast against the
-    reference ``r`` moves, and its features."""
+    :func:`separating_direction`, whatever the fit's tol. The message is
+    :func:`separation_text`'s."""
+    where = separation_text(X, y_code, sample_weight, r, classes, names)
+    if where is not None:
+        raise ValueError(_separation_message(where))
+
+
+def warn_if_separated(
+    data: DataTerm,
+    classes: np.ndarray,
+    feature_names: np.ndarray | None,
+    settings: FitSettings,
+) -> None:
+    """A ``ConvergenceWarning`` after an unpenalised fit (no bounds, not
+    Firth's) whose classes are separated in the data, as the linear program
+    of :func:`separating_direction` finds them whatever the fit's tol: its
+    estimate is then not an optimum, however the stop tests ended. In memory
+    only, where the program is small enough (:func:`separating_direction`)."""
+    factors = settings.penalty_factor
+    unpenalised = np.isinf(settings.C) or (
+        factors is not None and bool(np.all(np.asarray(factors) == 0))
+    )
+    if (
+        not unpenalised
+        or settings.firth
+        or settings.coef_bounds is not None
+        or not isinstance(data, RowData)
+    ):
+        return
+    if feature_names is None:
+        feature_names = np.array([f"x{j}" for j in range(data.n_features)])
+    names = np.array(
+        [*feature_names, *([INTERCEPT_NAME] if settings.fit_intercept else [])],
+        dtype=object,
+    )
+    where = separation_text(data.X, data.y_code, data.raw_weight(), 0, classes, names)
+    if where is not None:
+        warn(
+            f"{settings.estimator}: the classes are separated in the training "
+            f"data ({where}). Without a penalty the maximum likelihood "
+            "estimate does not exist: the coefficients grow with max_iter and "
+            "a smaller tol, whatever the stop tests say. Use a finite C, "
+            "Firth's bias-reduced fit (firth=True), or drop the separating "
+            "features.",
+            ConvergenceWarning,
+        )
+
+
+def separation_text(
+    X: np.ndarray | sp.csr_array | sp.csr_matrix,
+    y_code: np.ndarray,
+    sample_weight: np.ndarray,
+    r: int,
+    classes: np.ndarray,
+    names: np.ndarray,
+) -> str | None:
+    """Where the classes are (quasi-)completely separated, by
+    :func:`separating_direction`, or None where they are not (or the program
+    is too large to solve): the contrast and feature that move the scores
+    most along the direction (as :func:`_direction`), then each class whose
+    contrast against the reference ``r`` moves, and its features. ``names``
+    are the columns' (the intercept's last, where there is one)."""
     fit_intercept = len(names) > X.shape[1]
     direction = separating_direction(
         X, y_code, sample_weight, len(classes), fit_intercept
     )
     if direction is None:
-        return
+        return None
     contrasts = direction - direction[r]
     labels = classes.tolist()
     others = np.array([k for k in range(len(classes)) if k != r])
@@ -315,10 +375,8 @@ def check_not_separable(
         for k in range(len(classes))
         if k != r and np.any(contrasts[k] != 0)
     ]
-    raise ValueError(
-        _separation_message(
-            _direction(k, j, r, others, classes, names)
-            + "; a linear program finds it in the data, along "
-            + "; ".join(parts)
-        )
+    return (
+        _direction(k, j, r, others, classes, names)
+        + "; a linear program finds it in the data, along "
+        + "; ".join(parts)
     )

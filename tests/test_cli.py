@@ -129,7 +129,12 @@ def expected_columns(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             pipeline.fit(X_train, y_train)
-        converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        messages = [
+            str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)
+        ]
+        converged = "no" if messages else "yes"
+        if any("separated in the training data" in m for m in messages):
+            converged = "separated"
         expected[name] = {
             "accuracy": np.mean(pipeline.predict(X_test) == y_test),
             "objective": reference_objective(
@@ -141,7 +146,7 @@ def expected_columns(
                 C,
             ),
             "iterations": int(np.max(estimator.n_iter_)),
-            "converged": "yes" if converged else "no",
+            "converged": converged,
             "n_features": estimator.n_features_in_,
         }
     return expected
@@ -407,6 +412,22 @@ def test_dev_stdin_from_python_m() -> None:
     result = run("--csv", "/dev/stdin", "--target", "species", "--C", "0.5", input=IRIS)
     assert result.returncode == 0, result.stderr
     check_table(result.stdout, expected_columns(IRIS_X, IRIS_NAMES, C=0.5))
+
+
+def test_an_unpenalised_fit_of_separated_classes_says_separated(tmp_path) -> None:
+    # Two features that separate the two classes (an unpenalised fit has no
+    # optimum): the converged column says so rather than "yes" or "no".
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 2))
+    label = np.where(x[:, 0] + x[:, 1] > 0, "up", "down")
+    path = tmp_path / "separated.csv"
+    path.write_text(
+        "a,b,label\n"
+        + "".join(f"{a:.4f},{b:.4f},{c}\n" for (a, b), c in zip(x, label, strict=True))
+    )
+    result = run("--csv", str(path), "--target", "label", "--C", "inf")
+    assert result.returncode == 0, result.stderr
+    assert rows(result.stdout)[OURS][4] == "separated"
 
 
 # --- Errors: exit code 2, one line, no traceback ---

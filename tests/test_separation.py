@@ -74,8 +74,9 @@ def test_zero_weight_rows_do_not_prevent_separation():
     assert separating_direction(sp.csr_array(X), y, weight, 2, True) is not None
 
 
-@pytest.mark.parametrize("tol", [1e-4, 1e-6, 1e-8])
-def test_inference_refuses_quasi_separated_anes96_at_every_tol(tol):
+def quasi_separated_anes96():
+    """anes96 with educ one-hot encoded (its lowest category has no row in
+    some classes), and those classes, found by counting."""
     sm = pytest.importorskip("statsmodels.api")
     data = sm.datasets.anes96.load_pandas()
     X = data.exog.copy()
@@ -84,10 +85,41 @@ def test_inference_refuses_quasi_separated_anes96_at_every_tol(tol):
     X = pd.concat(
         [X, pd.get_dummies(educ, prefix="educ", drop_first=True, dtype=float)], axis=1
     )
-    # The reference, by counting: classes with no row in some category.
     counts = pd.crosstab(educ, y)
     empty = sorted({int(k) for k in counts.columns[(counts == 0).any(axis=0)]})
     assert empty  # the premise: a category misses a class
+    return X, y, empty
+
+
+@pytest.mark.parametrize("tol", [1e-4, 1e-6, 1e-8])
+def test_unpenalised_fit_on_separated_data_warns_separated_at_every_tol(tol):
+    X, y, empty = quasi_separated_anes96()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SoftmaxRegressionClassifier(C=np.inf, tol=tol, max_iter=5000).fit(X, y)
+    messages = [
+        str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)
+    ]
+    separated = [m for m in messages if "separated in the training data" in m]
+    assert len(separated) == 1
+    named = sorted(int(k) for k in re.findall(r"class (\d+): \[", separated[0]))
+    assert named == empty
+    assert "firth=True" in separated[0]
+    # No advice to loosen tol.
+    assert not any("loosen tol" in m for m in messages)
+
+
+def test_penalised_and_firth_fits_do_not_warn_separated():
+    X, y, _ = quasi_separated_anes96()
+    for params in [{"C": 1.0}, {"C": np.inf, "firth": True}]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            SoftmaxRegressionClassifier(**params, tol=1e-6).fit(X, y)
+
+
+@pytest.mark.parametrize("tol", [1e-4, 1e-6, 1e-8])
+def test_inference_refuses_quasi_separated_anes96_at_every_tol(tol):
+    X, y, empty = quasi_separated_anes96()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = SoftmaxRegressionClassifier(C=np.inf, tol=tol, max_iter=5000)
