@@ -336,9 +336,12 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
         two classes, else one per class), with ``-np.inf``/``np.inf`` for no
         bound and lower <= upper. ``(0, np.inf)`` makes every weight
         non-negative; ``(lower, upper)`` with arrays gives sign constraints
-        per feature and class. They combine with every penalty; with three
-        or more classes they change what the weights mean (see Notes). None
-        (the default) leaves the weights free.
+        per feature and class. Either side may also be a dict (or a pandas
+        Series) from features, by column index or, for a DataFrame, by column
+        name, to a bound for that feature in every class; the features it
+        does not name are unbounded on that side. They combine with every
+        penalty; with three or more classes they change what the weights mean
+        (see Notes). None (the default) leaves the weights free.
     firth : bool, default=False
         Firth's bias-reduced fit: the log-likelihood plus half the
         log-determinant of the Fisher information (Jeffreys' prior; Kosmidis
@@ -347,11 +350,11 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
         separated, and with two classes it is Firth's logistic regression (R's
         ``logistf``). Fitted by Newton steps on the information of the
         ``(n_classes - 1) * (n_features + 1)`` parameters, at most 2048 of
-        them, on data in memory (dense or sparse); ``max_iter`` counts Newton
-        steps. It takes no ``l1_ratio``, ``coef_bounds`` or
-        ``label_smoothing``. :func:`sksoftmax.inference` on such a fit gives
-        the standard errors of the information at the estimate, as
-        ``logistf`` does.
+        them, on every back-end (dense or sparse in memory, Dask, array API
+        arrays); ``max_iter`` counts Newton steps. It takes no ``l1_ratio``,
+        ``coef_bounds`` or ``label_smoothing``. :func:`sksoftmax.inference`
+        on such a fit gives the standard errors of the information at the
+        estimate, as ``logistf`` does.
 
     Attributes
     ----------

@@ -453,6 +453,7 @@ def _inference(
         llnull=llnull,
         df_params=float(effective),
         rows=(data.X, data.raw_weight()) if isinstance(data, RowData) else None,
+        targets=data.y_code if isinstance(data, RowData) else None,
         fit_intercept=fit_intercept,
         transform=transform,
         firth=firth,

@@ -243,6 +243,9 @@ class InferenceResult:
     #: applies to its X (None for a classifier).
     transform: Any = field(default=None, repr=False, compare=False)
     firth: bool = False
+    #: Each row's class code (its index in the classes of the fit), for
+    #: lr_test_terms (None where the rows are not in memory).
+    targets: np.ndarray | None = field(default=None, repr=False, compare=False)
     zvalues: np.ndarray = field(init=False)
     pvalues: np.ndarray = field(init=False)
 
@@ -524,6 +527,69 @@ class InferenceResult:
             rows,
             index=pd.Index(self.feature_names, name="feature"),
             columns=["chi2", "df", "P>chi2"],
+        )
+
+    def lr_test_terms(self, tol: float = 1e-10, max_iter: int = 1000) -> "pd.DataFrame":
+        """One likelihood-ratio test per feature, by refitting the model
+        without it: ``2 (llf - llf_without)``, chi-squared with
+        ``n_classes - 1`` degrees of freedom (R's ``car::Anova`` with
+        ``test="LR"``).
+
+        Each refit is an unpenalised :class:`sksoftmax.SoftmaxRegressionClassifier`
+        on the same rows, weights and classes without the feature's column,
+        so the tests cost one fit per feature. For an unpenalised fit, not
+        Firth's, whose rows are in memory (not on Dask).
+
+        Parameters
+        ----------
+        tol : float, default=1e-10
+            The refits' tol: their log-likelihoods must be at the optimum.
+        max_iter : int, default=1000
+            The refits' max_iter.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            Indexed by feature, with the columns ``chi2``, ``df``,
+            ``P>chi2`` and ``llf`` (the refit's log-likelihood).
+        """
+        pd = _pandas("InferenceResult.lr_test_terms")
+        if self.penalized or self.firth:
+            raise ValueError(
+                "lr_test_terms compares maximised log-likelihoods: it needs an "
+                "unpenalised fit (C=np.inf), not Firth's or a penalised one."
+            )
+        if self.rows is None or self.targets is None:
+            raise ValueError(
+                "lr_test_terms refits the model on its rows, which this result "
+                "does not hold (a fit on Dask): refit on data in memory."
+            )
+        # (Imported here: the classifier's module imports this one.)
+        from ._classifier import SoftmaxRegressionClassifier
+
+        X, sample_weight = self.rows
+        y = self.targets
+        n_features = X.shape[1]
+        table = []
+        for j in range(n_features):
+            kept = np.arange(n_features) != j
+            X_without = X[:, kept]
+            model = SoftmaxRegressionClassifier(
+                C=np.inf, fit_intercept=self.fit_intercept, tol=tol, max_iter=max_iter
+            ).fit(X_without, y, sample_weight)
+            proba = model.predict_proba(X_without)
+            column = np.searchsorted(model.classes_, y)
+            with np.errstate(divide="ignore"):
+                logs = np.log(proba[np.arange(len(y)), column])
+            positive = sample_weight > 0
+            llf = float(sample_weight[positive] @ logs[positive])
+            statistic = 2.0 * (self.llf - llf)
+            df = len(self.classes)
+            table.append((statistic, df, float(chi2.sf(statistic, df)), llf))
+        return pd.DataFrame(
+            table,
+            index=pd.Index(self.feature_names[:n_features], name="feature"),
+            columns=["chi2", "df", "P>chi2", "llf"],
         )
 
     def summary(self, alpha: float | None = None) -> "pd.DataFrame":

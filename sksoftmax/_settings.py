@@ -122,19 +122,29 @@ def _pandas_kind(value: Any) -> str | None:
     return None
 
 
-def _labelled_as_dict(penalty_factor: Any) -> Any:
-    """A pandas Series of factors as the dict of its labels, so that its
-    factors go to the features its index names; anything else unchanged."""
-    if _pandas_kind(penalty_factor) == "Series":
-        index = penalty_factor.index
+def _labelled_as_dict(values: Any, parameter: str = "penalty_factor") -> Any:
+    """A pandas Series as the dict of its labels, so that its values go to
+    the features its index names; anything else unchanged."""
+    if _pandas_kind(values) == "Series":
+        index = values.index
         if not index.is_unique:
             repeated = sorted(set(index[index.duplicated()]))
             raise ValueError(
-                "penalty_factor as a pandas Series must name each feature once; "
+                f"{parameter} as a pandas Series must name each feature once; "
                 f"its index repeats {repeated}."
             )
-        return dict(zip(penalty_factor.index, penalty_factor.to_numpy(), strict=True))
-    return penalty_factor
+        return dict(zip(values.index, values.to_numpy(), strict=True))
+    return values
+
+
+def _keys_problem(keys: list) -> str | None:
+    """What is wrong with the keys of a dict by feature, or None."""
+    if all(_is_int(k) for k in keys) or all(isinstance(k, str) for k in keys):
+        return None
+    return (
+        "as a dict must have keys that are all feature indices (ints) or "
+        f"all feature names (strings); got keys {keys!r}"
+    )
 
 
 def _numeric_array(value: Any) -> np.ndarray | None:
@@ -158,12 +168,9 @@ def _penalty_factor_problem(penalty_factor: Any) -> str | None:
         return None
     penalty_factor = _labelled_as_dict(penalty_factor)
     if isinstance(penalty_factor, dict):
-        keys = list(penalty_factor)
-        if not (all(_is_int(k) for k in keys) or all(isinstance(k, str) for k in keys)):
-            return (
-                "as a dict must have keys that are all feature indices (ints) or "
-                f"all feature names (strings); got keys {keys!r}"
-            )
+        problem = _keys_problem(list(penalty_factor))
+        if problem:
+            return problem
         if not all(_is_real(v) for v in penalty_factor.values()):
             return f"values must be floats >= 0, got {penalty_factor!r}"
         problem = _factor_values_problem(
@@ -192,15 +199,35 @@ def _coef_bounds_problem(coef_bounds: Any) -> str | None:
             f"got {coef_bounds!r}"
         )
     for bound in coef_bounds:
-        kind = _pandas_kind(bound)
-        if kind is not None:
+        if _pandas_kind(bound) == "DataFrame":
             # Raised, not listed: the remedy needs the whole sentence.
             raise ValueError(
-                f"coef_bounds takes floats or NumPy arrays, got a pandas "
-                f"{kind}, which would be read by position, not by "
-                "its labels: pass .to_numpy(), its values in the order of "
-                "coef_'s rows (classes_) and columns (the features of X)."
+                "coef_bounds takes floats, NumPy arrays, or a dict or pandas "
+                "Series by feature, got a pandas DataFrame, which would be read "
+                "by position, not by its labels: pass .to_numpy(), its values in "
+                "the order of coef_'s rows (classes_) and columns (the features "
+                "of X)."
             )
+    coef_bounds = [_labelled_as_dict(bound, "coef_bounds") for bound in coef_bounds]
+    by_feature = [isinstance(bound, dict) for bound in coef_bounds]
+    for side, bound in zip(("lower", "upper"), coef_bounds, strict=True):
+        if not isinstance(bound, dict):
+            continue
+        problem = _keys_problem(list(bound))
+        if problem:
+            return f"[{side}] {problem}"
+        values = [_numeric_array(value) for value in bound.values()]
+        if not all(value is not None and value.ndim == 0 for value in values):
+            return f"[{side}] as a dict must map features to floats, got {bound!r}"
+    if any(by_feature):
+        # Each side by feature, checked against the other when both are
+        # resolved to arrays (FitSettings.resolve).
+        coef_bounds = [
+            np.array(list(bound.values()), dtype=np.float64)
+            if isinstance(bound, dict)
+            else bound
+            for bound in coef_bounds
+        ]
     bounds = [_numeric_array(bound) for bound in coef_bounds]
     problems = [
         f"[{i}] ({side}) must be a float or a numeric array of at most 2 "
@@ -220,6 +247,8 @@ def _coef_bounds_problem(coef_bounds: Any) -> str | None:
             "must have lower < inf and upper > -inf everywhere: no finite weight "
             "lies within such a bound"
         )
+    if any(by_feature):
+        return None
     try:
         lower_above = np.any(lower > upper)
     except ValueError:
@@ -333,7 +362,9 @@ class FitSettings:
             penalty_factor=_penalty_factors(
                 self.penalty_factor, n_features, feature_names
             ),
-            coef_bounds=_coefficient_bounds(self.coef_bounds, n_rows, n_features),
+            coef_bounds=_coefficient_bounds(
+                self.coef_bounds, n_rows, n_features, feature_names
+            ),
         )
 
     def params(self) -> dict[str, Any]:
@@ -393,11 +424,27 @@ def _penalty_factors(
             )
         return factors
     factors = np.ones(n_features)
-    keys = list(penalty_factor)
+    columns = _named_columns(
+        list(penalty_factor), n_features, feature_names, "penalty_factor", "factor"
+    )
+    factors[columns] = [float(value) for value in penalty_factor.values()]
+    return factors
+
+
+def _named_columns(
+    keys: list,
+    n_features: int,
+    feature_names: np.ndarray | None,
+    parameter: str,
+    what: str,
+) -> list[int]:
+    """The columns of X that ``keys`` (all names, or all indices) name, each
+    once: errors name ``parameter`` and, for an unknown name, the names it
+    may mean."""
     if keys and isinstance(keys[0], str):
         if feature_names is None:
             raise ValueError(
-                f"penalty_factor names features {keys}, but X has no column "
+                f"{parameter} names features {keys}, but X has no column "
                 "names: give a DataFrame with string column names, or key the "
                 "dict by column index."
             )
@@ -405,7 +452,7 @@ def _penalty_factors(
         unknown = [key for key in keys if key not in names]
         if unknown:
             raise ValueError(
-                f"penalty_factor names features that X does not have: {unknown}."
+                f"{parameter} names features that X does not have: {unknown}."
                 + _close_names(unknown, names)
             )
         columns = [names.index(key) for key in keys]
@@ -413,31 +460,45 @@ def _penalty_factors(
         out_of_range = [key for key in keys if not -n_features <= key < n_features]
         if out_of_range:
             raise ValueError(
-                f"penalty_factor has feature indices {out_of_range} out of range "
+                f"{parameter} has feature indices {out_of_range} out of range "
                 f"for X with n_features={n_features}."
             )
         columns = [int(key) % n_features for key in keys]
     if len(set(columns)) < len(columns):
         twice = sorted({c for c in columns if columns.count(c) > 1})
         raise ValueError(
-            f"penalty_factor gives columns {twice} more than one factor "
+            f"{parameter} gives columns {twice} more than one {what} "
             f"(keys {keys}, for X with n_features={n_features})."
         )
-    factors[columns] = [float(value) for value in penalty_factor.values()]
-    return factors
+    return columns
 
 
 def _coefficient_bounds(
-    coef_bounds: Any, n_rows: int, n_features: int
+    coef_bounds: Any,
+    n_rows: int,
+    n_features: int,
+    feature_names: np.ndarray | None = None,
 ) -> Bounds | None:
     """The checked ``coef_bounds`` as float64 arrays (lower, upper) of the
     shape of ``coef_``, (n_rows, n_features); None where they bound nothing
-    (all infinite)."""
+    (all infinite). A side given by feature (a dict or a pandas Series)
+    bounds the features it names in every class, and leaves the others
+    unbounded on that side."""
     if coef_bounds is None:
         return None
     shape = (n_rows, n_features)
     bounds = []
-    for side, bound in zip(("lower", "upper"), coef_bounds, strict=True):
+    for side, bound, free in zip(
+        ("lower", "upper"), coef_bounds, (-np.inf, np.inf), strict=True
+    ):
+        bound = _labelled_as_dict(bound, "coef_bounds")
+        if isinstance(bound, dict):
+            columns = _named_columns(
+                list(bound), n_features, feature_names, "coef_bounds", f"{side} bound"
+            )
+            by_feature = np.full(n_features, free)
+            by_feature[columns] = [float(value) for value in bound.values()]
+            bound = by_feature
         array = np.asarray(bound, dtype=np.float64)  # checked: numeric
         try:
             bounds.append(np.broadcast_to(array, shape).copy())
@@ -448,6 +509,13 @@ def _coefficient_bounds(
                 f"{n_features}; one row with two classes, else one per class)."
             ) from None
     lower, upper = bounds
+    if np.any(lower > upper):
+        row, column = np.argwhere(lower > upper)[0]
+        raise ValueError(
+            f"coef_bounds must have lower <= upper everywhere; for feature "
+            f"{column} (row {row} of coef_) lower is {lower[row, column]} and "
+            f"upper {upper[row, column]}."
+        )
     if np.all(lower == -np.inf) and np.all(upper == np.inf):
         return None
     return lower, upper

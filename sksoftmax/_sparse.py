@@ -2,11 +2,14 @@
 GIL where numba is installed, SciPy's otherwise.
 
 The kernels of :mod:`sksoftmax._loss` share their row blocks among threads
-(:mod:`sksoftmax._threads`). Dense blocks run in BLAS, which releases the GIL;
-SciPy's sparse products hold it, so on sparse X the threads took turns, no
-faster on two threads than on one. The loops below, compiled by numba with
-``nogil=True``, run in the same threads at once (the measurements:
-``benchmarks/results/fit_sparse.md``). numba is an optional dependency (the
+(:mod:`sksoftmax._threads`). Dense blocks run in BLAS, which releases the GIL,
+and so do SciPy's sparse products (its ``csr_matvecs``: another thread runs
+Python meanwhile, with SciPy 1.10 as with 1.17); but SciPy's product needs
+each block sliced (a copy) and its transpose product a temporary of the size
+of the gradient per block. The loops below, compiled by numba with
+``nogil=True``, read the blocks in place and accumulate into one array (the
+measurements: ``benchmarks/results/fit_sparse.md`` and
+``fit_sparse_scipy.md``). numba is an optional dependency (the
 ``numba`` extra, about 210 MB installed with llvmlite): without it every
 function here is SciPy's product, with the same results to rounding.
 

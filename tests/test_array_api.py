@@ -101,6 +101,25 @@ def test_fit_agrees_with_numpy_fit(data, name, params, dtype, monkeypatch):
 
 
 @pytest.mark.parametrize("name", NAMESPACES)
+@pytest.mark.parametrize("C", [np.inf, 0.5])
+def test_firth_fit_agrees_with_numpy_fit(data, name, C):
+    # Firth's fit reads the data through the back-end's row blocks. (The
+    # informative columns: the redundant ones are collinear with them.)
+    X, y, sample_weight = data
+    X = X[:, :6]
+    params = dict(C=C, firth=True, tol=1e-10)
+    reference = SoftmaxRegressionClassifier(**params).fit(X, y, sample_weight)
+    clf = SoftmaxRegressionClassifier(**params)
+    with config_context(array_api_dispatch=True):
+        clf.fit(
+            as_xp(X, name), as_xp(y, name), sample_weight=as_xp(sample_weight, name)
+        )
+    fitted = to_numpy(clf)
+    assert_allclose(fitted.coef_, reference.coef_, rtol=1e-8, atol=1e-10)
+    assert_allclose(fitted.intercept_, reference.intercept_, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
 def test_float32_fit_at_weak_regularisation_reaches_float64_optimum(name):
     # Unscaled wine (features from 0.13 to 1680) at C=100: a hard problem, in
     # float32, where only 24 bits carry each product.

@@ -373,9 +373,56 @@ def test_factors_by_column_name():
         SoftmaxRegressionClassifier(
             penalty_factor=pd.Series([0.0, 1.0], index=["f0", "f0"])
         ).fit(frame, y)
-    bound = pd.Series(np.zeros(6), index=frame.columns)
+    bound = pd.DataFrame(np.zeros((3, 6)), columns=frame.columns)
     with pytest.raises(ValueError, match="read by position, not by its labels"):
         SoftmaxRegressionClassifier(coef_bounds=(bound, np.inf)).fit(frame, y)
+
+
+def test_bounds_by_column_name():
+    pd = pytest.importorskip("pandas")
+    X, y, sample_weight = unit_spread_problem(n_classes=3)
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(6)])
+    # The same bounds by name (a dict, a Series in another order) and as
+    # arrays of the shape of coef_: the same fit.
+    lower = np.full((3, 6), -np.inf)
+    lower[:, [1, 4]] = [0.0, -0.1]
+    upper = np.full((3, 6), np.inf)
+    upper[:, 4] = 0.05
+    by_array = SoftmaxRegressionClassifier(C=C, coef_bounds=(lower, upper))
+    by_array.fit(frame, y, sample_weight)
+    assert by_array.coef_[:, 1].min() == 0.0  # the bounds bind
+    by_name = SoftmaxRegressionClassifier(
+        C=C, coef_bounds=({"f1": 0.0, "f4": -0.1}, {"f4": 0.05})
+    ).fit(frame, y, sample_weight)
+    by_series = SoftmaxRegressionClassifier(
+        C=C,
+        coef_bounds=(pd.Series({"f4": -0.1, "f1": 0.0}), pd.Series({"f4": 0.05})),
+    ).fit(frame, y, sample_weight)
+    by_index = SoftmaxRegressionClassifier(
+        C=C, coef_bounds=({1: 0.0, -2: -0.1}, {4: 0.05})
+    ).fit(X, y, sample_weight)
+    assert_array_equal(by_name.coef_, by_array.coef_)
+    assert_array_equal(by_series.coef_, by_array.coef_)
+    # (A NumPy X rather than the DataFrame's columns: the same fit to rounding.)
+    assert_allclose(by_index.coef_, by_array.coef_, rtol=1e-12, atol=1e-15)
+    # Errors name the parameter, and hint at the names meant.
+    prefixed = frame.rename(columns={"f1": "num__selfLR"})
+    with pytest.raises(ValueError, match="'selfLR': did you mean 'num__selfLR'"):
+        SoftmaxRegressionClassifier(coef_bounds=({"selfLR": 0.0}, np.inf)).fit(
+            prefixed, y
+        )
+    with pytest.raises(ValueError, match="coef_bounds names features .* no column"):
+        SoftmaxRegressionClassifier(coef_bounds=({"f1": 0.0}, np.inf)).fit(X, y)
+    with pytest.raises(ValueError, match=r"feature 4 .* lower is 1.0 and upper 0.5"):
+        SoftmaxRegressionClassifier(coef_bounds=({"f4": 1.0}, {"f4": 0.5})).fit(
+            frame, y
+        )
+    with pytest.raises(ValueError, match=r"coef_bounds\[lower\] as a dict must map"):
+        SoftmaxRegressionClassifier(coef_bounds=({"f4": "a"}, np.inf)).fit(frame, y)
+    with pytest.raises(ValueError, match="all feature indices .* or all feature names"):
+        SoftmaxRegressionClassifier(coef_bounds=({"f4": 0.0, 1: 0.0}, np.inf)).fit(
+            frame, y
+        )
 
 
 def test_parameters_are_not_modified_and_survive_clone():

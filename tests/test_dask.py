@@ -575,6 +575,24 @@ def test_inference_on_dask_equals_inference_in_memory(client, data, cov_type, C)
     assert on_dask.nobs == in_memory.nobs
 
 
+def test_firth_fit_on_dask_equals_the_in_memory_fit(client, data):
+    # Firth's fit sums its information and the log-determinant's gradient on
+    # the workers.
+    X, y = data
+    independent = np.abs(np.diag(np.linalg.qr(X, mode="r"))) > 1e-8
+    X = X[:, independent]
+    sample_weight = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    params = dict(C=np.inf, firth=True, tol=1e-10)
+    local = SoftmaxRegressionClassifier(**params).fit(X, y, sample_weight)
+    distributed_fit = SoftmaxRegressionClassifier(**params).fit(
+        da.from_array(X, chunks=(CHUNKS, -1)),
+        da.from_array(y, chunks=(CHUNKS,)),
+        sample_weight=da.from_array(sample_weight, chunks=(CHUNKS,)),
+    )
+    assert_allclose(distributed_fit.coef_, local.coef_, rtol=1e-8, atol=1e-10)
+    assert_allclose(distributed_fit.intercept_, local.intercept_, rtol=1e-8, atol=1e-10)
+
+
 def test_inference_on_dask_refuses_what_it_cannot_do(client, data):
     X, y = data
     model = SoftmaxRegressionClassifier().fit(X, y)

@@ -33,6 +33,7 @@ PUBLIC = [
     "sksoftmax.InferenceResult.get_prediction",
     "sksoftmax.InferenceResult.wald_test",
     "sksoftmax.InferenceResult.wald_test_terms",
+    "sksoftmax.InferenceResult.lr_test_terms",
     "sksoftmax.MarginalEffects.conf_int",
     "sksoftmax.MarginalEffects.summary_frame",
     "sksoftmax.PredictionResult.conf_int",

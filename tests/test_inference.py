@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import scipy.stats
 import sklearn
 from helpers import make_problem
 from numpy.testing import assert_allclose, assert_array_equal
@@ -753,6 +754,31 @@ def test_wald_tests_match_statsmodels(anes, anes_model, cov_type):
         assert terms.loc[name, "chi2"] == pytest.approx(statistic, rel=1e-5)
         assert terms.loc[name, "df"] == 6
         assert terms.loc[name, "P>chi2"] == pytest.approx(pvalue, rel=1e-4, abs=1e-300)
+
+
+def test_lr_tests_by_refitting_match_statsmodels(anes, anes_model):
+    # statsmodels' MNLogit with and without each column: the difference of
+    # their maximised log-likelihoods.
+    X, y = anes
+    ours = inference(anes_model, X, y).lr_test_terms()
+    full = statsmodels_fit(sm.MNLogit, y, X.to_numpy())
+    assert list(ours.index) == list(X.columns)
+    for name in X.columns:
+        without = statsmodels_fit(sm.MNLogit, y, X.drop(columns=name).to_numpy())
+        assert ours.loc[name, "llf"] == pytest.approx(without.llf, rel=1e-9)
+        statistic = 2 * (full.llf - without.llf)
+        assert ours.loc[name, "chi2"] == pytest.approx(statistic, rel=1e-6)
+        assert ours.loc[name, "df"] == 6
+        assert ours.loc[name, "P>chi2"] == pytest.approx(
+            scipy.stats.chi2.sf(statistic, 6), rel=1e-5, abs=1e-300
+        )
+
+
+def test_lr_tests_refuse_what_they_cannot_compare(anes):
+    X, y = anes
+    penalised = SoftmaxRegressionClassifier(C=1.0, tol=1e-8).fit(X, y)
+    with pytest.raises(ValueError, match="unpenalised fit"):
+        inference(penalised, X, y).lr_test_terms()
 
 
 def test_wald_test_of_one_coefficient_is_its_squared_z(anes, anes_model):

@@ -172,3 +172,45 @@ def test_a_feature_named_intercept_is_a_feature(anes):
     slopes = np.vstack([np.zeros(5), params])
     expected = np.mean(p[:, None, :] * (slopes.T[None] - (p @ slopes)[:, :, None]), 0)
     assert_allclose(ours.get_margeff().margeff, expected, rtol=1e-10, atol=1e-14)
+
+
+def average_dydx(params, rows):
+    """The average derivatives of every class's probability (reference first)
+    by the direct formula ``p_k (beta_k - sum_l p_l beta_l)``, from the
+    contrasts ``params`` (intercepts last)."""
+    betas = np.vstack([np.zeros(rows.shape[1]), params[:, :-1]])
+    scores = np.column_stack(
+        [np.zeros(len(rows)), rows @ params[:, :-1].T + params[:, -1]]
+    )
+    p = np.exp(scores - scores.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    # (rows, classes, features)
+    effects = p[:, :, None] * (betas[None, :, :] - (p @ betas)[:, None, :])
+    return effects.mean(axis=0).T
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0", "HC1", "cluster"])
+def test_standard_errors_are_the_delta_method_of_each_covariance(anes, cov_type):
+    # The delta method computed numerically: the Jacobian of the average
+    # effects by central differences in the parameters, with the result's
+    # cov_params (robust or clustered as asked).
+    X, y, _, _ = anes
+    model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y)
+    groups = np.asarray(X["age"]) // 10 if cov_type == "cluster" else None
+    result = inference(model, X, y, cov_type=cov_type, groups=groups)
+    rows = X.to_numpy()
+    effects = result.get_margeff()
+    assert_allclose(effects.margeff, average_dydx(result.params, rows), rtol=1e-9)
+    flat = result.params.ravel()
+    jacobian = np.empty((effects.margeff.size, flat.size))
+    for i in range(flat.size):
+        h = 1e-6 * max(1.0, abs(flat[i]))
+        up, down = flat.copy(), flat.copy()
+        up[i] += h
+        down[i] -= h
+        jacobian[:, i] = (
+            average_dydx(up.reshape(result.params.shape), rows)
+            - average_dydx(down.reshape(result.params.shape), rows)
+        ).ravel() / (2 * h)
+    expected = np.sqrt(np.diag(jacobian @ result.cov_params @ jacobian.T))
+    assert_allclose(effects.margeff_se.ravel(), expected, rtol=1e-5, atol=1e-10)
