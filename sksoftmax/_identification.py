@@ -311,8 +311,9 @@ def warn_if_separated(
     """A ``ConvergenceWarning`` after an unpenalised fit (no bounds, not
     Firth's) whose classes are separated in the data, as the linear program
     of :func:`separating_direction` finds them whatever the fit's tol: its
-    estimate is then not an optimum, however the stop tests ended. In memory
-    only, where the program is small enough (:func:`separating_direction`)."""
+    estimate is then not an optimum, however the stop tests ended (smoothed
+    targets have one). In memory only, where the program is small enough
+    (:func:`separating_direction`)."""
     factors = settings.penalty_factor
     unpenalised = np.isinf(settings.C) or (
         factors is not None and bool(np.all(np.asarray(factors) == 0))
@@ -321,13 +322,17 @@ def warn_if_separated(
         not unpenalised
         or settings.firth
         or settings.coef_bounds is not None
+        or settings.label_smoothing > 0  # smoothed targets have an optimum
         or not isinstance(data, RowData)
     ):
         return
     if feature_names is None:
         feature_names = np.array([f"x{j}" for j in range(data.n_features)])
     names = np.array(
-        [*feature_names, *([INTERCEPT_NAME] if settings.fit_intercept else [])],
+        [
+            *(str(name) for name in feature_names),
+            *([INTERCEPT_NAME] if settings.fit_intercept else []),
+        ],
         dtype=object,
     )
     where = separation_text(data.X, data.y_code, data.raw_weight(), 0, classes, names)
