@@ -349,7 +349,8 @@ class SoftmaxRegressionClassifier(SoftmaxModelMixin, ClassifierMixin, BaseEstima
         with an L2 penalty. Its estimates are finite where the classes are
         separated, and with two classes it is Firth's logistic regression (R's
         ``logistf``). Fitted by Newton steps on the information of the
-        ``(n_classes - 1) * (n_features + 1)`` parameters, at most 2048 of
+        ``(n_classes - 1) * (n_features + fit_intercept)`` parameters (which
+        must not be collinear, also with a penalty), at most 2048 of
         them, on every back-end (dense or sparse in memory, Dask, array API
         arrays); ``max_iter`` counts Newton steps. It takes no ``l1_ratio``,
         ``coef_bounds`` or ``label_smoothing``. :func:`sksoftmax.inference`

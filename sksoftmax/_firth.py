@@ -37,9 +37,12 @@ Solver
 Newton's method with the Fisher information (plus the penalty's Hessian) for
 the Hessian, as ``logistf`` and ``firthmodels`` do (the log-determinant's own
 curvature left out), and step halving until F decreases. The fit has
-converged when the decrease the Newton step predicts, ``g^T H^-1 g / 2``, is
-at most ``tol**2`` relative to F (1e-8 at the default tol), or, where no
-halved step lowers F, when that decrease is within rounding of F. Each step
+converged when the next Newton step would move no coefficient by more than
+``tol`` standard errors (of the information) nor by more than ``tol``
+relative to its value (``tol``, or the square root of X's epsilon where that
+is larger: X's dtype rounds the gradient), or when no halved step lowers F
+and the decrease that the step predicts, ``g^T H^-1 g / 2``, is within the
+rounding of F. Each step
 is one pass over the rows for the loss, one for the information and one for
 the log-determinant's gradient, and the information of
 ``(K - 1) (n_features + 1)`` parameters is a dense matrix: hence a bound on
@@ -69,7 +72,8 @@ _BLOCK_ENTRIES = 1 << 22
 #: Step halvings before a Newton step is given up.
 _HALVINGS = 30
 #: The largest move of one coefficient in one Newton step (logistf's
-#: ``maxstep``): a step beyond is shortened as a whole.
+#: ``maxstep``), unless the largest coefficient is larger: a step beyond is
+#: shortened as a whole.
 _MAX_STEP = 5.0
 
 
@@ -86,7 +90,10 @@ class FirthResult(NamedTuple):
 def check_firth(settings: FitSettings, data: DataTerm) -> None:
     """Errors for the settings and data a Firth fit does not take."""
     unsupported = [
-        (settings.l1_ratio > 0, f"l1_ratio={settings.l1_ratio} (an L1 term)"),
+        (
+            settings.l1_ratio > 0 and np.isfinite(settings.C),
+            f"l1_ratio={settings.l1_ratio} (an L1 term)",
+        ),
         (settings.coef_bounds is not None, "coef_bounds"),
         (settings.label_smoothing > 0, "label_smoothing"),
     ]
@@ -197,6 +204,9 @@ def firth_fit(
     # The objective's rounding: X's dtype rounds the products (float32's
     # resolve a relative 1e-7 of the loss).
     rounding = 1e3 * data.eps
+    # The gradient's own rounding: no step is measured more finely than the
+    # square root of X's epsilon (1.5e-8 in float64, 3.5e-4 in float32).
+    reachable = max(settings.tol, float(np.sqrt(data.eps)))
     while True:
         weights, intercept, factor, hessian, gradient = parts
         inverse = _inverse(factor)
@@ -213,15 +223,19 @@ def firth_fit(
         distance = float(np.max(np.abs(step) / np.sqrt(np.diag(inverse))))
         relative = float(np.max(np.abs(step) / (1.0 + np.abs(params.ravel()))))
         del inverse
-        if max(distance, relative) <= settings.tol:
+        if max(distance, relative) <= reachable:
             converged = True
             break
         if n_iter >= settings.max_iter:
             break
         step = step.reshape(params.shape)
+        # At most _MAX_STEP, or as far as the largest coefficient already is
+        # (where separated classes drive coefficients to hundreds, a fixed
+        # bound made the steps a walk).
+        limit = max(_MAX_STEP, float(np.max(np.abs(params))))
         largest = np.max(np.abs(step))
-        if largest > _MAX_STEP:
-            step *= _MAX_STEP / largest
+        if largest > limit:
+            step *= limit / largest
         # A step that the quadratic model says gains less than rounding is
         # taken unless it raises F beyond rounding.
         allowance = rounding * scale if decrease <= rounding * scale else 0.0

@@ -29,6 +29,11 @@ _SATURATION_RATIO = 1e8
 #: 22 s at ten times the rows); beyond, the saturation test alone (it
 #: depends on how far the fit went).
 _SEPARATION_LP_ENTRIES = 2_000_000
+#: The largest program that every unpenalised fit solves after it ends
+#: (:func:`warn_if_separated`): about n (K - 1) (p + 1) <= 1e5, some 0.1 s,
+#: so that the check costs a fit of small data little; inference solves up to
+#: _SEPARATION_LP_ENTRIES.
+_FIT_SEPARATION_ENTRIES = 200_000
 #: A separating direction's largest margin, relative to the largest
 #: |feature| (the direction within [-1, 1]), above which it is not the
 #: solver's rounding.
@@ -207,6 +212,7 @@ def separating_direction(
     sample_weight: np.ndarray,
     n_classes: int,
     fit_intercept: bool,
+    max_entries: int = _SEPARATION_LP_ENTRIES,
 ) -> np.ndarray | None:
     """A direction along which the likelihood rises without end, from the
     data alone (Konis 2007, for K classes): weights D, one row per class, the
@@ -217,14 +223,14 @@ def separating_direction(
     The linear program maximises the sum of those margins with D in [-1, 1]
     and the first class's row fixed at zero (a shift of every row changes no
     margin); its optimum is 0 exactly where no such direction exists.
-    None also where the program exceeds ``_SEPARATION_LP_ENTRIES``.
+    None also where the program has more than ``max_entries`` entries.
     """
     keep = sample_weight > 0
     # The program's size from X's, before any copy: at most these entries.
     n_rows = int(np.count_nonzero(keep))
     stored = int(getattr(X, "nnz", n_rows * X.shape[1]))
     stored += n_rows * fit_intercept
-    if 2 * stored * (n_classes - 1) > _SEPARATION_LP_ENTRIES:
+    if 2 * stored * (n_classes - 1) > max_entries:
         return None
     rows = sp.csr_array(X)[np.flatnonzero(keep)]
     if fit_intercept:
@@ -312,8 +318,8 @@ def warn_if_separated(
     Firth's) whose classes are separated in the data, as the linear program
     of :func:`separating_direction` finds them whatever the fit's tol: its
     estimate is then not an optimum, however the stop tests ended (smoothed
-    targets have one). In memory only, where the program is small enough
-    (:func:`separating_direction`)."""
+    targets have one). In memory only, on programs of at most
+    ``_FIT_SEPARATION_ENTRIES`` entries (inference checks larger ones)."""
     factors = settings.penalty_factor
     unpenalised = np.isinf(settings.C) or (
         factors is not None and bool(np.all(np.asarray(factors) == 0))
@@ -335,7 +341,15 @@ def warn_if_separated(
         ],
         dtype=object,
     )
-    where = separation_text(data.X, data.y_code, data.raw_weight(), 0, classes, names)
+    where = separation_text(
+        data.X,
+        data.y_code,
+        data.raw_weight(),
+        0,
+        classes,
+        names,
+        max_entries=_FIT_SEPARATION_ENTRIES,
+    )
     if where is not None:
         warn(
             f"{settings.estimator}: the classes are separated in the training "
@@ -355,6 +369,7 @@ def separation_text(
     r: int,
     classes: np.ndarray,
     names: np.ndarray,
+    max_entries: int = _SEPARATION_LP_ENTRIES,
 ) -> str | None:
     """Where the classes are (quasi-)completely separated, by
     :func:`separating_direction`, or None where they are not (or the program
@@ -364,7 +379,7 @@ def separation_text(
     are the columns' (the intercept's last, where there is one)."""
     fit_intercept = len(names) > X.shape[1]
     direction = separating_direction(
-        X, y_code, sample_weight, len(classes), fit_intercept
+        X, y_code, sample_weight, len(classes), fit_intercept, max_entries
     )
     if direction is None:
         return None

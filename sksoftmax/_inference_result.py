@@ -216,7 +216,8 @@ class InferenceResult:
         Whether the fit was Firth's (``firth=True``): ``params`` are its
         bias-reduced estimates, and the covariance is that of the information
         at them (as ``logistf``'s), or the penalised sandwich with an L2
-        penalty.
+        penalty. ``llf`` (and so ``llr``, the AIC and BIC) is the plain
+        log-likelihood at those estimates, without Firth's term.
     """
 
     params: np.ndarray
@@ -573,6 +574,18 @@ class InferenceResult:
         table = []
         for j in range(n_features):
             kept = np.arange(n_features) != j
+            if n_features == 1:
+                # Without its one feature: the class frequencies, or, without
+                # intercepts, every class equally likely.
+                llf = (
+                    self.llnull
+                    if self.fit_intercept
+                    else -float(sample_weight.sum()) * np.log(len(self.classes) + 1)
+                )
+                statistic = 2.0 * (self.llf - llf)
+                df = len(self.classes)
+                table.append((statistic, df, float(chi2.sf(statistic, df)), llf))
+                continue
             X_without = X[:, kept]
             model = SoftmaxRegressionClassifier(
                 C=np.inf, fit_intercept=self.fit_intercept, tol=tol, max_iter=max_iter

@@ -15,8 +15,26 @@ non-negative integers (not 0/1) by their change from x to x + 1, under every
 ``method``: differences of probabilities, not of their logarithms or
 elasticities (statsmodels' ``dummy`` and ``count`` raise on ``MNLogit``).
 The standard errors come from the Jacobian of the effects in
-the parameters (central differences, as statsmodels') and the result's
-covariance.
+the parameters and the result's covariance.
+
+Jacobian
+--------
+Computed in the same pass over the rows as the effects (statsmodels takes
+central differences, two passes per parameter). With ``p_k`` the
+probabilities, ``c_kj = b_kj - sum_l p_l b_lj`` and ``x~`` the row with the
+intercept's 1, ``dp_k / d score_c = p_k (delta_kc - p_c)`` and
+``d c_kj / d score_c = -p_c c_cj``; a contrast of class c moves the score of
+class c by ``x~_m`` and, for a feature j, also the slope ``b_cj`` itself. So
+for ``dydx``, ``g_kj = p_k c_kj`` has::
+
+    dg_kj / d theta_cm = [p_k (delta_kc - p_c) c_kj - p_k p_c c_cj] x~_m
+                         + [m == j] p_k (delta_kc - p_c)
+
+and for ``eydx``, ``g_kj = c_kj``, ``-p_c c_cj x~_m + [m == j] (delta_kc -
+p_c)``; ``eyex`` and ``dyex`` multiply both by ``x_j``. A discrete change
+is a difference of probabilities, each with ``dp_k / d theta_cm = p_k
+(delta_kc - p_c) x~_m`` at its row. The tests check the result against
+central differences of the effects written out by hand.
 """
 
 from __future__ import annotations
@@ -216,15 +234,6 @@ def _discrete_columns(
             and bool(np.all(values >= 0) and np.all(values == np.round(values)))
         )
     return binary, integer
-    dense = X.toarray() if sp.issparse(X) else np.asarray(X, float)
-    for j in range(n_features):
-        values = np.unique(dense[:, j])
-        is_binary = bool(np.all(np.isin(values, (0.0, 1.0))))
-        binary[j] = dummy and is_binary
-        integer[j] = (
-            count and not binary[j] and bool(np.all(values == np.round(values)))
-        )
-    return binary, integer
 
 
 def _effects(
@@ -235,35 +244,77 @@ def _effects(
     method: str,
     binary: np.ndarray,
     integer: np.ndarray,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """The weighted mean over ``rows`` of each row's effects, of shape
-    (n_features, n_classes), at contrasts ``params``."""
+    (n_features, n_classes), at contrasts ``params``, and its Jacobian in
+    ``params.ravel()``, of shape (n_features * n_classes, params.size), in
+    one pass over the rows (module docstring, "Jacobian")."""
     n_features = rows.shape[1]
+    n_others, n_columns = params.shape
     slopes = np.vstack([np.zeros(n_features), params[:, :n_features]])
     offsets = np.r_[0.0, params[:, -1]] if fit_intercept else np.zeros(len(slopes))
+    n_classes = len(slopes)
+    times_x = method in ("eyex", "dyex")
+    over_p = method in ("eyex", "eydx")
+    discrete = np.flatnonzero(binary | integer)
+    continuous = np.ones(n_features)
+    continuous[discrete] = 0.0
+    features = np.arange(n_features)
 
     def probabilities(block: np.ndarray) -> np.ndarray:
         return softmax(block @ slopes.T + offsets, axis=1)
 
-    total = np.zeros((n_features, len(slopes)))
+    def with_ones(block: np.ndarray) -> np.ndarray:
+        return np.column_stack([block, np.ones(len(block))]) if fit_intercept else block
+
+    total = np.zeros((n_features, n_classes))
+    jacobian = np.zeros((n_features, n_classes, n_others, n_columns))
     for start, block in _rows(rows):
         w = weight[start : start + len(block)]
         p = probabilities(block)
-        # dp_k/dx_j = p_k (b_kj - sum_l p_l b_lj): (rows, features, classes).
-        effect = p[:, None, :] * (slopes.T[None, :, :] - (p @ slopes)[:, :, None])
-        if method in ("eyex", "dyex"):
-            effect = effect * block[:, :, None]
-        if method in ("eyex", "eydx"):
-            effect = effect / p[:, None, :]
-        for j in np.flatnonzero(binary | integer):
+        columns = with_ones(block)
+        # b_kj - sum_l p_l b_lj: (rows, features, classes).
+        centred = slopes.T[None, :, :] - (p @ slopes)[:, :, None]
+        # The continuous effects before the factor x_j: dp_k/dx_j, or its
+        # ratio to p_k; then each row's factor (x_j, or 1) per feature.
+        scale = block if times_x else np.ones_like(block)
+        scale = scale * continuous
+        effect = centred if over_p else p[:, None, :] * centred
+        total += np.einsum("i,ij,ijk->jk", w, scale, effect)
+        for c in range(1, n_classes):
+            # Derivatives in the score of class c (then by the chain rule in
+            # its contrasts, times x~_m), and directly in its slope b_cj.
+            p_c = p[:, c][:, None, None]
+            if over_p:
+                in_score = -p_c * centred[:, :, [c]] * np.ones(n_classes)
+                direct = (np.arange(n_classes) == c) - p[:, [c]]
+            else:
+                towards = (np.arange(n_classes) == c) - p_c
+                in_score = p[:, None, :] * (
+                    towards * centred - p_c * centred[:, :, [c]]
+                )
+                direct = p * ((np.arange(n_classes) == c) - p[:, [c]])
+            weighted = (w[:, None] * scale)[:, :, None] * in_score
+            jacobian[:, :, c - 1, :] += np.tensordot(weighted, columns, axes=(0, 0))
+            # d(slope b_cj)/d(contrast of feature j) = 1: the diagonal.
+            jacobian[features, :, c - 1, features] += (w[:, None] * scale).T @ direct
+        for j in discrete:
             high, low = block.copy(), block.copy()
             if binary[j]:
                 high[:, j], low[:, j] = 1.0, 0.0
             else:
                 high[:, j] += 1.0
-            effect[:, j, :] = probabilities(high) - probabilities(low)
-        total += np.einsum("i,ijk->jk", w, effect)
-    return total / weight.sum()
+            for sign, changed in ((1.0, high), (-1.0, low)):
+                q = probabilities(changed)
+                total[j] += sign * (w @ q)
+                rows_of = with_ones(changed)
+                for c in range(1, n_classes):
+                    derivative = q * ((np.arange(n_classes) == c) - q[:, [c]])
+                    jacobian[j, :, c - 1, :] += sign * (
+                        (w[:, None] * derivative).T @ rows_of
+                    )
+    weight_sum = weight.sum()
+    return total / weight_sum, jacobian.reshape(n_features * n_classes, -1) / weight_sum
 
 
 def margins(
@@ -300,19 +351,7 @@ def margins(
     else:
         rows, row_weight = _point(X, weight, at, atexog), np.ones(1)
 
-    def evaluate(theta: np.ndarray) -> np.ndarray:
-        return _effects(
-            theta.reshape(params.shape), rows, row_weight, fit_intercept, method,
-            binary, integer,
-        )  # fmt: skip
-
-    flat = params.ravel()
-    effects = evaluate(flat)
-    jacobian = np.empty((effects.size, flat.size))
-    for m in range(flat.size):
-        step = np.zeros_like(flat)
-        step[m] = 1e-6 * max(1.0, abs(flat[m]))
-        jacobian[:, m] = (evaluate(flat + step) - evaluate(flat - step)).ravel() / (
-            2 * step[m]
-        )
+    effects, jacobian = _effects(
+        params, rows, row_weight, fit_intercept, method, binary, integer
+    )
     return effects, jacobian @ cov_params @ jacobian.T

@@ -185,10 +185,11 @@ class CoefficientDisplay(_IntervalDisplay):
         alpha : float, default=None
             The intervals cover ``1 - alpha``; None uses the result's.
         features : list of str, default=None
-            The features to draw, in this order; None draws them all.
+            The features to draw, in this order (``"intercept"`` among them,
+            if wanted); None draws them all.
         include_intercept : bool, default=False
-            Draw the intercepts too (left out by default: their scale is
-            another than the features').
+            With ``features=None``, draw the intercepts too (left out by
+            default: their scale is another than the features').
         ax : matplotlib Axes, default=None
             The axes to draw on; None makes a new figure.
 
@@ -213,10 +214,16 @@ class CoefficientDisplay(_IntervalDisplay):
         what = "odds ratio" if odds_ratio else "coefficient"
         xlabel = (
             f"{what} against class {result.reference!r} "
-            f"({level:.0%} confidence intervals)"
+            f"({100 * level:g}% confidence intervals)"
         )
         if odds_ratio:
-            estimates, lower, upper = np.exp(estimates), np.exp(lower), np.exp(upper)
+            # (Huge coefficients, as of separated classes, draw at infinity.)
+            with np.errstate(over="ignore"):
+                estimates, lower, upper = (
+                    np.exp(estimates),
+                    np.exp(lower),
+                    np.exp(upper),
+                )
         display = cls(
             estimates,
             lower,
@@ -302,7 +309,7 @@ class MarginalEffectsDisplay(_IntervalDisplay):
         level = 1 - (margeff.alpha if alpha is None else _check_alpha(alpha))
         xlabel = (
             f"marginal effect ({margeff.method}, at {margeff.at}) on each "
-            f"class's probability ({level:.0%} confidence intervals)"
+            f"class's probability ({100 * level:g}% confidence intervals)"
         )
         display = cls(
             margeff.margeff[rows],

@@ -221,12 +221,13 @@ def _coef_bounds_problem(coef_bounds: Any) -> str | None:
             return f"[{side}] as a dict must map features to floats, got {bound!r}"
     if any(by_feature):
         # Each side by feature, checked against the other when both are
-        # resolved to arrays (FitSettings.resolve).
+        # resolved to arrays (FitSettings.resolve); an empty one bounds
+        # nothing.
         coef_bounds = [
-            np.array(list(bound.values()), dtype=np.float64)
+            (np.array(list(bound.values()), dtype=np.float64) if bound else free)
             if isinstance(bound, dict)
             else bound
-            for bound in coef_bounds
+            for bound, free in zip(coef_bounds, (-np.inf, np.inf), strict=True)
         ]
     bounds = [_numeric_array(bound) for bound in coef_bounds]
     problems = [

@@ -420,6 +420,22 @@ def test_inference_benchmark_quick_run_writes_consistent_table(tmp_path):
     assert float(summary[2]) == pytest.approx(np.median(ratios), abs=0.051)
 
 
+def test_margeff_benchmark_quick_run_writes_consistent_table(tmp_path):
+    run_quick("bench_margeff.py", "--out", str(tmp_path))
+    text = (tmp_path / "margeff.md").read_text()
+    rows = table(text, "| rows |")
+    assert [row[0] for row in rows] == ["500", "1,000"]
+    ratios = []
+    for _, ours, theirs, shown, _, _, difference in rows:
+        assert ratio_shown_is_consistent(shown, theirs, ours)
+        ratios.append(float(theirs) / float(ours))
+        # The same standard errors: the delta method with exact Jacobians
+        # (ours) and central differences (statsmodels').
+        assert float(difference) < 1e-6
+    summary = re.search(r"Smallest ratio: (\S+)\.", text)
+    assert float(summary[1]) == pytest.approx(min(ratios), abs=0.51)
+
+
 def test_onnx_benchmark_quick_run_writes_consistent_table(tmp_path):
     pytest.importorskip("skl2onnx", reason="the ONNX benchmark needs the onnx extra")
     pytest.importorskip("onnxruntime")

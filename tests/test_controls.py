@@ -403,6 +403,11 @@ def test_bounds_by_column_name():
     ).fit(X, y, sample_weight)
     assert_array_equal(by_name.coef_, by_array.coef_)
     assert_array_equal(by_series.coef_, by_array.coef_)
+    # An empty side bounds nothing.
+    upper_only = SoftmaxRegressionClassifier(C=C, coef_bounds=({}, {"f4": 0.05}))
+    upper_only.fit(frame, y, sample_weight)
+    free_below = SoftmaxRegressionClassifier(C=C, coef_bounds=(-np.inf, upper))
+    assert_array_equal(upper_only.coef_, free_below.fit(frame, y, sample_weight).coef_)
     # (A NumPy X rather than the DataFrame's columns: the same fit to rounding.)
     assert_allclose(by_index.coef_, by_array.coef_, rtol=1e-12, atol=1e-15)
     # Errors name the parameter, and hint at the names meant.

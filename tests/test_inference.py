@@ -774,6 +774,16 @@ def test_lr_tests_by_refitting_match_statsmodels(anes, anes_model):
         )
 
 
+def test_lr_test_of_a_lone_feature_is_against_the_intercepts(anes):
+    X, y = anes
+    lone = X[["selfLR"]]
+    model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(lone, y)
+    ours = inference(model, lone, y).lr_test_terms()
+    theirs = statsmodels_fit(sm.MNLogit, y, lone.to_numpy())
+    assert ours.loc["selfLR", "chi2"] == pytest.approx(theirs.llr, rel=1e-6)
+    assert ours.loc["selfLR", "llf"] == pytest.approx(theirs.llnull, rel=1e-9)
+
+
 def test_lr_tests_refuse_what_they_cannot_compare(anes):
     X, y = anes
     penalised = SoftmaxRegressionClassifier(C=1.0, tol=1e-8).fit(X, y)

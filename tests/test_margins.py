@@ -174,43 +174,102 @@ def test_a_feature_named_intercept_is_a_feature(anes):
     assert_allclose(ours.get_margeff().margeff, expected, rtol=1e-10, atol=1e-14)
 
 
-def average_dydx(params, rows):
-    """The average derivatives of every class's probability (reference first)
-    by the direct formula ``p_k (beta_k - sum_l p_l beta_l)``, from the
-    contrasts ``params`` (intercepts last)."""
+def average_effects(params, rows, method="dydx", discrete=()):
+    """The average effects on every class's probability (reference first) by
+    the direct formula ``p_k (beta_k - sum_l p_l beta_l)``, scaled as
+    ``method`` says, from the contrasts ``params`` (intercepts last); the
+    columns in ``discrete`` (index, "dummy" or "count") by the change of the
+    probabilities."""
     betas = np.vstack([np.zeros(rows.shape[1]), params[:, :-1]])
-    scores = np.column_stack(
-        [np.zeros(len(rows)), rows @ params[:, :-1].T + params[:, -1]]
-    )
-    p = np.exp(scores - scores.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
+
+    def probabilities(rows):
+        scores = np.column_stack(
+            [np.zeros(len(rows)), rows @ params[:, :-1].T + params[:, -1]]
+        )
+        p = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return p / p.sum(axis=1, keepdims=True)
+
+    p = probabilities(rows)
     # (rows, classes, features)
     effects = p[:, :, None] * (betas[None, :, :] - (p @ betas)[:, None, :])
-    return effects.mean(axis=0).T
+    if method in ("eyex", "dyex"):
+        effects = effects * rows[:, None, :]
+    if method in ("eyex", "eydx"):
+        effects = effects / p[:, :, None]
+    average = effects.mean(axis=0).T
+    for j, change in discrete:
+        high, low = rows.copy(), rows.copy()
+        if change == "dummy":
+            high[:, j], low[:, j] = 1.0, 0.0
+        else:
+            high[:, j] += 1.0
+        average[j] = (probabilities(high) - probabilities(low)).mean(axis=0)
+    return average
 
 
-@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0", "HC1", "cluster"])
-def test_standard_errors_are_the_delta_method_of_each_covariance(anes, cov_type):
-    # The delta method computed numerically: the Jacobian of the average
-    # effects by central differences in the parameters, with the result's
-    # cov_params (robust or clustered as asked).
-    X, y, _, _ = anes
-    model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y)
-    groups = np.asarray(X["age"]) // 10 if cov_type == "cluster" else None
-    result = inference(model, X, y, cov_type=cov_type, groups=groups)
-    rows = X.to_numpy()
-    effects = result.get_margeff()
-    assert_allclose(effects.margeff, average_dydx(result.params, rows), rtol=1e-9)
+def numerical_delta_method(result, rows, method="dydx", discrete=()):
+    """Standard errors by the delta method computed numerically: the Jacobian
+    of :func:`average_effects` by central differences in the parameters,
+    with the result's cov_params."""
     flat = result.params.ravel()
-    jacobian = np.empty((effects.margeff.size, flat.size))
+    size = average_effects(result.params, rows, method, discrete).size
+    jacobian = np.empty((size, flat.size))
     for i in range(flat.size):
         h = 1e-6 * max(1.0, abs(flat[i]))
         up, down = flat.copy(), flat.copy()
         up[i] += h
         down[i] -= h
         jacobian[:, i] = (
-            average_dydx(up.reshape(result.params.shape), rows)
-            - average_dydx(down.reshape(result.params.shape), rows)
+            average_effects(up.reshape(result.params.shape), rows, method, discrete)
+            - average_effects(down.reshape(result.params.shape), rows, method, discrete)
         ).ravel() / (2 * h)
-    expected = np.sqrt(np.diag(jacobian @ result.cov_params @ jacobian.T))
+    return np.sqrt(np.diag(jacobian @ result.cov_params @ jacobian.T))
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0", "HC1", "cluster"])
+def test_standard_errors_are_the_delta_method_of_each_covariance(anes, cov_type):
+    # The result's cov_params, robust or clustered as asked.
+    X, y, _, _ = anes
+    model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y)
+    groups = np.asarray(X["age"]) // 10 if cov_type == "cluster" else None
+    result = inference(model, X, y, cov_type=cov_type, groups=groups)
+    rows = X.to_numpy()
+    effects = result.get_margeff()
+    assert_allclose(effects.margeff, average_effects(result.params, rows), rtol=1e-9)
+    expected = numerical_delta_method(result, rows)
     assert_allclose(effects.margeff_se.ravel(), expected, rtol=1e-5, atol=1e-10)
+
+
+@pytest.mark.parametrize("method", ["dydx", "eyex", "dyex", "eydx"])
+def test_standard_errors_of_every_method_and_discrete_change(anes, method):
+    X, y, _, _ = anes
+    X = X.assign(
+        young=(X["age"] < 40).astype(float), kids=(X["age"] // 20).astype(float)
+    )
+    model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y)
+    result = inference(model, X, y, cov_type="HC0")
+    rows = X.to_numpy()
+    # statsmodels' rules: 0/1 columns are dummies, other columns of
+    # non-negative integers counts (here selfLR, age, educ, income, kids).
+    discrete = []
+    for j in range(rows.shape[1]):
+        values = np.unique(rows[:, j])
+        if set(values) <= {0.0, 1.0}:
+            discrete.append((j, "dummy"))
+        elif np.all(values >= 0) and np.all(values == np.round(values)):
+            discrete.append((j, "count"))
+    assert len(discrete) == 6
+    effects = result.get_margeff(method=method, dummy=True, count=True)
+    expected = average_effects(result.params, rows, method, discrete)
+    assert_allclose(effects.margeff, expected, rtol=1e-9, atol=1e-12)
+    se = numerical_delta_method(result, rows, method, discrete)
+    assert_allclose(effects.margeff_se.ravel(), se, rtol=1e-5, atol=1e-10)
+    # One point (at the mean), where no average is taken.
+    point = rows.mean(axis=0)[None, :]
+    at_mean = result.get_margeff(at="mean", method=method)
+    assert_allclose(
+        at_mean.margeff_se.ravel(),
+        numerical_delta_method(result, point, method),
+        rtol=1e-5,
+        atol=1e-10,
+    )

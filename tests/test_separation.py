@@ -109,6 +109,19 @@ def test_unpenalised_fit_on_separated_data_warns_separated_at_every_tol(tol):
     assert not any("loosen tol" in m for m in messages)
 
 
+def test_unpenalised_fit_of_data_that_are_not_separated_is_silent():
+    sm = pytest.importorskip("statsmodels.api")
+    data = sm.datasets.anes96.load_pandas()
+    X, y = data.exog, data.endog.to_numpy().astype(int)
+    weight = np.random.default_rng(0).integers(0, 3, len(y)).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        SoftmaxRegressionClassifier(C=np.inf, tol=1e-6, max_iter=1000).fit(X, y)
+        SoftmaxRegressionClassifier(
+            C=np.inf, tol=1e-6, max_iter=1000, class_weight="balanced"
+        ).fit(X, y, weight)
+
+
 def test_penalised_and_firth_fits_do_not_warn_separated():
     X, y, _ = quasi_separated_anes96()
     for params in [{"C": 1.0}, {"C": np.inf, "firth": True}]:
