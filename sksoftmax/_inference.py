@@ -197,10 +197,34 @@ def inference(
         _check_classes(classes, prepared)
         # (_prepare refuses data whose terms do not sum blocks.)
         rows = cast(BlockData, data)
+        lazy = None
+        if not backend.CAPABILITIES.holds_rows:
+            lazy = _lazy_rows(X, sample_weight)
         return _inference(
             estimator, rows, classes, reference, cov_type, groups, alpha, names,
-            transform,
+            transform, lazy,
         )  # fmt: skip
+
+
+def _lazy_rows(X: Any, sample_weight: Any) -> tuple[Any, Any] | None:
+    """A Dask X and its weights (ones where None) as Dask arrays of the same
+    row chunks, for the marginal effects of the result, computed on the
+    cluster when asked for (None for other collections)."""
+    if not hasattr(X, "dask"):
+        return None
+    import dask.array as da
+
+    from ._backends._dask import as_dask_array
+
+    X = as_dask_array(X, "X")
+    chunks = (X.chunks[0],)
+    if sample_weight is None:
+        weight = da.ones(X.shape[0], chunks=chunks)
+    elif hasattr(sample_weight, "dask"):
+        weight = as_dask_array(sample_weight, "sample_weight").rechunk(chunks)
+    else:
+        weight = da.from_array(np.asarray(sample_weight, np.float64), chunks=chunks)
+    return X, weight.astype(np.float64)
 
 
 def _through_pipeline(
@@ -280,6 +304,7 @@ def _inference(
     alpha: float,
     names: np.ndarray | None = None,
     transform: Any = None,
+    lazy_rows: tuple[Any, Any] | None = None,
 ) -> InferenceResult:
     """:func:`inference` on checked data (``names``: the features', where
     the estimator has none)."""
@@ -452,7 +477,7 @@ def _inference(
         llf=-raw * loss,
         llnull=llnull,
         df_params=float(effective),
-        rows=(data.X, data.raw_weight()) if isinstance(data, RowData) else None,
+        rows=(data.X, data.raw_weight()) if isinstance(data, RowData) else lazy_rows,
         targets=data.y_code if isinstance(data, RowData) else None,
         fit_intercept=fit_intercept,
         transform=transform,

@@ -235,8 +235,8 @@ class InferenceResult:
     llf: float
     llnull: float
     df_params: float
-    #: The rows and their raw sample weights, for get_margeff (None where
-    #: they are not in memory).
+    #: The rows and their raw sample weights, for get_margeff: in memory, or
+    #: a Dask X and its weights, computed on the cluster when asked for.
     rows: tuple[Any, np.ndarray] | None = field(default=None, repr=False, compare=False)
     #: Whether the last column is the intercepts'.
     fit_intercept: bool = field(default=True, repr=False)
@@ -364,8 +364,8 @@ class InferenceResult:
         """
         if self.rows is None:
             raise ValueError(
-                "get_margeff needs the rows in memory; the result of inference "
-                "on a Dask collection has none. Compute X and y first."
+                "get_margeff needs the rows the result was computed on, which "
+                "it does not hold here. Compute X and y first."
             )
         X, weight = self.rows
         fit_intercept = self.fit_intercept

@@ -249,6 +249,23 @@ def _effects(
     (n_features, n_classes), at contrasts ``params``, and its Jacobian in
     ``params.ravel()``, of shape (n_features * n_classes, params.size), in
     one pass over the rows (module docstring, "Jacobian")."""
+    total, jacobian, weight_sum = _effect_sums(
+        params, rows, weight, fit_intercept, method, binary, integer
+    )
+    return total / weight_sum, jacobian / weight_sum
+
+
+def _effect_sums(
+    params: np.ndarray,
+    rows: Any,
+    weight: np.ndarray,
+    fit_intercept: bool,
+    method: str,
+    binary: np.ndarray,
+    integer: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """:func:`_effects`' weighted sums over ``rows`` and the weights' sum,
+    which add up over blocks of rows (a Dask collection's, on its workers)."""
     n_features = rows.shape[1]
     n_others, n_columns = params.shape
     slopes = np.vstack([np.zeros(n_features), params[:, :n_features]])
@@ -313,8 +330,7 @@ def _effects(
                     jacobian[j, :, c - 1, :] += sign * (
                         (w[:, None] * derivative).T @ rows_of
                     )
-    weight_sum = weight.sum()
-    return total / weight_sum, jacobian.reshape(n_features * n_classes, -1) / weight_sum
+    return total, jacobian.reshape(n_features * n_classes, -1), float(weight.sum())
 
 
 def margins(
@@ -345,6 +361,11 @@ def margins(
             raise ValueError(
                 f"atexog is keyed by column index, 0 to {n_features - 1}; got {bad}."
             )
+    if _is_lazy(X):
+        return _lazy_margins(
+            params, cov_params, X, weight, fit_intercept, at, method, atexog,
+            dummy, count,
+        )  # fmt: skip
     binary, integer = _discrete_columns(X, weight, dummy, count)
     if at == "overall":
         rows, row_weight = X, weight
@@ -354,4 +375,67 @@ def margins(
     effects, jacobian = _effects(
         params, rows, row_weight, fit_intercept, method, binary, integer
     )
+    return effects, jacobian @ cov_params @ jacobian.T
+
+
+def _is_lazy(X: Any) -> bool:
+    """Whether X is a Dask collection (told without importing Dask)."""
+    return hasattr(X, "dask") and hasattr(X, "to_delayed")
+
+
+def _lazy_margins(
+    params: np.ndarray,
+    cov_params: np.ndarray,
+    X: Any,
+    weight: Any,
+    fit_intercept: bool,
+    at: str,
+    method: str,
+    atexog: dict | None,
+    dummy: bool,
+    count: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`margins` on a Dask array X (and weights, a Dask array of its row
+    chunks): the sums of :func:`_effect_sums` computed block by block on the
+    cluster of the current client, and added here; a mean row by one pass."""
+    import dask
+
+    if dummy or count or at == "median":
+        raise ValueError(
+            "On a Dask collection get_margeff takes the effects over all rows "
+            'or at their mean or zero (at="overall", "mean" or "zero"), '
+            "without dummy or count (which need every value of a column): "
+            "compute X first for those."
+        )
+    n_features = X.shape[1]
+    none = np.zeros(n_features, dtype=bool)
+    if at == "overall":
+        blocks = zip(
+            X.rechunk({1: -1}).to_delayed().ravel(),
+            weight.to_delayed().ravel(),
+            strict=True,
+        )
+        parts = dask.compute(
+            *[
+                dask.delayed(_effect_sums)(
+                    params, rows, w, fit_intercept, method, none, none
+                )
+                for rows, w in blocks
+            ]
+        )
+        total = sum(part[0] for part in parts)
+        jacobian = sum(part[1] for part in parts)
+        weight_sum = sum(part[2] for part in parts)
+        effects, jacobian = total / weight_sum, jacobian / weight_sum
+    else:
+        if at == "mean":
+            weighted, weight_sum = dask.compute(X.T @ weight, weight.sum())
+            point = np.asarray(weighted, dtype=np.float64) / float(weight_sum)
+        else:
+            point = np.zeros(n_features)
+        for column, value in (atexog or {}).items():
+            point[column] = value
+        effects, jacobian = _effects(
+            params, point[None, :], np.ones(1), fit_intercept, method, none, none
+        )
     return effects, jacobian @ cov_params @ jacobian.T

@@ -593,6 +593,36 @@ def test_firth_fit_on_dask_equals_the_in_memory_fit(client, data):
     assert_allclose(distributed_fit.intercept_, local.intercept_, rtol=1e-8, atol=1e-10)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_marginal_effects_on_dask_equal_those_in_memory(client, data, weighted):
+    # The effects and their exact Jacobian summed block by block on the
+    # workers, and a mean row by one pass.
+    X, y = data
+    independent = np.abs(np.diag(np.linalg.qr(X, mode="r"))) > 1e-8
+    X = X[:, independent]
+    sample_weight = None
+    if weighted:
+        sample_weight = np.random.default_rng(0).integers(1, 4, len(y)).astype(float)
+    model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y, sample_weight)
+    in_memory = inference(model, X, y, sample_weight, cov_type="HC0")
+    on_dask = inference(
+        model,
+        da.from_array(X, chunks=(CHUNKS, -1)),
+        da.from_array(y, chunks=(CHUNKS,)),
+        None if sample_weight is None else da.from_array(sample_weight, chunks=CHUNKS),
+        cov_type="HC0",
+    )
+    for options in [{}, {"method": "eyex"}, {"at": "mean", "method": "dyex"}]:
+        ours = on_dask.get_margeff(**options)
+        reference = in_memory.get_margeff(**options)
+        assert_allclose(ours.margeff, reference.margeff, rtol=1e-8, atol=1e-12)
+        assert_allclose(ours.margeff_se, reference.margeff_se, rtol=1e-6, atol=1e-12)
+    with pytest.raises(ValueError, match="without dummy or count"):
+        on_dask.get_margeff(dummy=True)
+    with pytest.raises(ValueError, match='"overall", "mean" or "zero"'):
+        on_dask.get_margeff(at="median")
+
+
 def test_inference_on_dask_refuses_what_it_cannot_do(client, data):
     X, y = data
     model = SoftmaxRegressionClassifier().fit(X, y)
