@@ -46,6 +46,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import ndtr, softmax
 
+from ._predictions import _check_alpha, _normal_interval, _pandas
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -110,8 +112,6 @@ class MarginalEffects:
         bounds : ndarray of shape (n_features, n_classes, 2)
             ``margeff -/+ q margeff_se``, q the normal quantile.
         """
-        from ._inference_result import _check_alpha, _normal_interval
-
         alpha = self.alpha if alpha is None else _check_alpha(alpha)
         return _normal_interval(self.margeff, self.margeff_se, alpha)
 
@@ -130,8 +130,6 @@ class MarginalEffects:
             method's), ``std err``, ``z``, ``P>|z|`` and the interval's
             bounds.
         """
-        from ._inference_result import _check_alpha, _pandas
-
         pd = _pandas("MarginalEffects.summary_frame")
         alpha = self.alpha if alpha is None else _check_alpha(alpha)
         bounds = self.conf_int(alpha)
