@@ -93,6 +93,46 @@ def _row_kron(A: np.ndarray, B: Rows) -> Rows:
     return (A[:, :, None] * B[:, None, :]).reshape(A.shape[0], -1)
 
 
+def _syrk(A: np.ndarray) -> np.ndarray:
+    """``A^T A`` for a dense float64 A, by BLAS's symmetric rank-k update:
+    half the products of a general one."""
+    product = scipy.linalg.blas.dsyrk(1.0, A.T, trans=0)
+    # dsyrk fills the upper triangle.
+    return np.triu(product) + np.triu(product, 1).T
+
+
+def _information_rows(X_block: Rows, s: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """The information's sum over one block of rows (the module docstring):
+    block (a, b) is ``X~^T diag(s p_a (delta_ab - p_b)) X~``.
+
+    Dense rows take one symmetric product per pair of classes, with the
+    square roots of the weights (``p_a (1 - p_a)`` and ``p_a p_b`` are not
+    negative): about K (K + 1) / 4 products of n x c^2 against the K^2 of
+    the Kronecker form, and no difference of large sums. Sparse rows take
+    the Kronecker form's sparse products."""
+    n_rows, n_columns = P.shape[1], X_block.shape[1]
+    information = np.zeros((n_rows * n_columns, n_rows * n_columns))
+    if sp.issparse(X_block):
+        for a in range(n_rows):
+            span = slice(a * n_columns, (a + 1) * n_columns)
+            information[span, span] += _gram(X_block, weight=s * P[:, a])
+        information -= _gram(_row_kron(np.sqrt(s)[:, None] * P, X_block))
+        return information
+    for a in range(n_rows):
+        rows_a = slice(a * n_columns, (a + 1) * n_columns)
+        for b in range(a, n_rows):
+            rows_b = slice(b * n_columns, (b + 1) * n_columns)
+            if a == b:
+                root = np.sqrt(s * P[:, a] * (1.0 - P[:, a]))
+                information[rows_a, rows_a] = _syrk(root[:, None] * X_block)
+            else:
+                root = np.sqrt(s * P[:, a] * P[:, b])
+                product = -_syrk(root[:, None] * X_block)
+                information[rows_a, rows_b] = product
+                information[rows_b, rows_a] = product
+    return information
+
+
 def block_sums(
     block: tuple[Rows, np.ndarray, np.ndarray],
     coefficients: tuple[np.ndarray, np.ndarray],
@@ -103,12 +143,14 @@ def block_sums(
     block_entries: int,
     codes: np.ndarray | None = None,
     n_groups: int | None = None,
+    with_scatter: bool = True,
 ) -> tuple[np.ndarray, ...]:
     """The sums of the covariances over the rows of one block, row block by
     row block (the module docstring): the information and the scatter, then
     the meat for ``"HC0"`` or the score sums of the groups for ``"cluster"``
     (``codes``: the group of each row, 0 to ``n_groups - 1``), in blocks of
-    ``block_entries // n_params`` rows (64 to 16,384).
+    ``block_entries // n_params`` rows (64 to 16,384). Without
+    ``with_scatter`` (the fit's Newton steps), the information alone.
 
     ``block`` is ``(X, y_code, sample_weight)`` with the raw (frequency)
     weights, and ``coefficients`` the weights and intercepts of every class,
@@ -131,11 +173,9 @@ def block_sums(
         s = sample_weight[rows]
         P = softmax(net_input(X, rows, weights_t, intercept))[:, others]
         X_block = _with_ones(X[rows], fit_intercept)
-        scatter += _gram(X_block, weight=s)
-        for a in range(len(others)):
-            span = slice(a * n_columns, (a + 1) * n_columns)
-            information[span, span] += _gram(X_block, weight=s * P[:, a])
-        information -= _gram(_row_kron(np.sqrt(s)[:, None] * P, X_block))
+        information += _information_rows(X_block, s, P)
+        if with_scatter:
+            scatter += _gram(X_block, weight=s)
         if extra is None:
             continue
         residual = (y_code[rows][:, None] == others) - P
@@ -150,6 +190,8 @@ def block_sums(
             )
             summed = member @ scores
             extra += summed.toarray() if sp.issparse(summed) else summed
+    if not with_scatter:
+        return (information,)
     return (information, scatter) if extra is None else (information, scatter, extra)
 
 

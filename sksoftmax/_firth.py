@@ -173,6 +173,7 @@ def firth_fit(
             fit_intercept=fit_intercept,
             cov_type="nonrobust",
             block_entries=_BLOCK_ENTRIES,
+            with_scatter=False,
         )[0]
         information = (information + information.T) / 2
         try:

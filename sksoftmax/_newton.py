@@ -153,6 +153,7 @@ def information(
         fit_intercept=objective.settings.fit_intercept,
         cov_type="nonrobust",
         block_entries=_BLOCK_ENTRIES,
+        with_scatter=False,
     )[0]
     # Raw weights in the sums; the objective's are normalised.
     return (sums + sums.T) / (2 * data.weight_sum)

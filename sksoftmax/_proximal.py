@@ -297,7 +297,7 @@ def _scaled_moves(
     return float(np.max(np.abs(moved - z) * scale, initial=0.0))
 
 
-def _face_minimum(
+def _face_target(
     z: np.ndarray,
     theta: np.ndarray,
     grad: np.ndarray,
@@ -307,9 +307,8 @@ def _face_minimum(
     """The minimiser of the quadratic model at ``theta`` on the face where
     ``z`` lies: its zero coordinates and those on a bound held, the others'
     signs kept, so that the L1 term is linear and the minimum solves one
-    linear system (a Cholesky factor; None where it fails). Coordinate
-    descent finds the face; this lands on its minimum, where sweeps only
-    approach it (slowly along a valley of the model)."""
+    linear system (a Cholesky factor; None where it fails or nothing is
+    free). It may lie beyond the face (a sign turned, a bound crossed)."""
     curvature = np.diag(hessian)
     free = (z != 0) & (z > rows.lower) & (z < rows.upper) & (curvature > 0)
     if not np.any(free):
@@ -332,14 +331,65 @@ def _face_minimum(
         return None
     minimum = z.copy()
     minimum[free] = theta[free] - scipy.linalg.cho_solve(factor, target)
-    if np.any(np.sign(minimum[free]) != np.sign(z[free])) or np.any(
-        (minimum < rows.lower) | (minimum > rows.upper)
-    ):
-        # Beyond the face (a sign turned, or a bound crossed): not its
-        # minimum. So is a point far along a direction where the Hessian is
-        # singular (no L2 term on the classes' sums) and the L1 term falls.
-        return None
     return minimum
+
+
+#: The walks towards a face's minimum (:func:`_to_face_minimum`) per try.
+_FACE_STEPS = 4
+
+
+def _to_face_minimum(
+    z: np.ndarray,
+    theta: np.ndarray,
+    grad: np.ndarray,
+    hessian: np.ndarray,
+    rows: _Rows,
+) -> tuple[np.ndarray, bool]:
+    """From ``z``, the exact minimum of the model along the way to its face's
+    minimum (:func:`_face_target`), then to the next face's, up to
+    ``_FACE_STEPS`` times (Lee et al.'s feature-sign search): the point
+    reached, and whether it is a face's minimum.
+
+    The way to a face's minimum descends (on the face the model is a convex
+    quadratic, and the free coordinates keep their signs near z); where a
+    coordinate would cross zero or a bound first, the walk stops there if the
+    model does (the coordinate joins the held ones) and goes on otherwise.
+    Coordinate descent finds the face; this lands on its minimum, where
+    sweeps only approach it (slowly along a valley of the model)."""
+    for _ in range(_FACE_STEPS):
+        target = _face_target(z, theta, grad, hessian, rows)
+        if target is None:
+            return z, False
+        direction = target - z
+        if not np.any(direction):
+            return z, True
+        residual = grad + hessian @ (z - theta)
+        t = _line_minimum(
+            z, direction, residual, hessian @ direction, rows.l1, rows.lower, rows.upper
+        )
+        if not t > 0:
+            return z, False
+        if t >= 1.0:
+            # The face's minimum itself (the derivative along the way is 0
+            # there, so the walk never goes past it).
+            return np.clip(target, rows.lower, rows.upper), True
+        moved = np.clip(z + t * direction, rows.lower, rows.upper)
+        # Exactly zero where the walk stopped at a crossing.
+        moved[np.abs(moved) <= 1e-15 * np.abs(direction) * t] = 0.0
+        z = moved
+    return z, False
+
+
+#: A sweep's fixed cost (its Python calls) in the floating-point operations
+#: that take as long.
+_SWEEP_OVERHEAD = 5e4
+
+
+def _factor_sweeps(n_free: int, size: int) -> float:
+    """What the walk to a face's minimum (a few Cholesky factors of the free
+    block, n_free^3 / 3 operations each) costs in sweeps of coordinate
+    descent (size^2 operations and a fixed overhead)."""
+    return _FACE_STEPS * n_free**3 / 3 / (size**2 + _SWEEP_OVERHEAD)
 
 
 def _solve_subproblem(
@@ -367,8 +417,8 @@ def _solve_subproblem(
     sweep = _sweep
     previous: np.ndarray | None = None
     tried: bytes | None = None
-    # A face's minimum costs about a third of its size in sweeps (the
-    # factor): it is tried once the sweeps since the last try cost as much.
+    # A face's minimum is tried once the sweeps since the last try cost as
+    # much as its factors (_factor_sweeps).
     due = 0.0
     for sweeps in range(max_sweeps):
         order = np.arange(size) if full_sweep else active
@@ -381,19 +431,17 @@ def _solve_subproblem(
             face = np.packbits((z != 0) & (z > lower) & (z < upper)).tobytes()
             if face != tried:
                 tried = face
-                due = sweeps + 1 + np.count_nonzero(z) / 3
-                minimum = _face_minimum(z, theta, grad, hessian, rows)
-                if minimum is not None:
-                    at_minimum = grad + hessian @ (minimum - theta)
-                    size_there = float(
-                        np.max(np.abs(minimum - theta) * scale, initial=0.0)
-                    )
-                    moves = _scaled_moves(minimum, at_minimum, curvature, scale, rows)
+                due = sweeps + 1 + _factor_sweeps(np.count_nonzero(z), size)
+                z, at_face_minimum = _to_face_minimum(z, theta, grad, hessian, rows)
+                residual = grad + hessian @ (z - theta)
+                if at_face_minimum:
+                    size_there = float(np.max(np.abs(z - theta) * scale, initial=0.0))
+                    moves = _scaled_moves(z, residual, curvature, scale, rows)
                     # Small moves from a point in a valley of the model do
                     # not make it near the minimum; none (to rounding) do:
                     # a point no coordinate can improve is the minimum.
                     if moves <= _EXACT * size_there or moves <= 1e-15:
-                        return minimum
+                        return z
         # Along a flat valley of the model (collinear features, no L2
         # term) coordinate descent crawls, each sweep a small step the same
         # way as the last: the exact minimum along the sweep's displacement
