@@ -48,6 +48,7 @@ import scipy.linalg
 
 from ._backends._contract import BlockData
 from ._covariance import _add_penalty, block_sums
+from ._loss import iter_blocks, net_input, right_factor
 from ._model import with_reference_class
 from ._objective import SoftmaxObjective
 from ._solver import SolverStep
@@ -228,16 +229,69 @@ class _Contrasts:
         return hessian[np.ix_(variables, variables)]
 
 
-def _newton_step(hessian: np.ndarray, gradient: np.ndarray) -> np.ndarray:
-    """``-H^-1 g``, or the minimum-norm solution where H is singular."""
-    try:
-        factor = scipy.linalg.cho_factor(hessian)
-        return -scipy.linalg.cho_solve(factor, gradient)
-    except np.linalg.LinAlgError:
-        eigenvalues, vectors = scipy.linalg.eigh(hessian)
-        keep = eigenvalues > _RANK_TOL * max(eigenvalues.max(), 0.0)
-        vectors = vectors[:, keep]
-        return -vectors @ ((vectors.T @ gradient) / eigenvalues[keep])
+class _Factor:
+    """A Hessian's Cholesky factor, or where it has none its eigenvectors,
+    and its diagonal."""
+
+    def __init__(self, hessian: np.ndarray) -> None:
+        self.diagonal = np.maximum(np.diag(hessian), _TINY)
+        self.cholesky: tuple[np.ndarray, bool] | None = None
+        try:
+            self.cholesky = scipy.linalg.cho_factor(hessian)
+        except np.linalg.LinAlgError:
+            eigenvalues, vectors = scipy.linalg.eigh(hessian)
+            keep = eigenvalues > _RANK_TOL * max(eigenvalues.max(), 0.0)
+            self.eigenvalues, self.vectors = eigenvalues[keep], vectors[:, keep]
+
+    def step(self, gradient: np.ndarray) -> np.ndarray:
+        """``-H^-1 g``, or the minimum-norm solution where H is singular."""
+        if self.cholesky is not None:
+            return -scipy.linalg.cho_solve(self.cholesky, gradient)
+        return -self.vectors @ ((self.vectors.T @ gradient) / self.eigenvalues)
+
+
+def _largest_score(
+    block: tuple, coefficients: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray]:
+    """The largest absolute score of the rows of one block under
+    ``coefficients`` (weights and intercepts in the model's rows), in a
+    :meth:`BlockData.sum_blocks` pass: summed over several blocks, an upper
+    bound of the largest."""
+    X = block[0]
+    weights, intercept = coefficients
+    weights_t = right_factor(weights, X)
+    size = int(np.clip(_BLOCK_ENTRIES // max(len(intercept), 1), 64, 16384))
+    largest = 0.0
+    for rows in iter_blocks(X.shape[0], size):
+        scores = np.abs(net_input(X, rows, weights_t, intercept))
+        largest = max(largest, float(np.max(scores, initial=0.0)))
+    return (np.array(largest),)
+
+
+def _stale_bounds(
+    contrasts: _Contrasts, factor: _Factor, moved: np.ndarray, grad: np.ndarray
+) -> tuple[np.ndarray, float, float]:
+    """The step from the Hessian before a full step ``moved`` (its
+    ``factor``), and upper bounds on the Newton decrement and the scaled
+    gradient after it, with no new Hessian.
+
+    Where the step changed no sample's score by more than M, no class
+    probability changed by more than a factor exp(2 M), so that the
+    information's quadratic form, a variance of the scores under the
+    probabilities, fell by at most exp(-4 M) and the penalty's not at all:
+    ``H_new >= exp(-4 M) H_old``, and the decrement ``g^T H_new^-1 g`` is at
+    most ``exp(4 M) g^T H_old^-1 g``."""
+    data = contrasts.objective.data
+    assert isinstance(data, BlockData)  # finish_applies
+    largest = float(data.sum_blocks(_largest_score, contrasts.to_model(moved))[0])
+    step = factor.step(grad.ravel())
+    if largest > 10.0:
+        # Too far for the old Hessian to say anything.
+        return step, np.inf, np.inf
+    decrement = float(np.exp(4 * largest)) * float(-np.vdot(grad.ravel(), step))
+    scaled = np.abs(grad.ravel()) / np.sqrt(factor.diagonal)
+    gradient_norm = float(np.exp(2 * largest)) * float(scaled.max(initial=0.0))
+    return step, decrement, gradient_norm
 
 
 def _within(
@@ -302,14 +356,26 @@ def newton_finish(
     # weights without a penalty can run off to infinity.
     full_steps: list[float] = []
     unpenalized = bool(np.any(objective.penalty.unpenalized_features))
+    # The Cholesky factor of the Hessian before the last step, and the step,
+    # where it was a full one.
+    last: tuple[_Factor, np.ndarray] | None = None
     while True:
-        hessian = contrasts.hessian(theta)
-        step = _newton_step(hessian, grad.ravel())
-        decrement = float(-np.vdot(grad.ravel(), step))
-        scaled = np.abs(grad.ravel()) / np.sqrt(
-            np.maximum(np.diag(hessian), np.finfo(np.float64).tiny)
-        )
-        gradient_norm = float(scaled.max(initial=0.0))
+        exact = True
+        if last is not None:
+            # After a full step the old Hessian bounds the new decrement:
+            # where that shows the objective at its rounding, the last step
+            # (whose decrease the line search then finds unmeasurable, as an
+            # exact one's) needs no new Hessian (it costs as much as a few
+            # hundred gradients).
+            step, decrement, gradient_norm = _stale_bounds(contrasts, *last, grad)
+            at_rounding = value == 0.0 or decrement <= _ROUNDING * abs(value)
+            exact = not at_rounding
+        if exact:
+            factor = _Factor(contrasts.hessian(theta))
+            step = factor.step(grad.ravel())
+            decrement = float(-np.vdot(grad.ravel(), step))
+            scaled = np.abs(grad.ravel()) / np.sqrt(factor.diagonal)
+            gradient_norm = float(scaled.max(initial=0.0))
         # The objective is at least 0 (a cross-entropy and a penalty): at 0
         # nothing is left to gain.
         at_rounding = value == 0.0 or decrement <= _ROUNDING * abs(value)
@@ -381,6 +447,9 @@ def newton_finish(
             full_steps.append(decrement / max(abs(value), _TINY))
         else:
             full_steps = []
+        last = None
+        if exact and length == 1.0 and factor.cholesky is not None:
+            last = factor, step.reshape(shape)
         theta, value, grad = accepted
         n_iter += 1
         if callback is not None:
@@ -394,7 +463,10 @@ def newton_finish(
                     method="Newton",
                 )
             )
-        if polished:
+        if polished and exact:
             break
+        # A last step from an old factor that still lowered the objective
+        # measurably: the rest of the way is the exact Hessian's (one step
+        # squares the error, where the old factor's only shrinks it).
     weights, intercept = contrasts.to_model(theta)
     return NewtonResult(weights, intercept, n_iter, converged, reason)

@@ -112,6 +112,20 @@ class _Rows:
         self.l1 = l1.ravel()[self.variables]
         self.lower = lower.ravel()[self.variables]
         self.upper = upper.ravel()[self.variables]
+        # The flat directions: a shift of every class's coefficient of a
+        # column with no L1 or L2 term (the intercepts, a factor of 0)
+        # changes no probability and no penalty. Each is the set of its
+        # variables' positions.
+        l2 = np.zeros(shape)
+        l2[:, : self.n_features] = penalty.l2_per_feature
+        flat = (l1 == 0) & (l2 == 0) & free
+        position = np.full(shape, -1)
+        position.ravel()[self.variables] = np.arange(self.variables.size)
+        self.flat_directions = []
+        if self.n_rows == self.n_classes:
+            self.flat_directions = [
+                position[:, j] for j in np.flatnonzero(np.all(flat, axis=0))
+            ]
 
     def to_model(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         flat = np.zeros(self.n_rows * self.n_columns)
@@ -310,15 +324,24 @@ def _face_target(
     linear system (a Cholesky factor; None where it fails or nothing is
     free). It may lie beyond the face (a sign turned, a bound crossed)."""
     curvature = np.diag(hessian)
-    free = (z != 0) & (z > rows.lower) & (z < rows.upper) & (curvature > 0)
+    # A coordinate with no L1 term has no kink at zero to be held at.
+    free = ((z != 0) | (rows.l1 == 0)) & (z > rows.lower) & (z < rows.upper)
+    free &= curvature > 0
     if not np.any(free):
         return None
     held = ~free
     # The model's gradient on the free coordinates, but for their own part
     # of H (z - theta): what a step on them must cancel.
-    target = grad[free] + rows.l1[free] * np.sign(z[free])
+    target = np.zeros_like(z)
+    target[free] = grad[free] + rows.l1[free] * np.sign(z[free])
     if np.any(held):
-        target = target + hessian[np.ix_(free, held)] @ (z[held] - theta[held])
+        target[free] += hessian[np.ix_(free, held)] @ (z[held] - theta[held])
+    # Along a flat direction (_Rows) the gradient is rounding, which the
+    # ridge below would turn into a long step that the model alone sees.
+    flat = [d for d in rows.flat_directions if np.all(free[d])]
+    for direction in flat:
+        target[direction] -= target[direction].mean()
+    target = target[free]
     block = hessian[np.ix_(free, free)]
     # The intercepts' common shift, along which the Hessian is singular,
     # changes nothing: a ridge at rounding level makes the factor exist and
@@ -329,8 +352,12 @@ def _face_target(
         factor = scipy.linalg.cho_factor(block)
     except np.linalg.LinAlgError:
         return None
+    step = np.zeros_like(z)
+    step[free] = scipy.linalg.cho_solve(factor, target)
+    for direction in flat:
+        step[direction] -= step[direction].mean()
     minimum = z.copy()
-    minimum[free] = theta[free] - scipy.linalg.cho_solve(factor, target)
+    minimum[free] = theta[free] - step[free]
     return minimum
 
 

@@ -67,7 +67,7 @@ def test_subproblem_reaches_the_minimum_of_the_model(seed):
     lower = np.where(bounded, -rng.uniform(0, 1, size), -np.inf)
     upper = np.where(bounded, rng.uniform(0, 1, size), np.inf)
     theta = np.clip(theta, lower, upper)
-    rows = SimpleNamespace(l1=l1, lower=lower, upper=upper)
+    rows = SimpleNamespace(l1=l1, lower=lower, upper=upper, flat_directions=[])
 
     ours = _solve_subproblem(theta, grad, hessian, rows, _EXACT, 5000)
     reference = reference_minimum(theta, grad, hessian, l1, lower, upper)
@@ -75,4 +75,44 @@ def test_subproblem_reaches_the_minimum_of_the_model(seed):
     assert np.all(ours >= lower) and np.all(ours <= upper)
     ours_value = model_value(ours, theta, grad, hessian, l1)
     best = model_value(reference, theta, grad, hessian, l1)
+    assert ours_value <= best + 1e-9 * max(abs(best), 1.0)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_subproblem_does_not_run_along_a_flat_direction(seed):
+    # Three classes' rows of three columns; the last column (an intercept)
+    # has no L1 term, and a shift of all its classes' coefficients is flat:
+    # the Hessian has no curvature along it and the gradient only rounding
+    # there. A step along it is the model's alone: the objective does not
+    # change, and the coefficients must not run off.
+    rng = np.random.default_rng(seed)
+    n_rows, n_columns = 3, 3
+    size = n_rows * n_columns
+    flat = np.arange(n_rows) * n_columns + n_columns - 1
+    u = np.zeros(size)
+    u[flat] = 1 / np.sqrt(n_rows)
+    project = np.eye(size) - np.outer(u, u)
+    factor = rng.normal(size=(size, size))
+    hessian = project @ (factor @ factor.T) @ project
+    true_grad = project @ rng.normal(size=size)
+    grad = true_grad + 1e-9 * u
+    l1 = rng.uniform(0.1, 1.0, size) * np.abs(true_grad).max()
+    l1[flat] = 0.0
+    lower = np.where(rng.random(size) < 0.3, -0.5, -np.inf)
+    lower[flat] = -np.inf
+    upper = np.full(size, np.inf)
+    theta = np.clip(rng.normal(size=size) * rng.integers(0, 2, size), lower, upper)
+    rows = SimpleNamespace(l1=l1, lower=lower, upper=upper, flat_directions=[flat])
+
+    ours = _solve_subproblem(theta, grad, hessian, rows, _EXACT, 5000)
+
+    # Coordinate descent may move along it as far as its own moves go (each
+    # coordinate's move is a descent of the model), not further.
+    step = ours - theta
+    others = np.ones(size, dtype=bool)
+    others[flat] = False
+    assert abs(u @ step) <= 1.0 + 10 * np.abs(step[others]).max()
+    reference = reference_minimum(theta, true_grad, hessian, l1, lower, upper)
+    best = model_value(reference, theta, true_grad, hessian, l1)
+    ours_value = model_value(ours, theta, true_grad, hessian, l1)
     assert ours_value <= best + 1e-9 * max(abs(best), 1.0)
