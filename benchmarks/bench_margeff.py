@@ -41,7 +41,8 @@ QUICK_FEATURES = 10
 N_CLASSES = 7
 #: Rows up to which statsmodels runs (it held 3.7 GB at 2,000 rows).
 STATSMODELS_ROWS = 4000
-SIZES = [1000, 2000, 4000, 100_000]
+#: The 2,000,000 rows show the memory bounded by blocks (X alone is 800 MB).
+SIZES = [1000, 2000, 4000, 100_000, 2_000_000]
 QUICK_SIZES = [500, 1000]
 
 

@@ -191,6 +191,7 @@ def block_sums(
             summed = member @ scores
             extra += summed.toarray() if sp.issparse(summed) else summed
     if not with_scatter:
+        assert extra is None, "the meat comes with the scatter"
         return (information,)
     return (information, scatter) if extra is None else (information, scatter, extra)
 

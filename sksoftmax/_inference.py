@@ -199,17 +199,20 @@ def inference(
         rows = cast(BlockData, data)
         lazy = None
         if not backend.CAPABILITIES.holds_rows:
-            lazy = _lazy_rows(X, sample_weight)
+            lazy = _lazy_rows(X, y, sample_weight, classes)
         return _inference(
             estimator, rows, classes, reference, cov_type, groups, alpha, names,
             transform, lazy,
         )  # fmt: skip
 
 
-def _lazy_rows(X: Any, sample_weight: Any) -> tuple[Any, Any] | None:
-    """A Dask X and its weights (ones where None) as Dask arrays of the same
-    row chunks, for the marginal effects of the result, computed on the
-    cluster when asked for (None for other collections)."""
+def _lazy_rows(
+    X: Any, y: Any, sample_weight: Any, classes: np.ndarray
+) -> tuple[Any, Any, Any] | None:
+    """A Dask X, its weights (ones where None) and the codes of its labels
+    (their columns in ``classes``) as Dask arrays of the same row chunks,
+    for the result's marginal effects and likelihood-ratio refits, computed
+    on the cluster when asked for (None for other collections)."""
     if not hasattr(X, "dask"):
         return None
     import dask.array as da
@@ -218,13 +221,19 @@ def _lazy_rows(X: Any, sample_weight: Any) -> tuple[Any, Any] | None:
 
     X = as_dask_array(X, "X")
     chunks = (X.chunks[0],)
+    labels = y if hasattr(y, "dask") else da.from_array(np.asarray(y), chunks=chunks)
+    codes = (
+        as_dask_array(labels, "y")
+        .rechunk(chunks)
+        .map_blocks(lambda block: np.searchsorted(classes, block), dtype=np.intp)
+    )
     if sample_weight is None:
         weight = da.ones(X.shape[0], chunks=chunks)
     elif hasattr(sample_weight, "dask"):
         weight = as_dask_array(sample_weight, "sample_weight").rechunk(chunks)
     else:
         weight = da.from_array(np.asarray(sample_weight, np.float64), chunks=chunks)
-    return X, weight.astype(np.float64)
+    return X, weight.astype(np.float64), codes
 
 
 def _through_pipeline(
@@ -304,7 +313,7 @@ def _inference(
     alpha: float,
     names: np.ndarray | None = None,
     transform: Any = None,
-    lazy_rows: tuple[Any, Any] | None = None,
+    lazy_rows: tuple[Any, Any, Any] | None = None,
 ) -> InferenceResult:
     """:func:`inference` on checked data (``names``: the features', where
     the estimator has none)."""
@@ -459,6 +468,12 @@ def _inference(
     # trace(bread @ information), without the product.
     effective = np.einsum("ij,ji->", bread, information) if penalized else n_params
     llnull = float(totals @ np.log(totals / totals.sum()))
+    rows: tuple[Any, Any] | None = None
+    targets: Any = None
+    if isinstance(data, RowData):
+        rows, targets = (data.X, data.raw_weight()), data.y_code
+    elif lazy_rows is not None:
+        rows, targets = lazy_rows[:2], lazy_rows[2]
     return InferenceResult(
         params=params,
         # A variance of zero (a coefficient that the penalty alone fixes, as
@@ -477,8 +492,8 @@ def _inference(
         llf=-raw * loss,
         llnull=llnull,
         df_params=float(effective),
-        rows=(data.X, data.raw_weight()) if isinstance(data, RowData) else lazy_rows,
-        targets=data.y_code if isinstance(data, RowData) else None,
+        rows=rows,
+        targets=targets,
         fit_intercept=fit_intercept,
         transform=transform,
         firth=firth,

@@ -153,8 +153,8 @@ class InferenceResult:
     transform: Any = field(default=None, repr=False, compare=False)
     firth: bool = False
     #: Each row's class code (its index in the classes of the fit), for
-    #: lr_test_terms (None where the rows are not in memory).
-    targets: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: lr_test_terms: in memory, or a Dask array with the rows' chunks.
+    targets: Any = field(default=None, repr=False, compare=False)
     zvalues: np.ndarray = field(init=False)
     pvalues: np.ndarray = field(init=False)
 
@@ -447,7 +447,8 @@ class InferenceResult:
         Each refit is an unpenalised :class:`sksoftmax.SoftmaxRegressionClassifier`
         on the same rows, weights and classes without the feature's column,
         so the tests cost one fit per feature. For an unpenalised fit, not
-        Firth's, whose rows are in memory (not on Dask).
+        Firth's. On a Dask collection the refits and their log-likelihoods
+        run on the cluster of the current client.
 
         Parameters
         ----------
@@ -471,7 +472,7 @@ class InferenceResult:
         if self.rows is None or self.targets is None:
             raise ValueError(
                 "lr_test_terms refits the model on its rows, which this result "
-                "does not hold (a fit on Dask): refit on data in memory."
+                "does not hold."
             )
         # (Imported here: the classifier's module imports this one.)
         from ._classifier import SoftmaxRegressionClassifier
@@ -498,12 +499,7 @@ class InferenceResult:
             model = SoftmaxRegressionClassifier(
                 C=np.inf, fit_intercept=self.fit_intercept, tol=tol, max_iter=max_iter
             ).fit(X_without, y, sample_weight)
-            proba = model.predict_proba(X_without)
-            column = np.searchsorted(model.classes_, y)
-            with np.errstate(divide="ignore"):
-                logs = np.log(proba[np.arange(len(y)), column])
-            positive = sample_weight > 0
-            llf = float(sample_weight[positive] @ logs[positive])
+            llf = _log_likelihood(model, X_without, y, sample_weight)
             statistic = 2.0 * (self.llf - llf)
             df = len(self.classes)
             table.append((statistic, df, float(chi2.sf(statistic, df)), llf))
@@ -587,3 +583,30 @@ class InferenceResult:
 # do (sksoftmax/__init__.py); those that name sksoftmax._inference, where the
 # class was defined before, still load: it is imported there.
 InferenceResult.__module__ = "sksoftmax"
+
+
+def _log_likelihood(model: Any, X: Any, codes: Any, weight: Any) -> float:
+    """``sum_i w_i log p_i(y_i)`` of a fitted ``model`` over the rows of
+    positive weight, whose labels are the class codes ``codes``: in memory,
+    or Dask arrays of the same row chunks (computed on the cluster)."""
+    log_proba = model.predict_log_proba(X)
+    classes = np.asarray(model.classes_)
+
+    def picked(block: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        column = np.searchsorted(classes, labels.ravel())
+        return np.take_along_axis(block, column[:, None], axis=1)[:, 0]
+
+    if hasattr(log_proba, "dask"):
+        import dask.array as da
+
+        rows = (log_proba.chunks[0],)
+        codes, weight = codes.rechunk(rows), weight.rechunk(rows)
+        # (A column: map_blocks aligns a 1-D array with the last axis.)
+        logs = da.map_blocks(
+            picked, log_proba, codes[:, None], drop_axis=1, dtype=np.float64
+        )
+        kept = da.where(weight > 0, logs, 0.0)
+        return float((kept * weight).sum().compute())
+    logs = picked(np.asarray(log_proba), np.asarray(codes))
+    positive = weight > 0
+    return float(weight[positive] @ logs[positive])

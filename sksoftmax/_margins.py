@@ -208,29 +208,57 @@ def _column(X: Any, j: int) -> np.ndarray:
     return np.asarray(column, dtype=np.float64).ravel()
 
 
+def _column_kinds(
+    rows: Any, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Over the rows of positive weight of one block, for each column:
+    whether every value is 0 or 1, whether every value is a non-negative
+    integer, and the smallest and the largest value (+inf and -inf without
+    such rows). Blocks combine by :func:`_merge_kinds`."""
+    n_features = rows.shape[1]
+    kinds = (
+        np.ones(n_features, bool),
+        np.ones(n_features, bool),
+        np.full(n_features, np.inf),
+        np.full(n_features, -np.inf),
+    )
+    weight = np.asarray(weight, dtype=np.float64)
+    for start, block in _rows(rows):
+        block = block[weight[start : start + len(block)] > 0]
+        if len(block) == 0:
+            continue
+        kinds = _merge_kinds(
+            kinds,
+            (
+                np.all((block == 0) | (block == 1), axis=0),
+                np.all((block >= 0) & (block == np.round(block)), axis=0),
+                block.min(axis=0),
+                block.max(axis=0),
+            ),
+        )
+    return kinds
+
+
+def _merge_kinds(first: tuple, second: tuple) -> tuple:
+    """:func:`_column_kinds` of two blocks together."""
+    return (
+        first[0] & second[0],
+        first[1] & second[1],
+        np.minimum(first[2], second[2]),
+        np.maximum(first[3], second[3]),
+    )
+
+
 def _discrete_columns(
-    X: Any, weight: np.ndarray, dummy: bool, count: bool
+    kinds: tuple, dummy: bool, count: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The columns whose effect is a discrete change, over the rows of
-    positive weight: 0/1 columns (with ``dummy``) and, with ``count``,
+    """The columns whose effect is a discrete change, from the columns'
+    :func:`_column_kinds`: 0/1 columns (with ``dummy``) and, with ``count``,
     columns of non-negative integers that vary and are not 0/1 (statsmodels'
     rules)."""
-    n_features = X.shape[1]
-    binary = np.zeros(n_features, bool)
-    integer = np.zeros(n_features, bool)
-    if not (dummy or count):
-        return binary, integer
-    positive = np.flatnonzero(weight > 0)
-    for j in range(n_features):
-        values = np.unique(_column(X, j)[positive])
-        is_binary = bool(np.all(np.isin(values, (0.0, 1.0))))
-        binary[j] = dummy and is_binary
-        integer[j] = (
-            count
-            and not is_binary
-            and len(values) > 1
-            and bool(np.all(values >= 0) and np.all(values == np.round(values)))
-        )
+    is_binary, is_count, smallest, largest = kinds
+    binary = is_binary & dummy
+    integer = is_count & ~is_binary & (smallest < largest) & count
     return binary, integer
 
 
@@ -364,7 +392,10 @@ def margins(
             params, cov_params, X, weight, fit_intercept, at, method, atexog,
             dummy, count,
         )  # fmt: skip
-    binary, integer = _discrete_columns(X, weight, dummy, count)
+    binary = integer = np.zeros(n_features, dtype=bool)
+    if dummy or count:
+        kinds = _column_kinds(X, weight)
+        binary, integer = _discrete_columns(kinds, dummy, count)
     if at == "overall":
         rows, row_weight = X, weight
     else:
@@ -398,25 +429,36 @@ def _lazy_margins(
     cluster of the current client, and added here; a mean row by one pass."""
     import dask
 
-    if dummy or count or at == "median":
+    if at == "median":
         raise ValueError(
             "On a Dask collection get_margeff takes the effects over all rows "
-            'or at their mean or zero (at="overall", "mean" or "zero"), '
-            "without dummy or count (which need every value of a column): "
-            "compute X first for those."
+            'or at their mean or zero (at="overall", "mean" or "zero"), not at '
+            "the median (which needs every value of a column in order): "
+            "compute X first for it."
         )
     n_features = X.shape[1]
-    none = np.zeros(n_features, dtype=bool)
-    if at == "overall":
-        blocks = zip(
+    blocks = list(
+        zip(
             X.rechunk({1: -1}).to_delayed().ravel(),
             weight.to_delayed().ravel(),
             strict=True,
         )
+    )
+    binary = integer = np.zeros(n_features, dtype=bool)
+    if dummy or count:
+        # Which columns are 0/1 or counts: one pass, block by block.
+        kinds = dask.compute(
+            *[dask.delayed(_column_kinds)(rows, w) for rows, w in blocks]
+        )
+        merged = kinds[0]
+        for part in kinds[1:]:
+            merged = _merge_kinds(merged, part)
+        binary, integer = _discrete_columns(merged, dummy, count)
+    if at == "overall":
         parts = dask.compute(
             *[
                 dask.delayed(_effect_sums)(
-                    params, rows, w, fit_intercept, method, none, none
+                    params, rows, w, fit_intercept, method, binary, integer
                 )
                 for rows, w in blocks
             ]
@@ -434,6 +476,6 @@ def _lazy_margins(
         for column, value in (atexog or {}).items():
             point[column] = value
         effects, jacobian = _effects(
-            params, point[None, :], np.ones(1), fit_intercept, method, none, none
+            params, point[None, :], np.ones(1), fit_intercept, method, binary, integer
         )
     return effects, jacobian @ cov_params @ jacobian.T

@@ -87,6 +87,9 @@ _MEASURABLE = 16 * np.finfo(np.float64).eps
 #: objective falls towards an infimum that no finite coefficients reach
 #: (separated data without a penalty).
 _PATIENCE = 4
+#: The relative decrement of a full step below which the next point is
+#: tried with the old Hessian's bound (:func:`_stale_bounds`).
+_STALE_TRY = 1e-4
 
 
 class NewtonResult(NamedTuple):
@@ -255,8 +258,9 @@ def _largest_score(
 ) -> tuple[np.ndarray]:
     """The largest absolute score of the rows of one block under
     ``coefficients`` (weights and intercepts in the model's rows), in a
-    :meth:`BlockData.sum_blocks` pass: summed over several blocks, an upper
-    bound of the largest."""
+    :meth:`BlockData.sum_blocks` pass: where the data term sums several
+    blocks (a Dask collection's, an array API back-end's), their sum, an
+    upper bound of the largest."""
     X = block[0]
     weights, intercept = coefficients
     weights_t = right_factor(weights, X)
@@ -276,11 +280,12 @@ def _stale_bounds(
     gradient after it, with no new Hessian.
 
     Where the step changed no sample's score by more than M, no class
-    probability changed by more than a factor exp(2 M), so that the
-    information's quadratic form, a variance of the scores under the
-    probabilities, fell by at most exp(-4 M) and the penalty's not at all:
-    ``H_new >= exp(-4 M) H_old``, and the decrement ``g^T H_new^-1 g`` is at
-    most ``exp(4 M) g^T H_old^-1 g``."""
+    probability fell by more than a factor exp(-2 M), so that the
+    information's quadratic form, a variance under the probabilities
+    (``min_c sum_k p_k (v_k - c)^2``), fell by at most that factor and the
+    penalty's not at all: ``H_new >= exp(-2 M) H_old``, and the decrement
+    ``g^T H_new^-1 g`` is at most ``exp(2 M) g^T H_old^-1 g`` (the scaled
+    gradient at most exp(M) times its value with the old diagonal)."""
     data = contrasts.objective.data
     assert isinstance(data, BlockData)  # finish_applies
     largest = float(data.sum_blocks(_largest_score, contrasts.to_model(moved))[0])
@@ -288,9 +293,9 @@ def _stale_bounds(
     if largest > 10.0:
         # Too far for the old Hessian to say anything.
         return step, np.inf, np.inf
-    decrement = float(np.exp(4 * largest)) * float(-np.vdot(grad.ravel(), step))
+    decrement = float(np.exp(2 * largest)) * float(-np.vdot(grad.ravel(), step))
     scaled = np.abs(grad.ravel()) / np.sqrt(factor.diagonal)
-    gradient_norm = float(np.exp(2 * largest)) * float(scaled.max(initial=0.0))
+    gradient_norm = float(np.exp(largest)) * float(scaled.max(initial=0.0))
     return step, decrement, gradient_norm
 
 
@@ -361,7 +366,10 @@ def newton_finish(
     last: tuple[_Factor, np.ndarray] | None = None
     while True:
         exact = True
-        if last is not None:
+        # Only where the last step's decrement makes the objective's rounding
+        # likely now (quadratic convergence squares it): elsewhere the bound
+        # would cost a pass over the rows for nothing.
+        if last is not None and full_steps and full_steps[-1] <= _STALE_TRY:
             # After a full step the old Hessian bounds the new decrement:
             # where that shows the objective at its rounding, the last step
             # (whose decrease the line search then finds unmeasurable, as an

@@ -319,10 +319,13 @@ def _face_target(
     rows: _Rows,
 ) -> np.ndarray | None:
     """The minimiser of the quadratic model at ``theta`` on the face where
-    ``z`` lies: its zero coordinates and those on a bound held, the others'
-    signs kept, so that the L1 term is linear and the minimum solves one
-    linear system (a Cholesky factor; None where it fails or nothing is
-    free). It may lie beyond the face (a sign turned, a bound crossed)."""
+    ``z`` lies: its coordinates on a bound, and at zero with an L1 term,
+    held, the others' signs kept, so that the L1 term is linear and the
+    minimum solves one linear system (a Cholesky factor; None where it fails
+    or nothing is free). It may lie beyond the face (a sign turned, a bound
+    crossed). Flat directions other than the class shifts of _Rows (collinear
+    columns without an L1 or L2 term) keep the ridge's small drift along
+    them: the objective does not see it."""
     curvature = np.diag(hessian)
     # A coordinate with no L1 term has no kink at zero to be held at.
     free = ((z != 0) | (rows.l1 == 0)) & (z > rows.lower) & (z < rows.upper)
@@ -459,7 +462,11 @@ def _solve_subproblem(
             if face != tried:
                 tried = face
                 due = sweeps + 1 + _factor_sweeps(np.count_nonzero(z), size)
-                z, at_face_minimum = _to_face_minimum(z, theta, grad, hessian, rows)
+                walked, at_face_minimum = _to_face_minimum(
+                    z, theta, grad, hessian, rows
+                )
+                moved = walked is not z
+                z = walked
                 residual = grad + hessian @ (z - theta)
                 if at_face_minimum:
                     size_there = float(np.max(np.abs(z - theta) * scale, initial=0.0))
@@ -469,6 +476,12 @@ def _solve_subproblem(
                     # a point no coordinate can improve is the minimum.
                     if moves <= _EXACT * size_there or moves <= 1e-15:
                         return z
+                if moved:
+                    # The sweep's measures describe the point before the
+                    # walk: the next full sweep measures the new one.
+                    previous = None
+                    full_sweep = True
+                    continue
         # Along a flat valley of the model (collinear features, no L2
         # term) coordinate descent crawls, each sweep a small step the same
         # way as the last: the exact minimum along the sweep's displacement

@@ -617,10 +617,47 @@ def test_marginal_effects_on_dask_equal_those_in_memory(client, data, weighted):
         reference = in_memory.get_margeff(**options)
         assert_allclose(ours.margeff, reference.margeff, rtol=1e-8, atol=1e-12)
         assert_allclose(ours.margeff_se, reference.margeff_se, rtol=1e-6, atol=1e-12)
-    with pytest.raises(ValueError, match="without dummy or count"):
-        on_dask.get_margeff(dummy=True)
     with pytest.raises(ValueError, match='"overall", "mean" or "zero"'):
         on_dask.get_margeff(at="median")
+
+
+def test_discrete_marginal_effects_on_dask_equal_those_in_memory(client, data):
+    # Which columns are 0/1 or counts is found block by block on the
+    # workers, over the rows of positive weight: a 0/1 column that is all 0
+    # in part of the first block, and a count column with a row of weight 0.
+    X, y = data
+    independent = np.abs(np.diag(np.linalg.qr(X, mode="r"))) > 1e-8
+    rng = np.random.default_rng(3)
+    binary = (X[:, 0] > 0.3).astype(float)
+    counts = rng.poisson(2.0, len(y)).astype(float)
+    X = np.column_stack([X[:, independent][:, :4], binary, counts])
+    X[: CHUNKS[0] // 2, 4] = 0.0
+    sample_weight = rng.integers(1, 4, len(y)).astype(float)
+    X[-1, 5] = 7.0
+    sample_weight[-1] = 0.0
+    model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y, sample_weight)
+    in_memory = inference(model, X, y, sample_weight)
+    on_dask = inference(
+        model,
+        da.from_array(X, chunks=(CHUNKS, -1)),
+        da.from_array(y, chunks=(CHUNKS,)),
+        da.from_array(sample_weight, chunks=CHUNKS),
+    )
+    for options in [
+        {"dummy": True},
+        {"count": True},
+        {"dummy": True, "count": True, "at": "mean"},
+        {"dummy": True, "count": True, "at": "zero", "method": "dyex"},
+    ]:
+        ours = on_dask.get_margeff(**options)
+        reference = in_memory.get_margeff(**options)
+        assert_allclose(ours.margeff, reference.margeff, rtol=1e-8, atol=1e-12)
+        assert_allclose(ours.margeff_se, reference.margeff_se, rtol=1e-6, atol=1e-12)
+    # The discrete columns' effects differ from their derivatives.
+    derivative = in_memory.get_margeff()
+    discrete = on_dask.get_margeff(dummy=True, count=True)
+    assert np.all(np.abs(discrete.margeff[4:] - derivative.margeff[4:]) > 1e-6)
+    assert_allclose(discrete.margeff[:4], derivative.margeff[:4], rtol=1e-8)
 
 
 def test_inference_on_dask_refuses_what_it_cannot_do(client, data):
@@ -636,3 +673,23 @@ def test_inference_on_dask_refuses_what_it_cannot_do(client, data):
         inference(model, X_dask[:, 1:], y_dask)
     with pytest.raises(ValueError, match="holds"):
         inference(model, X_dask, da.where(y_dask == 3, 0, y_dask))
+
+
+def test_lr_test_terms_on_dask_equal_those_in_memory(client, data):
+    # The refits without each feature run on the cluster, and their
+    # log-likelihoods are summed there.
+    X, y = data
+    independent = np.abs(np.diag(np.linalg.qr(X, mode="r"))) > 1e-8
+    X = X[:, independent][:, :4]
+    sample_weight = np.random.default_rng(5).integers(0, 3, len(y)).astype(float)
+    model = SoftmaxRegressionClassifier(C=np.inf, **TIGHT).fit(X, y, sample_weight)
+    in_memory = inference(model, X, y, sample_weight).lr_test_terms()
+    on_dask = inference(
+        model,
+        da.from_array(X, chunks=(CHUNKS, -1)),
+        da.from_array(y, chunks=(CHUNKS,)),
+        da.from_array(sample_weight, chunks=CHUNKS),
+    ).lr_test_terms()
+    assert_allclose(on_dask["llf"], in_memory["llf"], rtol=1e-9)
+    assert_allclose(on_dask["chi2"], in_memory["chi2"], rtol=1e-6)
+    assert list(on_dask.index) == list(in_memory.index)
