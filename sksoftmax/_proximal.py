@@ -461,7 +461,7 @@ def _solve_subproblem(
             face = np.packbits((z != 0) & (z > lower) & (z < upper)).tobytes()
             if face != tried:
                 tried = face
-                due = sweeps + 1 + _factor_sweeps(np.count_nonzero(z), size)
+                due = sweeps + 1 + _factor_sweeps(int(np.count_nonzero(z)), size)
                 walked, at_face_minimum = _to_face_minimum(
                     z, theta, grad, hessian, rows
                 )
