@@ -93,6 +93,12 @@ def _row_kron(A: np.ndarray, B: Rows) -> Rows:
     return (A[:, :, None] * B[:, None, :]).reshape(A.shape[0], -1)
 
 
+def rows_per_block(block_entries: int, width: int) -> int:
+    """Rows of a block of about ``block_entries`` entries ``width`` to a
+    row: 64 to 16,384."""
+    return int(np.clip(block_entries // max(width, 1), 64, 16384))
+
+
 def _syrk(A: np.ndarray) -> np.ndarray:
     """``A^T A`` for a dense float64 A, by BLAS's symmetric rank-k update:
     half the products of a general one."""
@@ -168,7 +174,7 @@ def block_sums(
     elif cov_type == "cluster":
         extra = np.zeros((n_groups, n_params))
     weights_t = right_factor(weights, X)
-    block_size = int(np.clip(block_entries // n_params, 64, 16384))
+    block_size = rows_per_block(block_entries, n_params)
     for rows in iter_blocks(X.shape[0], block_size):
         s = sample_weight[rows]
         P = softmax(net_input(X, rows, weights_t, intercept))[:, others]

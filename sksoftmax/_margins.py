@@ -39,6 +39,7 @@ central differences of the effects written out by hand.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -450,9 +451,7 @@ def _lazy_margins(
         kinds = dask.compute(
             *[dask.delayed(_column_kinds)(rows, w) for rows, w in blocks]
         )
-        merged = kinds[0]
-        for part in kinds[1:]:
-            merged = _merge_kinds(merged, part)
+        merged = functools.reduce(_merge_kinds, kinds)
         binary, integer = _discrete_columns(merged, dummy, count)
     if at == "overall":
         parts = dask.compute(

@@ -47,7 +47,7 @@ import numpy as np
 import scipy.linalg
 
 from ._backends._contract import BlockData
-from ._covariance import _add_penalty, block_sums
+from ._covariance import _add_penalty, block_sums, rows_per_block
 from ._loss import iter_blocks, net_input, right_factor
 from ._model import with_reference_class
 from ._objective import SoftmaxObjective
@@ -246,6 +246,11 @@ class _Factor:
             keep = eigenvalues > _RANK_TOL * max(eigenvalues.max(), 0.0)
             self.eigenvalues, self.vectors = eigenvalues[keep], vectors[:, keep]
 
+    def scaled_norm(self, gradient: np.ndarray) -> float:
+        """The largest component of ``gradient`` scaled by the square root
+        of the Hessian's diagonal."""
+        return float(np.max(np.abs(gradient) / np.sqrt(self.diagonal), initial=0.0))
+
     def step(self, gradient: np.ndarray) -> np.ndarray:
         """``-H^-1 g``, or the minimum-norm solution where H is singular."""
         if self.cholesky is not None:
@@ -264,7 +269,7 @@ def _largest_score(
     X = block[0]
     weights, intercept = coefficients
     weights_t = right_factor(weights, X)
-    size = int(np.clip(_BLOCK_ENTRIES // max(len(intercept), 1), 64, 16384))
+    size = rows_per_block(_BLOCK_ENTRIES, len(intercept))
     largest = 0.0
     for rows in iter_blocks(X.shape[0], size):
         scores = np.abs(net_input(X, rows, weights_t, intercept))
@@ -294,8 +299,7 @@ def _stale_bounds(
         # Too far for the old Hessian to say anything.
         return step, np.inf, np.inf
     decrement = float(np.exp(2 * largest)) * float(-np.vdot(grad.ravel(), step))
-    scaled = np.abs(grad.ravel()) / np.sqrt(factor.diagonal)
-    gradient_norm = float(np.exp(largest)) * float(scaled.max(initial=0.0))
+    gradient_norm = float(np.exp(largest)) * factor.scaled_norm(grad.ravel())
     return step, decrement, gradient_norm
 
 
@@ -382,8 +386,7 @@ def newton_finish(
             factor = _Factor(contrasts.hessian(theta))
             step = factor.step(grad.ravel())
             decrement = float(-np.vdot(grad.ravel(), step))
-            scaled = np.abs(grad.ravel()) / np.sqrt(factor.diagonal)
-            gradient_norm = float(scaled.max(initial=0.0))
+            gradient_norm = factor.scaled_norm(grad.ravel())
         # The objective is at least 0 (a cross-entropy and a penalty): at 0
         # nothing is left to gain.
         at_rounding = value == 0.0 or decrement <= _ROUNDING * abs(value)
