@@ -147,24 +147,20 @@ def encode_labels(
     y: Any, n_samples: int, estimator: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """The sorted classes of the labels y and each label's code (its column in
-    the one-hot rows of ``LabelBinarizer``), checked."""
+    the one-hot rows of ``LabelBinarizer``), checked.
+
+    ``LabelBinarizer`` puts the one of a label at its position in
+    ``classes_`` (two classes: the padded rows ``[1 - Y, Y]``), so each code
+    is found by a sort against the classes it was fitted on; its
+    ``transform`` would repeat scikit-learn's target checks for the same
+    answer (0.5 ms a fit)."""
     check_y_given(y, estimator)
     y = np.asarray(y)
     if warn_column_vector(y.shape):
         y = y.ravel()
     check_labels_shape(y.shape, n_samples)
     classes = classes_of(distinct_labels(y), estimator)
-    binarizer = LabelBinarizer(sparse_output=True).fit(classes)
-    one_hot = binarizer.transform(y)
-    if len(classes) == 2:
-        # LabelBinarizer returns the single column Y of classes_[1]; the
-        # padded one-hot rows [1 - Y, Y] have their one at column Y.
-        return classes, one_hot.toarray().ravel().astype(np.intp)
-    # One stored 1 per row: its column is the code. (The sparse argmax of
-    # SciPy loops over the rows in Python, 10 s per million rows.)
-    one_hot = one_hot.tocsr()
-    one_hot.sort_indices()
-    return classes, one_hot.indices.astype(np.intp)
+    return classes, np.searchsorted(classes, y).astype(np.intp, copy=False)
 
 
 # Sample and class weights --------------------------------------------------
