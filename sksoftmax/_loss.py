@@ -174,6 +174,32 @@ def net_input(
     return Z
 
 
+#: Classes up to which a row-wise reduction of NumPy net inputs runs class
+#: by class: NumPy reduces a short contiguous axis one row at a time (the
+#: maxima of 10,000 rows of 3 take 0.38 ms that way, 0.02 ms by columns).
+_FEW_CLASSES = 16
+
+
+def row_max(Z: np.ndarray) -> np.ndarray:
+    """The largest entry of each row of a 2-d NumPy array, shape (n,)."""
+    return _row_reduce(np.maximum, Z)
+
+
+def row_sum(Z: np.ndarray) -> np.ndarray:
+    """The sum of each row of a 2-d NumPy array, shape (n,): the columns
+    added in order."""
+    return _row_reduce(np.add, Z)
+
+
+def _row_reduce(ufunc: np.ufunc, Z: np.ndarray) -> np.ndarray:
+    if not 0 < Z.shape[1] <= _FEW_CLASSES:
+        return ufunc.reduce(Z, axis=1)
+    out = Z[:, 0].copy()
+    for k in range(1, Z.shape[1]):
+        ufunc(out, Z[:, k], out=out)
+    return out
+
+
 def log_softmax(Z: Any, xp: Any = np) -> Any:
     """Row-wise log-softmax ``Z - logsumexp(Z)``, stable for any finite Z.
 
@@ -181,6 +207,10 @@ def log_softmax(Z: Any, xp: Any = np) -> Any:
     inputs of 1e4 or -1e4 neither overflow nor produce NaN. ``xp`` is the
     array namespace of Z (NumPy, or that of an array API back-end).
     """
+    if xp is np:
+        Z = Z - row_max(Z)[:, None]
+        Z -= np.log(row_sum(np.exp(Z)))[:, None]
+        return Z
     Z = Z - xp.max(Z, axis=1, keepdims=True)
     Z -= xp.log(xp.sum(xp.exp(Z), axis=1, keepdims=True))
     return Z
@@ -188,6 +218,10 @@ def log_softmax(Z: Any, xp: Any = np) -> Any:
 
 def softmax(Z: Any, xp: Any = np) -> Any:
     """Row-wise softmax, stable for any finite Z (see :func:`log_softmax`)."""
+    if xp is np:
+        E = np.exp(Z - row_max(Z)[:, None])
+        E /= row_sum(E)[:, None]
+        return E
     E = xp.exp(Z - xp.max(Z, axis=1, keepdims=True))
     E /= xp.sum(E, axis=1, keepdims=True)
     return E
@@ -375,14 +409,14 @@ def _loss_gradient_rows(
         sw = sample_weight[rows]
         code = y_code[rows]
         Z = net_input(X, rows, weights_t, intercept)
-        Z -= Z.max(axis=1, keepdims=True)
+        Z -= row_max(Z)[:, None]
         true_class = (np.arange(Z.shape[0]), code)
         # T_i @ Z_i: the target rows sum to one, so the shift above cancels.
         z_target = Z[true_class]
         if label_smoothing:
-            z_target = on_value * z_target + off_value * Z.sum(axis=1)
+            z_target = on_value * z_target + off_value * row_sum(Z)
         np.exp(Z, out=Z)
-        normaliser = Z.sum(axis=1)
+        normaliser = row_sum(Z)
         loss += sw @ (np.log(normaliser) - z_target)
         # Z becomes the weighted residual R = diag(s) (P - T) in place.
         Z *= (sw / normaliser)[:, None]

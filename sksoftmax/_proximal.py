@@ -265,21 +265,24 @@ def _line_minimum(
     where a coordinate crosses zero are walked in order until it turns
     non-negative, or a bound is met.
     """
-    moving = direction != 0
-    if not np.any(moving):
+    moving = np.flatnonzero(direction)
+    if moving.size == 0:
         return 0.0
     d, x, lam = direction[moving], z[moving], l1[moving]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        to_bound = np.where(d > 0, (upper[moving] - x) / d, (lower[moving] - x) / d)
+    increasing = d > 0
+    with np.errstate(over="ignore"):
+        # d is not zero: only a tiny one can overflow (to an infinite t).
+        to_bound = (np.where(increasing, upper[moving], lower[moving]) - x) / d
         crossing = -x / d
-    t_max = float(np.min(to_bound, initial=np.inf))
+    t_max = float(to_bound.min())
     slope_at_zero = float(residual @ direction)
     curvature = float(direction @ hessian_direction)
     # Signs just past t = 0: a zero coordinate takes its direction's.
-    signs = np.where(x != 0, np.sign(x), np.sign(d))
-    linear = slope_at_zero + float(np.sum(lam * d * signs))
+    signs = np.sign(np.where(x != 0, x, d))
+    linear = slope_at_zero + float(lam @ (d * signs))
     ahead = np.flatnonzero((crossing > 0) & (lam > 0))
-    ahead = ahead[np.argsort(crossing[ahead])]
+    if ahead.size > 1:
+        ahead = ahead[np.argsort(crossing[ahead])]
     t = 0.0
     for j in [*ahead, None]:
         end = t_max if j is None else min(float(crossing[j]), t_max)
@@ -349,14 +352,14 @@ def _face_target(
     # The intercepts' common shift, along which the Hessian is singular,
     # changes nothing: a ridge at rounding level makes the factor exist and
     # moves the solution only along it.
-    ridge = _ROUNDING * float(np.max(np.diag(block)))
-    block = block + ridge * np.eye(block.shape[0])
-    try:
-        factor = scipy.linalg.cho_factor(block)
-    except np.linalg.LinAlgError:
+    block[np.diag_indices_from(block)] += _ROUNDING * float(np.max(curvature[free]))
+    # LAPACK's Cholesky directly: SciPy's wrappers check their input, at
+    # several times the cost of a factor of this size.
+    factor, failed = scipy.linalg.lapack.dpotrf(block, overwrite_a=True)
+    if failed:
         return None
     step = np.zeros_like(z)
-    step[free] = scipy.linalg.cho_solve(factor, target)
+    step[free] = scipy.linalg.lapack.dpotrs(factor, target)[0]
     for direction in flat:
         step[direction] -= step[direction].mean()
     minimum = z.copy()
