@@ -333,37 +333,38 @@ def _face_target(
     # A coordinate with no L1 term has no kink at zero to be held at.
     free = ((z != 0) | (rows.l1 == 0)) & (z > rows.lower) & (z < rows.upper)
     free &= curvature > 0
-    if not np.any(free):
+    on = np.flatnonzero(free)
+    if on.size == 0:
         return None
-    held = ~free
+    off = np.flatnonzero(~free)
     # The model's gradient on the free coordinates, but for their own part
     # of H (z - theta): what a step on them must cancel.
     target = np.zeros_like(z)
-    target[free] = grad[free] + rows.l1[free] * np.sign(z[free])
-    if np.any(held):
-        target[free] += hessian[np.ix_(free, held)] @ (z[held] - theta[held])
+    target[on] = grad[on] + rows.l1[on] * np.sign(z[on])
+    if off.size:
+        target[on] += hessian.take(on, 0).take(off, 1) @ (z[off] - theta[off])
     # Along a flat direction (_Rows) the gradient is rounding, which the
     # ridge below would turn into a long step that the model alone sees.
     flat = [d for d in rows.flat_directions if np.all(free[d])]
     for direction in flat:
         target[direction] -= target[direction].mean()
-    target = target[free]
-    block = hessian[np.ix_(free, free)]
+    target = target[on]
+    block = hessian.take(on, 0).take(on, 1)
     # The intercepts' common shift, along which the Hessian is singular,
     # changes nothing: a ridge at rounding level makes the factor exist and
     # moves the solution only along it.
-    block[np.diag_indices_from(block)] += _ROUNDING * float(np.max(curvature[free]))
+    block.flat[:: on.size + 1] += _ROUNDING * float(curvature[on].max())
     # LAPACK's Cholesky directly: SciPy's wrappers check their input, at
     # several times the cost of a factor of this size.
     factor, failed = scipy.linalg.lapack.dpotrf(block, overwrite_a=True)
     if failed:
         return None
     step = np.zeros_like(z)
-    step[free] = scipy.linalg.lapack.dpotrs(factor, target)[0]
+    step[on] = scipy.linalg.lapack.dpotrs(factor, target)[0]
     for direction in flat:
         step[direction] -= step[direction].mean()
     minimum = z.copy()
-    minimum[free] = theta[free] - step[free]
+    minimum[on] = theta[on] - step[on]
     return minimum
 
 
