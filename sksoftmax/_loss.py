@@ -67,11 +67,13 @@ MAX_BLOCK_NET_INPUTS = 2**24
 _MIN_BLOCKS_FOR_THREADS = 8
 
 
-def block_rows(X: DenseOrCSR, n_classes: int) -> int:
+def block_rows(X: DenseOrCSR, n_classes: int, itemsize: int | None = None) -> int:
     """Number of rows per block of X, chosen for the cache.
 
     A block's bytes are those of its rows of X (for sparse X, the stored values
     and their column indices) or of its float64 net inputs, whichever is more.
+    ``itemsize`` counts a dense X's entries at that size instead of its
+    dtype's: 8 for the kernels that make float64 copies of its rows.
     For sparse X, SciPy's gradient product ``X_block^T R`` of each block is a
     dense n_features x n_classes array: a block then holds at least as many
     stored values as that array has entries (within 16 MiB of net inputs), so
@@ -85,7 +87,7 @@ def block_rows(X: DenseOrCSR, n_classes: int) -> int:
         nnz_per_row = max(X.nnz / max(n_samples, 1), 1.0)  # type: ignore[union-attr]
         x_bytes = nnz_per_row * (X.dtype.itemsize + X.indices.dtype.itemsize)  # type: ignore[union-attr]
     else:
-        x_bytes = n_features * X.dtype.itemsize
+        x_bytes = n_features * (itemsize or X.dtype.itemsize)
     rows = _BLOCK_BYTES // max(x_bytes, n_classes * 8, 1)
     rows = min(max(rows, _MIN_BLOCK_ROWS), _MAX_BLOCK_ROWS)
     if sp.issparse(X):
@@ -125,25 +127,48 @@ def feature_moments(
     """
     n_samples, n_features = X.shape
     if block_size is None:
-        block_size = block_rows(X, 1)
+        block_size = block_rows(X, 1, itemsize=8)
     first = np.zeros(n_features)
     second = np.zeros(n_features)
+    if not sp.issparse(X):
+        # sum s x = sum s (x - offset) + offset sum s, from one float64 copy
+        # of each block's rows in a buffer made once (_centred_rows).
+        for rows, centred in _centred_rows(X, offset, n_samples, block_size):
+            weight = sample_weight[rows]
+            first += weight @ centred
+            second += weight @ np.square(centred, out=centred)
+        first += offset * sample_weight.sum()
+        return first, second
     for rows in iter_blocks(n_samples, block_size):
         X_block, weight = X[rows], sample_weight[rows]
         first += weight @ X_block
-        if sp.issparse(X_block):
-            # Squares of the stored values only: X is never centred or densified.
-            X_block = X_block.astype(np.float64)
-            # (SciPy has no type hints: sp.issparse cannot narrow X_block.)
-            second += X_block.multiply(X_block).T @ weight  # type: ignore[union-attr]
-        else:
-            second += weight @ np.square(X_block - offset, dtype=np.float64)
+        # Squares of the stored values only: X is never centred or densified.
+        X_block = X_block.astype(np.float64)
+        # (SciPy has no type hints: sp.issparse cannot narrow X_block.)
+        second += X_block.multiply(X_block).T @ weight  # type: ignore[union-attr]
     if sp.issparse(X):
         # sum s (x - o)^2 = sum s x^2 - 2 o sum s x + o^2 sum s, clipped at zero
         # against rounding.
         second += offset * (offset * sample_weight.sum() - 2 * first)
         second = np.maximum(second, 0.0)
     return first, second
+
+
+def _centred_rows(
+    X: np.ndarray, offset: np.ndarray, stop: int, block_size: int, start: int = 0
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """The blocks of rows of a dense X from ``start`` to ``stop``, each with
+    ``X[rows] - offset`` in float64, written into one buffer that each block
+    overwrites (the caller may overwrite it too).
+
+    A new float64 temporary per block, twice a float32 block's size, came
+    from the system page by page: the moments of 1,000,000 x 100 float32
+    took 0.8-1.6 s with blocks of 2 to 4 MB, against 0.12 s with 1.6 MB."""
+    buffer = np.empty((min(block_size, max(stop - start, 0)), X.shape[1]))
+    for rows in iter_blocks(stop, block_size, start=start):
+        centred = buffer[: rows.stop - rows.start]
+        np.subtract(X[rows], offset, out=centred)
+        yield rows, centred
 
 
 def right_factor(weights: np.ndarray, X: DenseOrCSR) -> np.ndarray:
@@ -349,7 +374,8 @@ def curvature(
     n_samples, n_features = X.shape
     n_classes = weights.shape[0]
     if block_size is None:
-        block_size = block_rows(X, n_classes)
+        # Float64 squares of the rows (feature_moments).
+        block_size = block_rows(X, n_classes, itemsize=8)
     weights_t = right_factor(weights, X)
     sparse = sp.issparse(X)
 
@@ -361,15 +387,20 @@ def curvature(
         else:
             sums = np.zeros(weights.shape)
         by_class = np.zeros(n_classes)
-        for block in iter_blocks(rows.stop, block_size, start=rows.start):
+        blocks = (
+            ((block, None) for block in iter_blocks(rows.stop, block_size, rows.start))
+            if sparse
+            else _centred_rows(X, offset, rows.stop, block_size, rows.start)
+        )
+        for block, centred in blocks:
             Q = softmax(net_input(X, block, weights_t, intercept))
             Q *= 1.0 - Q
             Q *= sample_weight[block][:, None]
             by_class += Q.sum(axis=0)
-            if sparse:
+            if centred is None:
                 _sparse.moments_transpose_times_add(X, block, Q, sums)
             else:
-                sums += Q.T @ np.square(X[block] - offset, dtype=np.float64)
+                sums += Q.T @ np.square(centred, out=centred)
         return sums, by_class
 
     weight_curvature, by_class = _sum_runs(run, n_samples, block_size, threads)
