@@ -36,8 +36,8 @@ Blocks
 The sums run in blocks of rows, from the kernel's probabilities
 (:func:`sksoftmax._loss.net_input`, :func:`sksoftmax._loss.softmax`): no
 array of n_samples x n_params is formed, only blocks of it, of the size that
-the caller gives (``block_entries``), and at most ``_CACHE_ENTRIES`` of
-the rows with the ones column.
+the caller gives (``block_entries``); dense blocks also of at most
+``_CACHE_ENTRIES`` entries of the rows with the ones column, or 1,024 rows.
 """
 
 from dataclasses import dataclass
@@ -155,11 +155,14 @@ def _information_rows(
     return information
 
 
-#: Entries of a block of X~ (512 KB) in the sums: it stays in cache for the
-#: K (K - 1) / 2 products over it. Measured against blocks of up to 2**21 /
-#: (K c) rows: 1.4 ms against 2.6 for 10,000 x 11 with 3 classes, 27 ms
-#: against 39 for the digits (1797 x 65, 10 classes).
+#: Entries of a dense block of X~ (512 KB) in the sums: it stays in cache
+#: for the K (K - 1) / 2 products over it. Measured against blocks of up to
+#: 2**21 / (K c) rows: 1.4 ms against 2.6 for 10,000 x 11 with 3 classes, 27
+#: ms against 39 for the digits (1797 x 65, 10 classes). Never fewer than
+#: _CACHE_ROWS rows: on wide rows each block's fixed cost (its K^2 c^2 sums)
+#: dominates (4000 x 800 took 3 to 6 times as long in blocks of 81 rows).
 _CACHE_ENTRIES = 2**16
+_CACHE_ROWS = 1024
 
 
 def block_sums(
@@ -178,8 +181,8 @@ def block_sums(
     row block (the module docstring): the information and the scatter, then
     the meat for ``"HC0"`` or the score sums of the groups for ``"cluster"``
     (``codes``: the group of each row, 0 to ``n_groups - 1``), in blocks of
-    ``block_entries // n_params`` rows and at most ``_CACHE_ENTRIES // c``
-    (each 64 to 16,384). Without
+    ``block_entries // n_params`` rows (64 to 16,384; dense rows also at
+    most ``max(_CACHE_ENTRIES // c, _CACHE_ROWS)``). Without
     ``with_scatter`` (the fit's Newton steps), the information alone.
 
     ``block`` is ``(X, y_code, sample_weight)`` with the raw (frequency)
@@ -198,10 +201,11 @@ def block_sums(
     elif cov_type == "cluster":
         extra = np.zeros((n_groups, n_params))
     weights_t = right_factor(weights, X)
-    block_size = min(
-        rows_per_block(block_entries, n_params),
-        rows_per_block(_CACHE_ENTRIES, n_columns),
-    )
+    block_size = rows_per_block(block_entries, n_params)
+    if not sp.issparse(X):
+        block_size = min(
+            block_size, max(rows_per_block(_CACHE_ENTRIES, n_columns), _CACHE_ROWS)
+        )
     for rows in iter_blocks(X.shape[0], block_size):
         s = sample_weight[rows]
         P_all = softmax(net_input(X, rows, weights_t, intercept))

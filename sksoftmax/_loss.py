@@ -132,7 +132,9 @@ def feature_moments(
     second = np.zeros(n_features)
     if not sp.issparse(X):
         # sum s x = sum s (x - offset) + offset sum s, from one float64 copy
-        # of each block's rows in a buffer made once (_centred_rows).
+        # of each block's rows in a buffer made once (_centred_rows). Exact
+        # for offset 0; for another offset it rounds the sum about |offset|
+        # (the first moment is taken about 0, the second about the mean).
         for rows, centred in _centred_rows(X, offset, n_samples, block_size):
             weight = sample_weight[rows]
             first += weight @ centred

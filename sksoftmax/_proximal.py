@@ -357,7 +357,8 @@ def _face_target(
     # LAPACK's Cholesky directly: SciPy's wrappers check their input, at
     # several times the cost of a factor of this size.
     factor, failed = scipy.linalg.lapack.dpotrf(block, overwrite_a=True)
-    if failed:
+    # (A NaN passes LAPACK's test: it ends on the last pivot.)
+    if failed or not np.isfinite(factor[-1, -1]):
         return None
     step = np.zeros_like(z)
     step[on] = scipy.linalg.lapack.dpotrs(factor, target)[0]

@@ -151,7 +151,7 @@ def encode_labels(
 
     ``LabelBinarizer`` puts the one of a label at its position in
     ``classes_`` (two classes: the padded rows ``[1 - Y, Y]``), so each code
-    is found by a sort against the classes it was fitted on; its
+    is found by a binary search in the classes it was fitted on; its
     ``transform`` would repeat scikit-learn's target checks for the same
     answer (0.5 ms a fit)."""
     check_y_given(y, estimator)

@@ -25,13 +25,13 @@ def direct_information(X, sample_weight, weights, intercept, others):
 
 
 @pytest.mark.parametrize("n_classes", [2, 3, 5])
-@pytest.mark.parametrize("all_classes", [False, True])
+@pytest.mark.parametrize("reference", [None, 0, 1])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("block_entries", [64, 10**6])
 def test_information_matches_the_direct_formula(
-    n_classes, all_classes, sparse, block_entries
+    n_classes, reference, sparse, block_entries
 ):
-    rng = np.random.default_rng(n_classes + 10 * all_classes)
+    rng = np.random.default_rng(n_classes)
     n, p = 150, 4
     X = rng.normal(size=(n, p)) * [1, 10, 0.1, 3]
     X[rng.random(size=X.shape) < 0.3] = 0.0
@@ -39,7 +39,9 @@ def test_information_matches_the_direct_formula(
     # Large scores: probabilities near 0 and 1 in some rows.
     weights = rng.normal(size=(n_classes, p)) * 2
     intercept = rng.normal(size=n_classes)
-    others = np.arange(0 if all_classes else 1, n_classes)
+    # All the classes (L1 fits), or all but a reference class: the first
+    # (the fit's) or one in the middle (inference's choice).
+    others = np.array([k for k in range(n_classes) if k != reference])
     expected = direct_information(X, sample_weight, weights, intercept, others)
     (information,) = block_sums(
         (sp.csr_matrix(X) if sparse else X, np.zeros(n, dtype=int), sample_weight),
@@ -53,7 +55,7 @@ def test_information_matches_the_direct_formula(
     assert_allclose(information, expected, rtol=1e-12, atol=1e-12 * abs(expected).max())
 
 
-@pytest.mark.parametrize("n_classes", [1, 2, 3, 16, 17, 40])
+@pytest.mark.parametrize("n_classes", [1, 2, 3, 16])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_row_reductions_match_numpy(n_classes, dtype):
     rng = np.random.default_rng(n_classes)
