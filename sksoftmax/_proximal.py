@@ -13,7 +13,9 @@ by cyclic coordinate descent: along one coordinate the problem is a
 one-dimensional quadratic plus an absolute value, solved exactly by a soft
 threshold and a clip. Sweeps over all coordinates alternate with sweeps over
 the ones that are not zero (the active set). A line search along d then
-secures a sufficient decrease of the objective (Tseng and Yun's rule).
+secures a sufficient decrease of the objective (Tseng and Yun's rule). The
+subproblem's kernels (the sweep, the line minimum, a face's linear system)
+are in :mod:`sksoftmax._coordinate`, compiled with the ``numba`` extra.
 
 The variables are the model's rows (one per class, or one for two classes:
 :mod:`sksoftmax._objective`), the weights of each row then its intercept;
@@ -37,6 +39,7 @@ import numpy as np
 import scipy.linalg
 
 from ._backends._contract import BlockData
+from ._coordinate import coordinate_move, face_system, line_minimum, sweep
 from ._newton import (
     _MAX_PARAMS,
     _MEASURABLE,
@@ -49,7 +52,6 @@ from ._newton import (
 )
 from ._objective import SoftmaxObjective
 from ._solver import SolverStep
-from ._sparse import _jit
 
 #: Sufficient decrease of a step along the line (Armijo's constant), and the
 #: halvings tried.
@@ -158,148 +160,6 @@ class _Rows:
         return hessian[np.ix_(self.variables, self.variables)]
 
 
-def _coordinate_move(
-    z: np.ndarray,
-    residual: np.ndarray,
-    curvature: np.ndarray,
-    l1: np.ndarray,
-    lower: np.ndarray,
-    upper: np.ndarray,
-) -> np.ndarray:
-    """The exact minimiser along each coordinate, the others held, of the
-    quadratic model with gradient ``residual`` at ``z``: a soft threshold,
-    clipped to the bounds (vectorised; where the curvature is zero, z)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        target = z - residual / curvature
-        shrunk = np.sign(target) * np.maximum(np.abs(target) - l1 / curvature, 0.0)
-    moved = np.clip(shrunk, lower, upper)
-    return np.where(curvature > 0, moved, z)
-
-
-def _sweep_python(
-    z: np.ndarray,
-    residual: np.ndarray,
-    hessian: np.ndarray,
-    curvature: np.ndarray,
-    scale: np.ndarray,
-    l1: np.ndarray,
-    lower: np.ndarray,
-    upper: np.ndarray,
-    order: np.ndarray,
-) -> float:
-    """One sweep of coordinate descent over the coordinates ``order``, in
-    place of ``z`` and ``residual`` (the smooth model's gradient at z): each
-    coordinate moved to the exact minimum along it, a soft threshold clipped
-    to its bounds. Returns the largest change, scaled by ``scale``."""
-    largest = 0.0
-    for i in order:
-        a = curvature[i]
-        if not a > 0:
-            continue
-        target = z[i] - residual[i] / a
-        new = np.sign(target) * max(abs(target) - l1[i] / a, 0.0)
-        new = min(max(new, lower[i]), upper[i])
-        delta = new - z[i]
-        if delta != 0.0:
-            z[i] = new
-            residual += delta * hessian[:, i]
-            largest = max(largest, abs(delta) * scale[i])
-    return largest
-
-
-def _sweep_loop(
-    z: np.ndarray,
-    residual: np.ndarray,
-    hessian: np.ndarray,
-    curvature: np.ndarray,
-    scale: np.ndarray,
-    l1: np.ndarray,
-    lower: np.ndarray,
-    upper: np.ndarray,
-    order: np.ndarray,
-) -> float:
-    """:func:`_sweep_python` in loops, for numba (the Hessian symmetric: its
-    rows are read for its columns)."""
-    largest = 0.0
-    size = z.shape[0]
-    for index in range(order.shape[0]):
-        i = order[index]
-        a = curvature[i]
-        if not a > 0:
-            continue
-        target = z[i] - residual[i] / a
-        shrunk = abs(target) - l1[i] / a
-        new = 0.0
-        if shrunk > 0:
-            new = shrunk if target > 0 else -shrunk
-        new = min(max(new, lower[i]), upper[i])
-        delta = new - z[i]
-        if delta != 0.0:
-            z[i] = new
-            for k in range(size):
-                residual[k] += delta * hessian[i, k]
-            largest = max(largest, abs(delta) * scale[i])
-    return largest
-
-
-#: The compiled sweep where numba is installed (the ``numba`` extra), else
-#: the NumPy one; the same coordinates, to rounding.
-_sweep = _jit(_sweep_loop) or _sweep_python
-
-
-def _line_minimum(
-    z: np.ndarray,
-    direction: np.ndarray,
-    residual: np.ndarray,
-    hessian_direction: np.ndarray,
-    l1: np.ndarray,
-    lower: np.ndarray,
-    upper: np.ndarray,
-) -> float:
-    """The exact minimiser t >= 0 of the quadratic model plus the L1 term
-    along ``z + t direction`` within the bounds (``residual`` the smooth
-    model's gradient at z, ``hessian_direction`` H times the direction).
-
-    The derivative along the ray, ``c + t h + sum_i l1_i d_i sign(z_i + t
-    d_i)``, is piecewise linear and increasing; the pieces between the points
-    where a coordinate crosses zero are walked in order until it turns
-    non-negative, or a bound is met.
-    """
-    moving = np.flatnonzero(direction)
-    if moving.size == 0:
-        return 0.0
-    d, x, lam = direction[moving], z[moving], l1[moving]
-    increasing = d > 0
-    with np.errstate(over="ignore"):
-        # d is not zero: only a tiny one can overflow (to an infinite t).
-        to_bound = (np.where(increasing, upper[moving], lower[moving]) - x) / d
-        crossing = -x / d
-    t_max = float(to_bound.min())
-    slope_at_zero = float(residual @ direction)
-    curvature = float(direction @ hessian_direction)
-    # Signs just past t = 0: a zero coordinate takes its direction's.
-    signs = np.sign(np.where(x != 0, x, d))
-    linear = slope_at_zero + float(lam @ (d * signs))
-    ahead = np.flatnonzero((crossing > 0) & (lam > 0))
-    if ahead.size > 1:
-        ahead = ahead[np.argsort(crossing[ahead])]
-    t = 0.0
-    for j in [*ahead, None]:
-        end = t_max if j is None else min(float(crossing[j]), t_max)
-        if linear + curvature * t >= 0:
-            return t
-        if curvature > 0:
-            root = -linear / curvature
-            if root <= end:
-                return root
-        if end >= t_max:
-            return t_max if np.isfinite(t_max) else t
-        t = end
-        # Crossing zero turns that coordinate's sign to its direction's.
-        linear += 2 * lam[j] * abs(d[j])
-    return t
-
-
 def _scaled_moves(
     z: np.ndarray,
     residual: np.ndarray,
@@ -310,7 +170,7 @@ def _scaled_moves(
     """The largest move, scaled by ``scale``, that one coordinate of
     coordinate descent would make from ``z`` (the model's gradient there
     ``residual``): zero exactly at the model's minimum."""
-    moved = _coordinate_move(z, residual, curvature, rows.l1, rows.lower, rows.upper)
+    moved = coordinate_move(z, residual, curvature, rows.l1, rows.lower, rows.upper)
     return float(np.max(np.abs(moved - z) * scale, initial=0.0))
 
 
@@ -329,31 +189,17 @@ def _face_target(
     crossed). Flat directions other than the class shifts of _Rows (collinear
     columns without an L1 or L2 term) keep the ridge's small drift along
     them: the objective does not see it."""
-    curvature = np.diag(hessian)
-    # A coordinate with no L1 term has no kink at zero to be held at.
-    free = ((z != 0) | (rows.l1 == 0)) & (z > rows.lower) & (z < rows.upper)
-    free &= curvature > 0
-    on = np.flatnonzero(free)
-    if on.size == 0:
-        return None
-    off = np.flatnonzero(~free)
-    # The model's gradient on the free coordinates, but for their own part
-    # of H (z - theta): what a step on them must cancel.
-    target = np.zeros_like(z)
-    target[on] = grad[on] + rows.l1[on] * np.sign(z[on])
-    if off.size:
-        target[on] += hessian.take(on, 0).take(off, 1) @ (z[off] - theta[off])
-    # Along a flat direction (_Rows) the gradient is rounding, which the
-    # ridge below would turn into a long step that the model alone sees.
-    flat = [d for d in rows.flat_directions if np.all(free[d])]
-    for direction in flat:
-        target[direction] -= target[direction].mean()
-    target = target[on]
-    block = hessian.take(on, 0).take(on, 1)
+    flat = np.array(rows.flat_directions, dtype=np.intp)
+    if not len(flat):
+        flat = np.empty((0, 1), dtype=np.intp)
     # The intercepts' common shift, along which the Hessian is singular,
     # changes nothing: a ridge at rounding level makes the factor exist and
     # moves the solution only along it.
-    block.flat[:: on.size + 1] += _ROUNDING * float(curvature[on].max())
+    on, target, block = face_system(
+        z, theta, grad, hessian, rows.l1, rows.lower, rows.upper, flat, _ROUNDING
+    )
+    if on.size == 0:
+        return None
     # LAPACK's Cholesky directly: SciPy's wrappers check their input, at
     # several times the cost of a factor of this size.
     factor, failed = scipy.linalg.lapack.dpotrf(block, overwrite_a=True)
@@ -362,8 +208,13 @@ def _face_target(
         return None
     step = np.zeros_like(z)
     step[on] = scipy.linalg.lapack.dpotrs(factor, target)[0]
+    # Along a flat direction (_Rows) the gradient is rounding, which the
+    # ridge would turn into a long step that the model alone sees.
+    free = np.zeros(z.size, dtype=bool)
+    free[on] = True
     for direction in flat:
-        step[direction] -= step[direction].mean()
+        if np.all(free[direction]):
+            step[direction] -= step[direction].mean()
     minimum = z.copy()
     minimum[on] = theta[on] - step[on]
     return minimum
@@ -399,7 +250,7 @@ def _to_face_minimum(
         if not np.any(direction):
             return z, True
         residual = grad + hessian @ (z - theta)
-        t = _line_minimum(
+        t = line_minimum(
             z, direction, residual, hessian @ direction, rows.l1, rows.lower, rows.upper
         )
         if not t > 0:
@@ -449,7 +300,6 @@ def _solve_subproblem(
     l1, lower, upper = rows.l1, rows.lower, rows.upper
     active = np.arange(size)
     full_sweep = True
-    sweep = _sweep
     previous: np.ndarray | None = None
     tried: bytes | None = None
     # A face's minimum is tried once the sweeps since the last try cost as
@@ -498,7 +348,7 @@ def _solve_subproblem(
         previous = displacement
         if aligned:
             hessian_direction = hessian @ displacement
-            t = _line_minimum(
+            t = line_minimum(
                 z, displacement, residual, hessian_direction, l1, lower, upper
             )
             if t > 0:
@@ -554,7 +404,7 @@ def proximal_newton(
         hessian = rows.hessian(theta)
         curvature = np.diag(hessian)
         # The scaled coordinate-wise proximal step from theta.
-        single = _coordinate_move(
+        single = coordinate_move(
             theta, grad, curvature, rows.l1, rows.lower, rows.upper
         )
         scaled = np.abs(single - theta) * np.sqrt(np.maximum(curvature, 0.0))

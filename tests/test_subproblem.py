@@ -1,6 +1,8 @@
 """The proximal Newton subproblem (sksoftmax._proximal): the minimum of a
 quadratic model plus an L1 term within bounds, against SciPy's L-BFGS-B on
-the split problem, an independent solver, at tight tolerance."""
+the split problem, an independent solver, at tight tolerance; with each set
+of kernels (sksoftmax._coordinate): NumPy's, and the loops that numba
+compiles (run as Python where numba is not installed)."""
 
 from types import SimpleNamespace
 
@@ -8,7 +10,31 @@ import numpy as np
 import pytest
 import scipy.optimize
 
+from sksoftmax import _coordinate, _proximal
 from sksoftmax._proximal import _EXACT, _solve_subproblem
+
+
+def compiled_or_loop(name):
+    """The compiled kernel where numba is installed, else its loops run as
+    Python."""
+    kernel = getattr(_coordinate, name)
+    numpy_kernel = getattr(_coordinate, f"_{name}_numpy")
+    return getattr(_coordinate, f"_{name}_loop") if kernel is numpy_kernel else kernel
+
+
+NAMES = ("sweep", "line_minimum", "face_system")
+KERNELS = {
+    "numpy": [getattr(_coordinate, f"_{name}_numpy") for name in NAMES],
+    "loops": [compiled_or_loop(name) for name in NAMES],
+}
+
+
+@pytest.fixture(params=list(KERNELS), autouse=True)
+def kernels(request, monkeypatch):
+    """Each test runs with each set of kernels."""
+    for name, kernel in zip(NAMES, KERNELS[request.param], strict=True):
+        monkeypatch.setattr(_proximal, name, kernel)
+    return request.param
 
 
 def model_value(z, theta, grad, hessian, l1):
@@ -116,3 +142,81 @@ def test_subproblem_does_not_run_along_a_flat_direction(seed):
     best = model_value(reference, theta, true_grad, hessian, l1)
     ours_value = model_value(ours, theta, true_grad, hessian, l1)
     assert ours_value <= best + 1e-9 * max(abs(best), 1.0)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_face_target_is_the_minimum_on_its_face(seed):
+    # On the face of z (its coordinates at zero with an L1 term, or on a
+    # bound, held; the others keep their signs) the model is a quadratic
+    # plus a linear term: its minimum zeroes the gradient on the free
+    # coordinates.
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(2, 30))
+    factor = rng.normal(size=(size, size)) * 10 ** rng.uniform(-1, 1, (size, 1))
+    hessian = factor @ factor.T + 1e-2 * np.eye(size)
+    theta = rng.normal(size=size)
+    grad = rng.normal(size=size)
+    l1 = rng.uniform(0, 1, size) * (rng.random(size) < 0.8)
+    bounded = rng.random(size) < 0.3
+    lower = np.where(bounded, -rng.uniform(0, 1, size), -np.inf)
+    upper = np.where(bounded, rng.uniform(0, 1, size), np.inf)
+    z = rng.normal(size=size) * (rng.random(size) < 0.6)
+    z = np.where(bounded & (rng.random(size) < 0.5), lower, z)
+    z = np.clip(z, lower, upper)
+    rows = SimpleNamespace(l1=l1, lower=lower, upper=upper, flat_directions=[])
+    free = ((z != 0) | (l1 == 0)) & (z > lower) & (z < upper)
+
+    target = _proximal._face_target(z, theta, grad, hessian, rows)
+
+    if not np.any(free):
+        assert target is None
+        return
+    assert np.array_equal(target[~free], z[~free])
+    gradient = grad + hessian @ (target - theta) + l1 * np.sign(z)
+    scale = np.abs(grad).max() + np.abs(hessian).max() * np.abs(target - theta).max()
+    assert np.abs(gradient[free]).max() <= 1e-9 * scale
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_line_minimum_minimises_the_model_along_the_line(seed, kernels):
+    # Against SciPy's bounded scalar minimiser on the same convex function of
+    # t: the model plus the L1 term at z + t d, within the bounds.
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(1, 20))
+    factor = rng.normal(size=(size, size))
+    # Flat (a linear model, which the bounds then end) or curved.
+    hessian = factor @ factor.T * rng.choice([0.0, 1.0])
+    theta = rng.normal(size=size)
+    grad = rng.normal(size=size)
+    l1 = rng.uniform(0, 2, size) * (rng.random(size) < 0.8)
+    bounded = rng.random(size) < (1.0 if not hessian.any() else 0.3)
+    lower = np.where(bounded, -rng.uniform(1, 3, size), -np.inf)
+    upper = np.where(bounded, rng.uniform(1, 3, size), np.inf)
+    z = np.clip(rng.normal(size=size) * (rng.random(size) < 0.6), lower, upper)
+    # Towards zero more often than not: the L1 term's kinks on the way.
+    direction = -np.sign(z) * rng.uniform(0.5, 2, size) * (rng.random(size) < 0.8)
+    direction[rng.random(size) < 0.3] *= -1
+    direction[z == 0] = rng.normal(size=int(np.sum(z == 0)))
+    residual = grad + hessian @ (z - theta)
+    line_minimum = _proximal.line_minimum
+
+    t = line_minimum(z, direction, residual, hessian @ direction, l1, lower, upper)
+
+    def along(s):
+        return model_value(z + s * direction, theta, grad, hessian, l1)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        to_bound = np.where(direction > 0, upper - z, lower - z) / direction
+    t_max = float(np.min(to_bound[direction != 0], initial=np.inf))
+    if not np.any(direction):
+        assert t == 0.0
+        return
+    if not np.isfinite(t_max):
+        # A curved model: its minimum lies within a few of its lengths.
+        t_max = max(2 * t, 10.0)
+    assert 0 <= t <= t_max
+    reference = scipy.optimize.minimize_scalar(
+        along, bounds=(0, t_max), method="bounded", options={"xatol": 1e-12}
+    )
+    scale = 1.0 + abs(along(0.0))
+    assert along(t) <= min(reference.fun, along(0.0), along(t_max)) + 1e-9 * scale
