@@ -138,9 +138,9 @@ def _firth_fit(
 #: classes), and coordinate descent crawls where many classes leave the
 #: Hessian nearly singular along their sums.
 _PROXIMAL_COST = 100
-#: The tol to which L-BFGS-B runs before Newton steps finish a fit (at most
-#: the fit's own tol): the default tol, from which two or three steps reach
-#: any tighter one.
+#: The tol to which L-BFGS-B runs before Newton steps finish a fit (or the
+#: fit's own, where looser): the default tol, from which two or three steps
+#: reach any tighter one.
 _HANDOFF_TOL = 1e-4
 #: The tightest tol to which L-BFGS-B goes on by itself. On five benchmark
 #: datasets (anes96, the digits, 10,000 x 10, 100,000 x 50 and 200,000 x 100)

@@ -215,3 +215,42 @@ def test_nearly_separable_raw_pixels_at_the_defaults_end_below_lbfgs(n_samples, 
         lbfgs = LogisticRegression(C=1.0).fit(X, y)
     value = objective(ours.coef_, ours.intercept_, X, y, weights, 1.0)
     assert value <= objective(lbfgs.coef_, lbfgs.intercept_, X, y, weights, 1.0)
+
+
+@pytest.mark.parametrize(
+    "n_features, tol, newton_expected",
+    [
+        # 5 x 101 contrasts: a Hessian costs more than _LBFGS_TAIL (100)
+        # evaluations, so L-BFGS-B goes on to a tol within its reach
+        # (1e-6, _LBFGS_TOL_FLOOR) by itself and stops there.
+        (100, 1e-5, False),
+        (100, 1e-6, False),
+        # Below that reach, Newton steps finish the fit.
+        (100, 5e-7, True),
+        (100, 1e-8, True),
+        # 5 x 11 contrasts: a Hessian is cheap, and Newton steps finish.
+        (10, 1e-6, True),
+    ],
+)
+def test_lbfgs_goes_on_to_moderate_tols_where_a_hessian_costs_more(
+    n_features, tol, newton_expected
+):
+    X, y = make_classification(
+        3000, n_features, n_informative=10, n_classes=6, random_state=1
+    )
+    X = X * np.logspace(-2, 2, n_features)
+    methods = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        fitted = SoftmaxRegressionClassifier(tol=tol)._fit(
+            X, y, callback=lambda step: methods.append(step.method)
+        )
+    assert ("Newton" in methods) == newton_expected
+    reference = LogisticRegression(
+        solver="newton-cholesky", tol=1e-12, max_iter=200
+    ).fit(X, y)
+    ours, theirs = (
+        objective(m.coef_, m.intercept_, X, y, np.ones(len(y)), 1.0)
+        for m in (fitted, reference)
+    )
+    assert ours - theirs <= tol * abs(theirs)
