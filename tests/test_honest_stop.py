@@ -236,7 +236,7 @@ def test_lbfgs_goes_on_to_moderate_tols_where_a_hessian_costs_more(
     n_features, tol, newton_expected
 ):
     X, y = make_classification(
-        3000, n_features, n_informative=10, n_classes=6, random_state=1
+        3000, n_features, n_informative=8, n_classes=6, random_state=1
     )
     X = X * np.logspace(-2, 2, n_features)
     methods = []
