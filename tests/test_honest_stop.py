@@ -246,6 +246,14 @@ def test_lbfgs_goes_on_to_moderate_tols_where_a_hessian_costs_more(
             X, y, callback=lambda step: methods.append(step.method)
         )
     assert ("Newton" in methods) == newton_expected
+    # Newton steps finish from the hand-off: L-BFGS-B's part is that of a fit
+    # at tol=1e-4. On the route, it goes further.
+    handoff = []
+    SoftmaxRegressionClassifier(tol=1e-4)._fit(
+        X, y, callback=lambda step: handoff.append(step.method)
+    )
+    lbfgs, lbfgs_at_handoff = methods.count("L-BFGS-B"), handoff.count("L-BFGS-B")
+    assert lbfgs == lbfgs_at_handoff if newton_expected else lbfgs > lbfgs_at_handoff
     reference = LogisticRegression(
         solver="newton-cholesky", tol=1e-12, max_iter=200
     ).fit(X, y)
