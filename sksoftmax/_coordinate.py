@@ -37,6 +37,15 @@ def coordinate_move(
     return np.where(curvature > 0, moved, z)
 
 
+def centre_flat(values: np.ndarray, free: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """``values`` centred, in place, along each of the ``flat`` directions
+    (rows of positions) whose positions are all ``free``."""
+    for direction in flat:
+        if np.all(free[direction]):
+            values[direction] -= values[direction].mean()
+    return values
+
+
 def _sweep_numpy(
     z: np.ndarray,
     residual: np.ndarray,
@@ -242,9 +251,7 @@ def _face_system_numpy(
     target[on] = grad[on] + l1[on] * np.sign(z[on])
     if off.size:
         target[on] += hessian.take(on, 0).take(off, 1) @ (z[off] - theta[off])
-    for direction in flat:
-        if np.all(free[direction]):
-            target[direction] -= target[direction].mean()
+    centre_flat(target, free, flat)
     block = hessian.take(on, 0).take(on, 1)
     block.flat[:: on.size + 1] += ridge * float(curvature[on].max())
     return on, target[on], block

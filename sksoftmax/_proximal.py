@@ -39,7 +39,13 @@ import numpy as np
 import scipy.linalg
 
 from ._backends._contract import BlockData
-from ._coordinate import coordinate_move, face_system, line_minimum, sweep
+from ._coordinate import (
+    centre_flat,
+    coordinate_move,
+    face_system,
+    line_minimum,
+    sweep,
+)
 from ._newton import (
     _MAX_PARAMS,
     _MEASURABLE,
@@ -212,9 +218,7 @@ def _face_target(
     # ridge would turn into a long step that the model alone sees.
     free = np.zeros(z.size, dtype=bool)
     free[on] = True
-    for direction in flat:
-        if np.all(free[direction]):
-            step[direction] -= step[direction].mean()
+    centre_flat(step, free, flat)
     minimum = z.copy()
     minimum[on] = theta[on] - step[on]
     return minimum
